@@ -1,0 +1,64 @@
+# oscar: plain make. MARIADB_CONFIG names the Connector/C config tool;
+# SANITIZE=1 builds with AddressSanitizer and UBSan.
+MARIADB_CONFIG ?= mariadb_config
+CC ?= cc
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION = 0.1.0
+
+WARN = -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wvla -Wwrite-strings \
+       -Wshadow -Wformat=2 -Wno-format-nonliteral -Wpointer-arith -Wcast-qual
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -Iinclude $(shell $(MARIADB_CONFIG) --cflags) \
+             -DOSCAR_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+LIBS = $(shell $(MARIADB_CONFIG) --libs) -lpthread -lm
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+SRCS = $(wildcard src/*.c)
+OBJS = $(SRCS:src/%.c=build/%.o)
+# modules the unit tests link without a server
+UNIT_OBJS = build/sbuf.o build/alter.o build/names.o build/controller.o
+UNIT_TESTS = $(patsubst test/unit/%.c,build/test/%,$(wildcard test/unit/*.c))
+
+.PHONY: all test unit demo bench stress install clean deps
+
+all: oscar
+
+oscar: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+build/%.o: src/%.c $(wildcard include/*.h)
+	@mkdir -p build
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/test/%: test/unit/%.c $(UNIT_OBJS) test/unit/tap.h
+	@mkdir -p build/test
+	$(CC) $(ALL_CFLAGS) -Itest/unit -o $@ $< $(UNIT_OBJS) $(LDFLAGS) -lm
+
+unit: $(UNIT_TESTS)
+
+# Installs what is missing (mariadb-server, libmariadb-dev), builds, starts a
+# private server and runs every test with prove.
+test:
+	scripts/run-tests.sh
+
+stress:
+	OSCAR_STRESS=1 scripts/run-tests.sh test/t/30-stress.t
+
+demo:
+	scripts/demo.sh
+
+bench:
+	scripts/bench.sh
+
+install: oscar
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/oscar
+	install -m 0755 oscar $(DESTDIR)$(PREFIX)/bin/oscar
+	install -m 0644 man/oscar.1 $(DESTDIR)$(PREFIX)/share/man/man1/oscar.1
+	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/oscar/ 2>/dev/null || true
+
+clean:
+	rm -rf build oscar

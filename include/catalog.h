@@ -1,0 +1,60 @@
+/* catalog: what the server's information_schema says about a table. */
+#ifndef OSCAR_CATALOG_H
+#define OSCAR_CATALOG_H
+
+#include <stdbool.h>
+#include "db.h"
+
+enum keykind { KK_INT, KK_UINT, KK_ENUM, KK_NUMBER, KK_TEMPORAL, KK_STRING, KK_BINARY };
+
+struct column {
+	char *name;
+	char *data_type;   /* int, varchar, enum ... */
+	char *column_type; /* int(10) unsigned ... */
+	char *charset;     /* NULL for non-character columns */
+	char *collation;
+	bool nullable;
+	bool generated;
+	bool auto_increment;
+};
+
+struct index {
+	char *name;
+	bool unique;
+	bool primary;
+	bool prefix; /* some column indexed by a prefix only */
+	int ncols;
+	char **cols;
+};
+
+struct table {
+	char *schema;
+	char *name;
+	bool exists;
+	char *type;   /* BASE TABLE, VIEW */
+	char *engine;
+	long long rows_estimate;
+	long long auto_increment; /* -1 when none */
+	int ncols;
+	struct column *cols;
+	int nidx;
+	struct index *idx;
+};
+
+int catalog_load(struct db *db, const char *schema, const char *name, struct table *t);
+void table_free(struct table *t);
+const struct column *table_column(const struct table *t, const char *name);
+const struct index *table_index(const struct table *t, const char *name);
+enum keykind column_keykind(const struct column *c);
+
+/* Lists of names (triggers, constraints) as NULL-terminated arrays. */
+char **catalog_triggers(struct db *db, const char *schema, const char *table);
+/* "child_schema.child_table (constraint)" for foreign keys pointing at the table. */
+char **catalog_fk_children(struct db *db, const char *schema, const char *table);
+/* Constraint names of foreign keys the table itself declares. */
+char **catalog_fk_own(struct db *db, const char *schema, const char *table);
+int catalog_table_exists(struct db *db, const char *schema, const char *table, bool *exists);
+void strv_free(char **v);
+int strv_len(char **v);
+
+#endif

@@ -1,0 +1,18 @@
+/* cleanup: what this run created, dropped on error or signal, triggers first. */
+#ifndef OSCAR_CLEANUP_H
+#define OSCAR_CLEANUP_H
+
+#include <stdbool.h>
+#include "db.h"
+
+void cleanup_push_table(const char *schema, const char *name);
+void cleanup_push_trigger(const char *schema, const char *name);
+/* Forget an object that is no longer ours to drop (the shadow after the swap). */
+void cleanup_forget(const char *name);
+void cleanup_forget_all(void);
+/* Drops everything still registered: all triggers, and only if those are gone,
+ * the tables. Returns 0 when nothing is left behind. */
+int cleanup_run(struct db *db);
+bool cleanup_pending(void);
+
+#endif

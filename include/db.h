@@ -1,0 +1,71 @@
+/* db: the only module that talks to libmariadb. */
+#ifndef OSCAR_DB_H
+#define OSCAR_DB_H
+
+#include <stdbool.h>
+#include <mysql.h>
+
+#include "sbuf.h"
+
+enum errclass {
+	ERR_NONE,
+	ERR_RETRY,     /* lock wait timeout, deadlock, statement timeout: try again */
+	ERR_LOST,      /* connection gone */
+	ERR_INTERRUPT, /* killed by our own signal handling */
+	ERR_FATAL,
+};
+
+struct db {
+	MYSQL *my;
+	unsigned long thread_id;
+	bool mariadb;
+	unsigned long version;
+	const char *label; /* "main", "control" */
+	/* last failure */
+	unsigned err;
+	char sqlstate[8];
+	char errmsg[512];
+	char *failed_sql;
+};
+
+/* Flags for db_exec. */
+enum {
+	DB_CHANGE = 1,   /* changes the database: in dry run, only logged */
+	DB_SILENT = 2,   /* caller handles the error; do not log it */
+};
+
+extern bool db_dry_run;
+
+/* Returns 0, or an EXIT_* status after printing one line. */
+int db_connect(struct db *db, const char *label);
+void db_close(struct db *db);
+int db_reconnect(struct db *db);
+
+/* Runs one statement that returns no rows. 0 on success, -1 on error (details in db). */
+int db_exec(struct db *db, unsigned flags, const char *sql);
+int db_execf(struct db *db, unsigned flags, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Runs a query and returns its stored result, or NULL on error. */
+MYSQL_RES *db_query(struct db *db, const char *sql);
+/* First column of the first row, newly allocated; NULL if no row/NULL value/error
+ * (*found tells which). */
+char *db_scalar(struct db *db, const char *sql, bool *found);
+
+enum errclass db_classify(unsigned err);
+enum errclass db_last_class(const struct db *db);
+/* "errno 1205 (HY000): Lock wait timeout ...; statement: ..." for messages. */
+const char *db_error_text(struct db *db);
+void db_set_error(struct db *db, unsigned err, const char *state, const char *msg, const char *sql);
+
+/* Runs DDL that needs an exclusive metadata lock without letting application
+ * queries queue behind it for long: each attempt waits at most
+ * opt.lock_wait_timeout, then backs off and retries up to opt.lock_retries times,
+ * naming the oldest open transactions. Returns 0 or -1. */
+int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql);
+
+/* The set of flags observed by signal handling. */
+extern volatile int oscar_abort;  /* SIGINT/SIGTERM */
+extern volatile int oscar_paused; /* SIGUSR1 until SIGUSR2 */
+
+void sleep_s(double s);
+
+#endif

@@ -1,0 +1,66 @@
+/* migration: the state of one run, shared by the phase modules. */
+#ifndef OSCAR_MIGRATION_H
+#define OSCAR_MIGRATION_H
+
+#include <stdbool.h>
+
+#include "alter.h"
+#include "catalog.h"
+#include "db.h"
+#include "names.h"
+
+/* A column copied from the old shape to the new one. */
+struct colmap {
+	int n;
+	char **from; /* old table column */
+	char **to;   /* shadow column */
+};
+
+/* The key used to chunk the copy and to match rows in the triggers: unique and
+ * NOT NULL in both shapes. */
+struct chunkkey {
+	int n;
+	char **old_cols;
+	char **new_cols;
+	enum keykind *kinds;
+	char **charsets;   /* per column, for string literals */
+	char **collations;
+	char *old_index;  /* index name in the original table (FORCE INDEX) */
+	char *new_index;  /* index name in the shadow (duplicate warnings) */
+};
+
+struct migration {
+	struct db *db;
+	const char *schema;
+	const char *table;
+	struct objnames names;
+	struct table orig;
+	struct table shadow;
+	struct alter_info alter;
+	struct colmap map;
+	struct chunkkey key;
+	char **dropped_cols; /* old columns not copied */
+	char **added_cols;   /* shadow columns that take their defaults */
+	char *global_sql_mode;
+	long long rows_copied;
+	long long chunks;
+	double copy_seconds;
+};
+
+void migration_free(struct migration *m);
+
+/* Phase modules. Each returns 0 or an EXIT_* status after reporting. */
+int preflight_table(struct migration *m);                /* preflight.c */
+int preflight_shadow(struct migration *m);               /* preflight.c */
+int shadow_create(struct migration *m);                  /* shadow.c */
+int shadow_map(struct migration *m);                     /* shadow.c */
+char *triggers_sql(struct migration *m, int which);      /* triggers.c: 0 del, 1 upd, 2 ins */
+int triggers_install(struct migration *m);               /* triggers.c */
+int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool report); /* triggers.c */
+char *copy_sql_example(struct migration *m);             /* copy.c */
+int copy_rows(struct migration *m);                      /* copy.c */
+int cutover_swap(struct migration *m);                   /* cutover.c */
+int cutover_finish(struct migration *m);                 /* cutover.c */
+int cleanup_leftovers(struct db *db, const char *schema, const char *table); /* cleanup.c */
+
+#endif

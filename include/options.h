@@ -1,0 +1,55 @@
+/* options: the command line. One table drives parsing, --help and the man page test. */
+#ifndef OSCAR_OPTIONS_H
+#define OSCAR_OPTIONS_H
+
+#include <stdbool.h>
+
+/* Exit statuses; documented in man/oscar.1 (EXIT STATUS). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,     /* failure during the run; rolled back */
+	EXIT_USAGE = 2,      /* bad command line */
+	EXIT_REFUSED = 3,    /* a preflight check refused the change */
+	EXIT_CONNECT = 4,    /* cannot connect or authenticate */
+	EXIT_SIGNAL = 5,     /* aborted by SIGINT/SIGTERM; rolled back */
+	EXIT_LOCKED = 6,     /* another oscar is working on this table */
+	EXIT_INCOMPLETE = 7, /* stopped early (--max-runtime); resumable */
+};
+
+struct options {
+	char *database;
+	char *table;
+	char *alter;
+	bool execute;
+	char *host;
+	unsigned port;
+	char *socket;
+	char *user;
+	char *password;       /* NULL: none given (option files may still supply one) */
+	bool password_prompt; /* --password without a value */
+	char *defaults_file;
+	char *ssl_ca, *ssl_cert, *ssl_key;
+	double chunk_time;
+	long chunk_size; /* 0: adaptive */
+	bool no_swap;
+	bool no_drop_old_table;
+	bool cleanup;
+	bool json;
+	bool quiet;
+	bool allow_unique_key_change;
+	char *pause_file;
+	double lock_wait_timeout; /* seconds per attempt at a metadata lock */
+	int lock_retries;
+	int chunk_retries;
+	double progress_interval;
+};
+
+extern struct options opt;
+
+/* Parses argv into opt; on error prints one line and returns EXIT_USAGE. Returns
+ * -1 when it printed help or version and the program should exit 0. Scrubs any
+ * password from argv so the process list never shows it. */
+int options_parse(int argc, char **argv);
+void options_help(void);
+
+#endif

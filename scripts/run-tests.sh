@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, starts a private
+# MariaDB server (own datadir, socket and port under build/), runs every test
+# with prove, stops the server. Extra arguments select test files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+need=()
+command -v cc >/dev/null 2>&1 || need+=(gcc)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v prove >/dev/null 2>&1 || need+=(perl)
+command -v mariadb_config >/dev/null 2>&1 || need+=(libmariadb-dev)
+{ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
+command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
+if [ ${#need[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "run-tests: missing ${need[*]}; install them with apt-get" >&2
+		exit 1
+	fi
+	echo "run-tests: installing ${need[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+make -s oscar unit
+
+export OSCAR_TEST_DIR=${OSCAR_TEST_DIR:-$root/build/testsrv}
+export OSCAR_BIN=$root/oscar
+export OSCAR_ROOT=$root
+scripts/testserver.sh stop "$OSCAR_TEST_DIR" >/dev/null 2>&1 || true
+rm -rf "$OSCAR_TEST_DIR"
+scripts/testserver.sh start "$OSCAR_TEST_DIR"
+trap 'scripts/testserver.sh stop "$OSCAR_TEST_DIR"' EXIT
+eval "$(scripts/testserver.sh env "$OSCAR_TEST_DIR")"
+export OSCAR_SOCKET OSCAR_PORT
+
+if [ $# -gt 0 ]; then
+	tests=("$@")
+else
+	tests=(build/test/* test/t/*.t)
+fi
+prove --timer "${tests[@]}"

@@ -1,0 +1,401 @@
+/* copy: the existing rows, in key order, chunk by chunk with
+ *   INSERT IGNORE INTO shadow (...) SELECT ... FROM t WHERE <key range> LOCK IN SHARE MODE
+ * The shared locks keep a concurrent DELETE from being undone by a stale copied
+ * row; IGNORE keeps rows the triggers already wrote, which are newer. Key bounds
+ * are inclusive ranges built from literals that are exact whatever the type:
+ * integers as digits, ENUM by index, strings as hex in their own charset and
+ * collation (binary-safe and ordered as the index orders them). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "controller.h"
+#include "log.h"
+#include "migration.h"
+#include "options.h"
+
+struct keyval {
+	int n;
+	char **v;
+	unsigned long *len;
+};
+
+static void keyval_free(struct keyval *kv)
+{
+	for (int i = 0; i < kv->n; i++)
+		free(kv->v[i]);
+	free(kv->v);
+	free(kv->len);
+	memset(kv, 0, sizeof *kv);
+}
+
+static bool only_chars(const char *s, unsigned long n, const char *allowed)
+{
+	for (unsigned long i = 0; i < n; i++)
+		if (!s[i] || !strchr(allowed, s[i]))
+			return false;
+	return n > 0;
+}
+
+/* One key value as an SQL literal that compares exactly as the column does. */
+static int key_literal(struct sbuf *q, const struct chunkkey *k, int i, const char *v, unsigned long len)
+{
+	switch (k->kinds[i]) {
+	case KK_INT:
+	case KK_UINT:
+	case KK_ENUM:
+	case KK_NUMBER:
+		if (!only_chars(v, len, "0123456789+-.eE"))
+			return -1;
+		sb_addn(q, v, len);
+		return 0;
+	case KK_TEMPORAL:
+		if (!only_chars(v, len, "0123456789-: ."))
+			return -1;
+		sb_add(q, "'");
+		sb_addn(q, v, len);
+		sb_add(q, "'");
+		return 0;
+	case KK_STRING:
+		if (!only_chars(k->charsets[i], strlen(k->charsets[i]), "abcdefghijklmnopqrstuvwxyz0123456789_") ||
+		    !only_chars(k->collations[i], strlen(k->collations[i]), "abcdefghijklmnopqrstuvwxyz0123456789_"))
+			return -1;
+		sb_addf(q, "_%s X'", k->charsets[i]);
+		for (unsigned long j = 0; j < len; j++)
+			sb_addf(q, "%02X", (unsigned char)v[j]);
+		sb_addf(q, "' COLLATE %s", k->collations[i]);
+		return 0;
+	case KK_BINARY:
+	default:
+		sb_add(q, "X'");
+		for (unsigned long j = 0; j < len; j++)
+			sb_addf(q, "%02X", (unsigned char)v[j]);
+		sb_add(q, "'");
+		return 0;
+	}
+}
+
+/* The key column as read for a boundary: ENUM as its index, never its label,
+ * so the bound compares by index (an ENUM column against a number compares
+ * numerically and still uses the index). */
+static void key_expr(struct sbuf *q, const struct chunkkey *k, int i)
+{
+	if (k->kinds[i] == KK_ENUM) {
+		sb_add(q, "(");
+		sb_ident(q, k->old_cols[i]);
+		sb_add(q, "+0)");
+	} else {
+		sb_ident(q, k->old_cols[i]);
+	}
+}
+
+/* (k1 > v1) OR (k1 = v1 AND k2 > v2) ...; strict for the lower bound after a
+ * chunk, with the last column's operator given. */
+static int key_compare(struct sbuf *q, const struct chunkkey *k, const struct keyval *kv, const char *lastop,
+		       const char *op)
+{
+	sb_add(q, "(");
+	for (int i = 0; i < k->n; i++) {
+		if (i)
+			sb_add(q, " OR ");
+		sb_add(q, "(");
+		for (int j = 0; j < i; j++) {
+			sb_ident(q, k->old_cols[j]);
+			sb_add(q, " = ");
+			if (key_literal(q, k, j, kv->v[j], kv->len[j]))
+				return -1;
+			sb_add(q, " AND ");
+		}
+		sb_ident(q, k->old_cols[i]);
+		sb_addf(q, " %s ", i == k->n - 1 ? lastop : op);
+		if (key_literal(q, k, i, kv->v[i], kv->len[i]))
+			return -1;
+		sb_add(q, ")");
+	}
+	sb_add(q, ")");
+	return 0;
+}
+
+static void from_clause(struct sbuf *q, struct migration *m)
+{
+	sb_add(q, " FROM ");
+	sb_qualified(q, m->schema, m->table);
+	sb_add(q, " FORCE INDEX (");
+	sb_ident(q, m->key.old_index);
+	sb_add(q, ")");
+}
+
+static void order_by(struct sbuf *q, const struct chunkkey *k)
+{
+	sb_add(q, " ORDER BY ");
+	for (int i = 0; i < k->n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		sb_ident(q, k->old_cols[i]);
+	}
+}
+
+/* The key of the row `size` rows into the range after `lower` (or from the
+ * start): the inclusive upper bound of the next chunk. Returns 1 with *upper set,
+ * 0 when fewer rows remain (the chunk runs to the end), -1 on error. */
+static int next_boundary(struct migration *m, const struct keyval *lower, long size, struct keyval *upper)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT ");
+	for (int i = 0; i < m->key.n; i++) {
+		if (i)
+			sb_add(&q, ", ");
+		key_expr(&q, &m->key, i);
+	}
+	from_clause(&q, m);
+	if (lower) {
+		sb_add(&q, " WHERE ");
+		if (key_compare(&q, &m->key, lower, ">", ">")) {
+			sb_free(&q);
+			log_error("key value of an unexpected form in '%s'", m->table);
+			return -1;
+		}
+	}
+	order_by(&q, &m->key);
+	sb_addf(&q, " LIMIT %ld, 1", size - 1);
+	MYSQL_RES *r = db_query(m->db, sb_str(&q));
+	sb_free(&q);
+	if (!r)
+		return -1;
+	MYSQL_ROW row = mysql_fetch_row(r);
+	if (!row) {
+		mysql_free_result(r);
+		return 0;
+	}
+	unsigned long *len = mysql_fetch_lengths(r);
+	upper->n = m->key.n;
+	upper->v = xcalloc((size_t)upper->n, sizeof *upper->v);
+	upper->len = xcalloc((size_t)upper->n, sizeof *upper->len);
+	for (int i = 0; i < upper->n; i++) {
+		upper->v[i] = xmalloc(len[i] + 1);
+		memcpy(upper->v[i], row[i] ? row[i] : "", len[i]);
+		upper->v[i][len[i]] = '\0';
+		upper->len[i] = len[i];
+	}
+	mysql_free_result(r);
+	return 1;
+}
+
+static int chunk_sql(struct sbuf *q, struct migration *m, const struct keyval *lower, const struct keyval *upper)
+{
+	sb_add(q, "INSERT IGNORE INTO ");
+	sb_qualified(q, m->schema, m->names.shadow);
+	sb_add(q, " (");
+	for (int i = 0; i < m->map.n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		sb_ident(q, m->map.to[i]);
+	}
+	sb_add(q, ") SELECT ");
+	for (int i = 0; i < m->map.n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		sb_ident(q, m->map.from[i]);
+	}
+	from_clause(q, m);
+	if (lower || upper)
+		sb_add(q, " WHERE ");
+	if (lower && key_compare(q, &m->key, lower, ">", ">"))
+		return -1;
+	if (lower && upper)
+		sb_add(q, " AND ");
+	/* (k1 < v1) OR (k1 = v1 AND k2 <= v2): inclusive upper bound */
+	if (upper && key_compare(q, &m->key, upper, "<=", "<"))
+		return -1;
+	sb_add(q, " LOCK IN SHARE MODE");
+	return 0;
+}
+
+char *copy_sql_example(struct migration *m)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "INSERT IGNORE INTO ");
+	sb_qualified(&q, m->schema, m->names.shadow);
+	sb_add(&q, " (");
+	for (int i = 0; i < m->map.n; i++) {
+		if (i)
+			sb_add(&q, ", ");
+		sb_ident(&q, m->map.to[i]);
+	}
+	sb_add(&q, ") SELECT ");
+	for (int i = 0; i < m->map.n; i++) {
+		if (i)
+			sb_add(&q, ", ");
+		sb_ident(&q, m->map.from[i]);
+	}
+	from_clause(&q, m);
+	sb_add(&q, " WHERE <key > previous chunk> AND <key <= next boundary> LOCK IN SHARE MODE");
+	return sb_take(&q);
+}
+
+/* Warnings after a chunk: a duplicate on the chunk key is a row the triggers
+ * already wrote (expected); any other warning means data was changed or lost. */
+static int check_warnings(struct migration *m)
+{
+	if (mysql_warning_count(m->db->my) == 0)
+		return 0;
+	MYSQL_RES *r = db_query(m->db, "SHOW WARNINGS");
+	if (!r)
+		return -1;
+	MYSQL_ROW row;
+	int rc = 0;
+	char quoted[200], dotted[200];
+	snprintf(quoted, sizeof quoted, "'%s'", m->key.new_index);
+	snprintf(dotted, sizeof dotted, ".%s'", m->key.new_index);
+	while ((row = mysql_fetch_row(r))) {
+		unsigned code = (unsigned)atoi(row[1] ? row[1] : "0");
+		if (row[0] && !strcasecmp(row[0], "Note"))
+			continue;
+		if (code == 1287 || code == 1681) /* deprecation notices */
+			continue;
+		if (code == 1062 && row[2]) {
+			size_t l = strlen(row[2]);
+			size_t lq = strlen(quoted), ld = strlen(dotted);
+			if ((l >= lq && !strcmp(row[2] + l - lq, quoted)) || (l >= ld && !strcmp(row[2] + l - ld, dotted)))
+				continue;
+		}
+		log_error("copying a chunk changed data: warning %u: %s", code, row[2] ? row[2] : "");
+		db_set_error(m->db, code, "01000", row[2] ? row[2] : "", NULL);
+		rc = -1;
+	}
+	mysql_free_result(r);
+	return rc;
+}
+
+static bool pause_file_present(void)
+{
+	struct stat st;
+	return opt.pause_file && stat(opt.pause_file, &st) == 0;
+}
+
+/* Waits while paused by signal or pause file; the triggers keep the shadow in
+ * sync meanwhile. Returns -1 on abort. */
+static int wait_while_paused(void)
+{
+	if (!oscar_paused && !pause_file_present())
+		return 0;
+	const char *why = oscar_paused ? "signal" : "pause-file";
+	log_info("copy paused (%s)", why);
+	struct sbuf ev;
+	ev_begin(&ev, "pause");
+	ev_str(&ev, "reason", why);
+	ev_end(&ev);
+	double t0 = now_mono();
+	while ((oscar_paused || pause_file_present()) && !oscar_abort)
+		sleep_s(0.1);
+	if (oscar_abort)
+		return -1;
+	log_info("copy resumed after %.1f s", now_mono() - t0);
+	ev_begin(&ev, "resume");
+	ev_num(&ev, "paused_seconds", now_mono() - t0);
+	ev_end(&ev);
+	return 0;
+}
+
+/* mysql_info after INSERT ... SELECT: "Records: N  Duplicates: D  Warnings: W". */
+static long records_read(struct db *db, long long affected)
+{
+	const char *info = mysql_info(db->my);
+	long rec;
+	if (info && sscanf(info, "Records: %ld", &rec) == 1)
+		return rec;
+	return (long)affected;
+}
+
+int copy_rows(struct migration *m)
+{
+	struct controller ctl;
+	ctl_init(&ctl, opt.chunk_time, opt.chunk_size);
+	struct keyval lower = { 0, NULL, NULL };
+	bool have_lower = false;
+	double t_start = now_mono();
+	long long estimate = m->orig.rows_estimate;
+	log_info("copying rows of '%s' (about %lld) by key '%s'", m->table, estimate, m->key.old_index);
+	for (;;) {
+		if (wait_while_paused() || oscar_abort) {
+			keyval_free(&lower);
+			return EXIT_SIGNAL;
+		}
+		long size = ctl.size;
+		struct keyval upper = { 0, NULL, NULL };
+		int more = next_boundary(m, have_lower ? &lower : NULL, size, &upper);
+		if (more < 0) {
+			keyval_free(&lower);
+			return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
+		}
+		struct sbuf q = SBUF_INIT;
+		if (chunk_sql(&q, m, have_lower ? &lower : NULL, more ? &upper : NULL)) {
+			log_error("key value of an unexpected form in '%s'", m->table);
+			sb_free(&q);
+			keyval_free(&lower);
+			keyval_free(&upper);
+			return EXIT_FAILED;
+		}
+		double t0 = 0, secs = 0;
+		int rc = -1;
+		double backoff = 0.05;
+		for (int attempt = 1; attempt <= opt.chunk_retries; attempt++) {
+			t0 = now_mono();
+			rc = db_exec(m->db, DB_SILENT, sb_str(&q));
+			secs = now_mono() - t0;
+			if (rc == 0 || db_last_class(m->db) != ERR_RETRY || oscar_abort)
+				break;
+			/* oscar's statement is the one to give way: retry it, never the application's */
+			log_warn("chunk attempt %d: errno %u (%s), retrying", attempt, m->db->err, m->db->errmsg);
+			struct sbuf ev;
+			ev_begin(&ev, "chunk_retry");
+			ev_int(&ev, "attempt", attempt);
+			ev_int(&ev, "errno", m->db->err);
+			ev_end(&ev);
+			sleep_s(backoff);
+			backoff = backoff * 2 > 1 ? 1 : backoff * 2;
+		}
+		long long affected = rc == 0 ? (long long)mysql_affected_rows(m->db->my) : 0;
+		long rows = rc == 0 ? records_read(m->db, affected) : 0;
+		if (rc == 0 && check_warnings(m))
+			rc = -1;
+		else if (rc)
+			log_error("copying a chunk failed: %s", db_error_text(m->db));
+		sb_free(&q);
+		if (rc) {
+			keyval_free(&lower);
+			keyval_free(&upper);
+			return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
+		}
+		m->rows_copied += rows;
+		m->chunks++;
+		long next = ctl_next(&ctl, rows, secs);
+		if (m->rows_copied > estimate)
+			estimate = m->rows_copied;
+		double elapsed = now_mono() - t_start;
+		double rate = elapsed > 0 ? (double)m->rows_copied / elapsed : 0;
+		struct sbuf ev;
+		ev_begin(&ev, "chunk");
+		ev_int(&ev, "chunk", m->chunks);
+		ev_int(&ev, "rows", rows);
+		ev_num(&ev, "seconds", secs);
+		ev_int(&ev, "chunk_size", size);
+		ev_int(&ev, "next_chunk_size", next);
+		ev_int(&ev, "copied", m->rows_copied);
+		ev_int(&ev, "estimated_total", estimate);
+		ev_end(&ev);
+		progress_update(m->rows_copied, estimate, rate, next, NULL);
+		keyval_free(&lower);
+		if (!more)
+			break;
+		lower = upper;
+		have_lower = true;
+	}
+	progress_done();
+	m->copy_seconds = now_mono() - t_start;
+	log_info("copied %lld rows in %lld chunks, %.2f s", m->rows_copied, m->chunks, m->copy_seconds);
+	return 0;
+}

@@ -1,0 +1,344 @@
+/* db: connections (option files, TLS, prompted passwords), and one statement
+ * wrapper that logs failures with errno and SQLSTATE, classifies them as
+ * retryable or fatal, and skips changes in dry run. */
+#include "db.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "log.h"
+#include "options.h"
+
+bool db_dry_run;
+volatile int oscar_abort;
+volatile int oscar_paused;
+
+void sleep_s(double s)
+{
+	if (s <= 0)
+		return;
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Reads a password from the controlling terminal without echo. */
+static char *prompt_password(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return NULL;
+	struct termios old, raw;
+	bool restore = tcgetattr(fd, &old) == 0;
+	if (restore) {
+		raw = old;
+		raw.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		tcsetattr(fd, TCSAFLUSH, &raw);
+	}
+	const char *p = "Enter password: ";
+	if (write(fd, p, strlen(p)) < 0) { /* nothing useful to do */ }
+	char buf[512];
+	size_t n = 0;
+	char c;
+	while (n + 1 < sizeof buf && read(fd, &c, 1) == 1 && c != '\n' && c != '\r')
+		buf[n++] = c;
+	buf[n] = '\0';
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0) { /* ignore */ }
+	close(fd);
+	char *r = xstrdup(buf);
+	memset(buf, 0, sizeof buf);
+	return r;
+}
+
+int db_connect(struct db *db, const char *label)
+{
+	memset(db, 0, sizeof *db);
+	db->label = label;
+	if (opt.password_prompt) {
+		opt.password = prompt_password();
+		opt.password_prompt = false;
+		if (!opt.password) {
+			log_error("cannot read a password: no terminal");
+			return EXIT_CONNECT;
+		}
+	}
+	db->my = mysql_init(NULL);
+	if (!db->my) {
+		log_error("cannot initialise the client library");
+		return EXIT_CONNECT;
+	}
+	if (opt.defaults_file)
+		mysql_optionsv(db->my, MYSQL_READ_DEFAULT_FILE, opt.defaults_file);
+	mysql_optionsv(db->my, MYSQL_READ_DEFAULT_GROUP, "oscar");
+	mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	unsigned timeout = 10;
+	mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	if (opt.ssl_ca || opt.ssl_cert || opt.ssl_key) {
+		mysql_ssl_set(db->my, opt.ssl_key, opt.ssl_cert, opt.ssl_ca, NULL, NULL);
+		my_bool verify = 1;
+		if (opt.ssl_ca)
+			mysql_optionsv(db->my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+	}
+	if (opt.socket && !opt.host) {
+		unsigned proto = MYSQL_PROTOCOL_SOCKET;
+		mysql_optionsv(db->my, MYSQL_OPT_PROTOCOL, &proto);
+	}
+	if (!mysql_real_connect(db->my, opt.host, opt.user, opt.password, NULL, opt.port,
+				opt.socket, CLIENT_FOUND_ROWS)) {
+		/* The message names user and host but never the password. */
+		log_error("cannot connect: errno %u (%s): %s", mysql_errno(db->my), mysql_sqlstate(db->my),
+			  mysql_error(db->my));
+		mysql_close(db->my);
+		db->my = NULL;
+		return EXIT_CONNECT;
+	}
+	db->thread_id = mysql_thread_id(db->my);
+	db->version = mysql_get_server_version(db->my);
+	const char *info = mysql_get_server_info(db->my);
+	db->mariadb = info && strstr(info, "MariaDB");
+	if (db_exec(db, 0, "SET NAMES utf8mb4") ||
+	    db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'") ||
+	    db_exec(db, 0, "SET SESSION innodb_lock_wait_timeout=1") ||
+	    db_exec(db, 0, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ") ||
+	    db_exec(db, 0, "SET SESSION wait_timeout=86400") ||
+	    db_exec(db, 0, "SET SESSION lock_wait_timeout=60")) {
+		log_error("cannot set up the session: %s", db_error_text(db));
+		db_close(db);
+		return EXIT_CONNECT;
+	}
+	return 0;
+}
+
+void db_close(struct db *db)
+{
+	if (db->my)
+		mysql_close(db->my);
+	db->my = NULL;
+	free(db->failed_sql);
+	db->failed_sql = NULL;
+}
+
+int db_reconnect(struct db *db)
+{
+	const char *label = db->label;
+	db_close(db);
+	return db_connect(db, label);
+}
+
+enum errclass db_classify(unsigned err)
+{
+	switch (err) {
+	case 0:
+		return ERR_NONE;
+	case 1205: /* ER_LOCK_WAIT_TIMEOUT */
+	case 1213: /* ER_LOCK_DEADLOCK */
+	case 1969: /* ER_STATEMENT_TIMEOUT (max_statement_time) */
+	case 3024: /* MySQL: maximum statement execution time exceeded */
+	case 1020: /* record changed since last read */
+	case 1615: /* prepared statement needs to be re-prepared */
+		return ERR_RETRY;
+	case 1317: /* ER_QUERY_INTERRUPTED */
+		return oscar_abort ? ERR_INTERRUPT : ERR_RETRY;
+	case 1927: /* ER_CONNECTION_KILLED */
+	case 1053: /* server shutdown in progress */
+	case 2006: /* CR_SERVER_GONE_ERROR */
+	case 2013: /* CR_SERVER_LOST */
+	case 2055: /* lost connection at reading */
+		return oscar_abort ? ERR_INTERRUPT : ERR_LOST;
+	default:
+		return ERR_FATAL;
+	}
+}
+
+enum errclass db_last_class(const struct db *db)
+{
+	return db_classify(db->err);
+}
+
+void db_set_error(struct db *db, unsigned err, const char *state, const char *msg, const char *sql)
+{
+	db->err = err;
+	snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state ? state : "HY000");
+	snprintf(db->errmsg, sizeof db->errmsg, "%s", msg ? msg : "");
+	free(db->failed_sql);
+	db->failed_sql = sql ? xstrdup(sql) : NULL;
+}
+
+static void capture(struct db *db, const char *sql)
+{
+	db_set_error(db, mysql_errno(db->my), mysql_sqlstate(db->my), mysql_error(db->my), sql);
+}
+
+const char *db_error_text(struct db *db)
+{
+	static char buf[2048];
+	snprintf(buf, sizeof buf, "errno %u (%s): %s%s%.1200s", db->err, db->sqlstate, db->errmsg,
+		 db->failed_sql ? "; statement: " : "", db->failed_sql ? db->failed_sql : "");
+	return buf;
+}
+
+int db_exec(struct db *db, unsigned flags, const char *sql)
+{
+	if ((flags & DB_CHANGE) && db_dry_run) {
+		log_info("dry run, not executed: %s", sql);
+		return 0;
+	}
+	if (!db->my) {
+		db_set_error(db, 2006, "HY000", "not connected", sql);
+		return -1;
+	}
+	if (mysql_real_query(db->my, sql, strlen(sql))) {
+		capture(db, sql);
+		if (!(flags & DB_SILENT))
+			log_error("%s query failed: %s", db->label, db_error_text(db));
+		return -1;
+	}
+	/* Statements here return no rows; drain anything that does. */
+	MYSQL_RES *r = mysql_store_result(db->my);
+	if (r)
+		mysql_free_result(r);
+	db->err = 0;
+	return 0;
+}
+
+int db_execf(struct db *db, unsigned flags, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	int rc = db_exec(db, flags, s);
+	free(s);
+	return rc;
+}
+
+MYSQL_RES *db_query(struct db *db, const char *sql)
+{
+	if (!db->my) {
+		db_set_error(db, 2006, "HY000", "not connected", sql);
+		return NULL;
+	}
+	if (mysql_real_query(db->my, sql, strlen(sql))) {
+		capture(db, sql);
+		log_error("%s query failed: %s", db->label, db_error_text(db));
+		return NULL;
+	}
+	MYSQL_RES *r = mysql_store_result(db->my);
+	if (!r && mysql_field_count(db->my)) {
+		capture(db, sql);
+		log_error("%s query failed: %s", db->label, db_error_text(db));
+		return NULL;
+	}
+	db->err = 0;
+	return r;
+}
+
+char *db_scalar(struct db *db, const char *sql, bool *found)
+{
+	if (found)
+		*found = false;
+	MYSQL_RES *r = db_query(db, sql);
+	if (!r)
+		return NULL;
+	MYSQL_ROW row = mysql_fetch_row(r);
+	char *v = NULL;
+	if (row) {
+		if (found)
+			*found = true;
+		if (row[0])
+			v = xstrdup(row[0]);
+	}
+	mysql_free_result(r);
+	return v;
+}
+
+/* Names the oldest open transactions: they are what blocks a metadata lock. */
+static void report_blockers(struct db *db)
+{
+	MYSQL_RES *r = db_query(db,
+		"SELECT t.trx_mysql_thread_id, IFNULL(p.USER,''), IFNULL(p.HOST,''),"
+		" TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), IFNULL(LEFT(p.INFO,80),'')"
+		" FROM information_schema.INNODB_TRX t"
+		" LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
+		" WHERE t.trx_mysql_thread_id <> CONNECTION_ID()"
+		" ORDER BY t.trx_started LIMIT 3");
+	if (!r)
+		return;
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(r))) {
+		log_warn("open transaction may hold the lock: thread %s, user '%s'@'%s', open %s s, running '%s'",
+			 row[0], row[1], row[2], row[3] ? row[3] : "?", row[4]);
+		struct sbuf ev;
+		ev_begin(&ev, "lock_blocker");
+		ev_str(&ev, "thread_id", row[0]);
+		ev_str(&ev, "user", row[1]);
+		ev_str(&ev, "transaction_age_s", row[3]);
+		ev_end(&ev);
+	}
+	mysql_free_result(r);
+}
+
+int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql)
+{
+	if ((flags & DB_CHANGE) && db_dry_run)
+		return db_exec(db, flags, sql);
+	struct sbuf q = SBUF_INIT;
+	if (db->mariadb) {
+		/* max_statement_time is fractional and interrupts the metadata lock wait;
+		 * lock_wait_timeout alone has one-second granularity. */
+		long lwt = (long)opt.lock_wait_timeout + 1;
+		sb_addf(&q, "SET STATEMENT max_statement_time=%.3f, lock_wait_timeout=%ld FOR %s",
+			opt.lock_wait_timeout, lwt, sql);
+	} else {
+		long lwt = (long)(opt.lock_wait_timeout + 0.999);
+		if (lwt < 1)
+			lwt = 1;
+		if (db_execf(db, 0, "SET SESSION lock_wait_timeout=%ld", lwt)) {
+			sb_free(&q);
+			return -1;
+		}
+		sb_add(&q, sql);
+	}
+	double backoff = 0.05;
+	for (int attempt = 1;; attempt++) {
+		if (db_exec(db, flags | DB_SILENT, sb_str(&q)) == 0) {
+			sb_free(&q);
+			return 0;
+		}
+		enum errclass c = db_last_class(db);
+		if (c != ERR_RETRY || oscar_abort || attempt >= opt.lock_retries) {
+			db_set_error(db, db->err, db->sqlstate, db->errmsg, sql);
+			if (c == ERR_RETRY)
+				log_error("gave up %s after %d attempts waiting for a metadata lock: %s", what,
+					  attempt, db_error_text(db));
+			else if (c != ERR_INTERRUPT)
+				log_error("%s failed: %s", what, db_error_text(db));
+			sb_free(&q);
+			return -1;
+		}
+		log_warn("%s: metadata lock not granted within %.3f s (attempt %d of %d), retrying", what,
+			 opt.lock_wait_timeout, attempt, opt.lock_retries);
+		if (attempt == 1 || attempt % 5 == 0)
+			report_blockers(db);
+		struct sbuf ev;
+		ev_begin(&ev, "lock_wait");
+		ev_str(&ev, "what", what);
+		ev_int(&ev, "attempt", attempt);
+		ev_end(&ev);
+		/* Jittered exponential backoff so the application's queued queries drain. */
+		sleep_s(backoff * (0.5 + (double)(rand() % 1000) / 1000.0));
+		backoff = backoff * 2 > 2.0 ? 2.0 : backoff * 2;
+	}
+}

@@ -1,0 +1,281 @@
+/* oscar: online schema change for MariaDB and MySQL.
+ *
+ * The run, in phases:
+ *   1. connect, take the per-table lock, preflight checks
+ *   2. shadow table in the new shape; column mapping and chunk key
+ *   3. (dry run: print the plan, drop the scratch shadow, stop)
+ *   4. triggers mirroring writes into the shadow
+ *   5. chunked copy
+ *   6. cutover: atomic RENAME
+ *   7. cleanup: triggers, old table
+ * Any failure or signal before the swap rolls back to the original state. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "db.h"
+#include "log.h"
+#include "migration.h"
+#include "options.h"
+#include "signals.h"
+
+static void colmap_free(struct colmap *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		free(c->from[i]);
+		free(c->to[i]);
+	}
+	free(c->from);
+	free(c->to);
+}
+
+static void chunkkey_free(struct chunkkey *k)
+{
+	for (int i = 0; i < k->n; i++) {
+		free(k->old_cols[i]);
+		free(k->new_cols[i]);
+		free(k->charsets[i]);
+		free(k->collations[i]);
+	}
+	free(k->old_cols);
+	free(k->new_cols);
+	free(k->kinds);
+	free(k->charsets);
+	free(k->collations);
+	free(k->old_index);
+	free(k->new_index);
+}
+
+void migration_free(struct migration *m)
+{
+	objnames_free(&m->names);
+	table_free(&m->orig);
+	table_free(&m->shadow);
+	alter_info_free(&m->alter);
+	colmap_free(&m->map);
+	chunkkey_free(&m->key);
+	strv_free(m->dropped_cols);
+	strv_free(m->added_cols);
+	free(m->global_sql_mode);
+}
+
+static void print_list(const char *label, char **v)
+{
+	printf("%s:", label);
+	if (!v || !v[0])
+		printf(" (none)");
+	for (int i = 0; v && v[i]; i++)
+		printf("%s %s", i ? "," : "", v[i]);
+	printf("\n");
+}
+
+static void print_plan(struct migration *m)
+{
+	if (opt.json) {
+		struct sbuf ev;
+		ev_begin(&ev, "plan");
+		ev_str(&ev, "shadow", m->names.shadow);
+		ev_str(&ev, "old", m->names.old);
+		ev_str(&ev, "chunk_key", m->key.old_index);
+		ev_int(&ev, "estimated_rows", m->orig.rows_estimate);
+		ev_int(&ev, "columns_copied", m->map.n);
+		ev_end(&ev);
+		return;
+	}
+	printf("dry run: nothing was changed (add --execute to run)\n");
+	printf("table: `%s`.`%s`, about %lld rows\n", m->schema, m->table, m->orig.rows_estimate);
+	printf("shadow table: %s\nold table after the swap: %s\n", m->names.shadow, m->names.old);
+	printf("column mapping:\n");
+	for (int i = 0; i < m->map.n; i++)
+		printf("  %s -> %s\n", m->map.from[i], m->map.to[i]);
+	print_list("columns dropped", m->dropped_cols);
+	print_list("columns added (defaults)", m->added_cols);
+	printf("chunk key: %s (", m->key.old_index);
+	for (int i = 0; i < m->key.n; i++)
+		printf("%s%s", i ? ", " : "", m->key.old_cols[i]);
+	printf(")\n");
+	printf("chunking: %s\n", opt.chunk_size ? "fixed size" : "adaptive");
+	printf("triggers:\n");
+	for (int w = 0; w < 3; w++) {
+		char *s = triggers_sql(m, w);
+		printf("  %s\n", s);
+		free(s);
+	}
+	char *c = copy_sql_example(m);
+	printf("copy:\n  %s\n", c);
+	free(c);
+	printf("cutover:\n  RENAME TABLE `%s` TO `%s`, `%s` TO `%s`\n", m->table, m->names.old, m->names.shadow,
+	       m->table);
+}
+
+static int fail(struct migration *m, int code)
+{
+	struct db *db = m->db;
+	if (code == EXIT_FAILED && db->err) {
+		struct sbuf ev;
+		ev_begin(&ev, "error");
+		ev_int(&ev, "code", code);
+		ev_int(&ev, "errno", db->err);
+		ev_str(&ev, "sqlstate", db->sqlstate);
+		ev_str(&ev, "message", db_error_text(db));
+		ev_end(&ev);
+	} else if (code == EXIT_SIGNAL) {
+		struct sbuf ev;
+		ev_begin(&ev, "error");
+		ev_int(&ev, "code", code);
+		ev_str(&ev, "message", "aborted by signal");
+		ev_end(&ev);
+	}
+	if (cleanup_pending()) {
+		log_info("rolling back: removing what this run created");
+		if (cleanup_run(db) && code != EXIT_REFUSED)
+			log_error("rollback incomplete");
+		else if (code != EXIT_REFUSED)
+			log_info("rolled back; '%s' is untouched", m->table);
+	}
+	return code;
+}
+
+static int take_table_lock(struct migration *m)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT GET_LOCK(");
+	sb_literal(&q, m->names.lock);
+	sb_add(&q, ", 0)");
+	bool found;
+	char *v = db_scalar(m->db, sb_str(&q), &found);
+	sb_free(&q);
+	if (!found)
+		return EXIT_FAILED;
+	bool got = v && !strcmp(v, "1");
+	free(v);
+	if (got)
+		return 0;
+	sb_add(&q, "SELECT IS_USED_LOCK(");
+	sb_literal(&q, m->names.lock);
+	sb_add(&q, ")");
+	v = db_scalar(m->db, sb_str(&q), &found);
+	sb_free(&q);
+	log_error("another oscar (connection %s) is working on '%s'.'%s'", v ? v : "?", m->schema, m->table);
+	struct sbuf ev;
+	ev_begin(&ev, "error");
+	ev_int(&ev, "code", EXIT_LOCKED);
+	ev_str(&ev, "message", "table locked by another oscar");
+	ev_str(&ev, "holder", v);
+	ev_end(&ev);
+	free(v);
+	return EXIT_LOCKED;
+}
+
+static int run(struct migration *m)
+{
+	int rc;
+	double t_start = now_mono();
+	struct db *db = m->db;
+
+	/* 1. Preflight: the table, its surroundings, leftovers of earlier runs. */
+	if ((rc = take_table_lock(m)))
+		return rc;
+	m->global_sql_mode = db_scalar(db, "SELECT @@GLOBAL.sql_mode", NULL);
+	if (!m->global_sql_mode)
+		m->global_sql_mode = xstrdup("");
+	if ((rc = preflight_table(m)))
+		return fail(m, rc);
+	struct sbuf ev;
+	ev_begin(&ev, "start");
+	ev_str(&ev, "database", m->schema);
+	ev_str(&ev, "table", m->table);
+	ev_str(&ev, "alter", opt.alter);
+	ev_bool(&ev, "execute", opt.execute);
+	ev_int(&ev, "estimated_rows", m->orig.rows_estimate);
+	ev_end(&ev);
+
+	/* 2. Shadow table in the new shape, column mapping, chunk key. */
+	if ((rc = shadow_create(m)) || (rc = shadow_map(m)) || (rc = preflight_shadow(m)))
+		return fail(m, rc);
+
+	/* 3. Dry run stops here, with the plan. */
+	if (!opt.execute) {
+		print_plan(m);
+		if (cleanup_run(db))
+			return EXIT_FAILED;
+		return EXIT_OK;
+	}
+	if (oscar_abort)
+		return fail(m, EXIT_SIGNAL);
+
+	/* 4. Triggers: from now on every write reaches the shadow too. */
+	if ((rc = triggers_install(m)))
+		return fail(m, rc);
+
+	/* 5. Copy the existing rows. */
+	if ((rc = copy_rows(m)))
+		return fail(m, rc);
+
+	if (opt.no_swap) {
+		cleanup_forget_all();
+		log_info("--no-swap: the copy is done and '%s' stays in sync through the triggers", m->names.shadow);
+		printf("shadow '%s' is complete and kept in sync by triggers '%s', '%s', '%s'.\n"
+		       "to finish by hand: RENAME TABLE `%s` TO `%s`, `%s` TO `%s`; then DROP TRIGGER each of them\n"
+		       "to undo: oscar --cleanup --database=%s --table=%s --execute\n",
+		       m->names.shadow, m->names.trg_del, m->names.trg_upd, m->names.trg_ins, m->table, m->names.old,
+		       m->names.shadow, m->table, m->schema, m->table);
+		return EXIT_OK;
+	}
+
+	/* 6. Cutover. */
+	if ((rc = cutover_swap(m)))
+		return fail(m, rc);
+	if (oscar_abort)
+		log_warn("signal arrived after the swap: finishing the cleanup instead of rolling back");
+
+	/* 7. Cleanup of what the swap left behind. */
+	rc = cutover_finish(m);
+	double secs = now_mono() - t_start;
+	log_info("done: '%s'.'%s' altered, %lld rows copied in %.2f s", m->schema, m->table, m->rows_copied, secs);
+	ev_begin(&ev, "done");
+	ev_int(&ev, "rows_copied", m->rows_copied);
+	ev_num(&ev, "seconds", secs);
+	ev_num(&ev, "copy_seconds", m->copy_seconds);
+	ev_end(&ev);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	signals_block();
+	int rc = options_parse(argc, argv);
+	if (rc < 0)
+		return EXIT_OK;
+	if (rc)
+		return rc;
+	db_dry_run = !opt.execute;
+	struct db db;
+	if ((rc = db_connect(&db, "main")))
+		return rc;
+	if (signals_start(db.thread_id)) {
+		log_error("cannot start the signal thread");
+		db_close(&db);
+		return EXIT_FAILED;
+	}
+	if (opt.cleanup) {
+		if (!opt.execute)
+			log_info("dry run: listing what --cleanup --execute would remove");
+		rc = cleanup_leftovers(&db, opt.database, opt.table);
+		db_close(&db);
+		return rc;
+	}
+	struct migration m;
+	memset(&m, 0, sizeof m);
+	m.db = &db;
+	m.schema = opt.database;
+	m.table = opt.table;
+	objnames_init(&m.names, m.schema, m.table);
+	rc = run(&m);
+	if (rc == EXIT_FAILED && cleanup_pending())
+		rc = fail(&m, rc);
+	migration_free(&m);
+	db_close(&db);
+	return rc;
+}

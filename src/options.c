@@ -1,0 +1,232 @@
+/* options: command-line parsing driven by one table, which also prints --help. */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbuf.h"
+
+#ifndef OSCAR_VERSION
+#define OSCAR_VERSION "0.1.0"
+#endif
+
+struct options opt = {
+	.chunk_time = 0.5,
+	.lock_wait_timeout = 0.5,
+	.lock_retries = 30,
+	.chunk_retries = 20,
+	.progress_interval = 5.0,
+};
+
+enum argkind { ARG_NONE, ARG_REQ, ARG_OPT };
+
+struct optdef {
+	const char *name;
+	enum argkind arg;
+	const char *metavar;
+	const char *help;
+};
+
+/* Keep in step with man/oscar.1: test/t/05-docs.t compares the two. */
+static const struct optdef optdefs[] = {
+	{ "database", ARG_REQ, "DB", "schema of the table to change" },
+	{ "table", ARG_REQ, "TBL", "table to change" },
+	{ "alter", ARG_REQ, "SPEC", "ALTER TABLE specification, without 'ALTER TABLE t'" },
+	{ "execute", ARG_NONE, NULL, "really change the table (default: dry run)" },
+	{ "dry-run", ARG_NONE, NULL, "check and print the plan, change nothing (the default)" },
+	{ "host", ARG_REQ, "H", "server host" },
+	{ "port", ARG_REQ, "P", "server TCP port" },
+	{ "socket", ARG_REQ, "S", "server unix socket" },
+	{ "user", ARG_REQ, "U", "user name" },
+	{ "password", ARG_OPT, "PW", "password; without a value, prompt on the terminal" },
+	{ "defaults-file", ARG_REQ, "F", "read connection options from this file only" },
+	{ "ssl-ca", ARG_REQ, "F", "TLS certificate authority file" },
+	{ "ssl-cert", ARG_REQ, "F", "TLS client certificate file" },
+	{ "ssl-key", ARG_REQ, "F", "TLS client key file" },
+	{ "chunk-time", ARG_REQ, "SEC", "target seconds per copy chunk (default 0.5)" },
+	{ "chunk-size", ARG_REQ, "N", "fixed rows per chunk instead of the controller" },
+	{ "no-swap", ARG_NONE, NULL, "stop before the cutover, leaving shadow and triggers live" },
+	{ "no-drop-old-table", ARG_NONE, NULL, "keep the old table after the swap" },
+	{ "cleanup", ARG_NONE, NULL, "remove what an earlier run left for the table" },
+	{ "json", ARG_NONE, NULL, "write one JSON event per line to stdout" },
+	{ "quiet", ARG_NONE, NULL, "no progress output" },
+	{ "allow-unique-key-change", ARG_NONE, NULL, "allow an ALTER that adds a UNIQUE or PRIMARY key" },
+	{ "pause-file", ARG_REQ, "F", "pause the copy while this file exists" },
+	{ "lock-wait-timeout", ARG_REQ, "SEC", "longest wait for a metadata lock per attempt (default 0.5)" },
+	{ "lock-retries", ARG_REQ, "N", "attempts at a metadata lock before giving up (default 30)" },
+	{ "chunk-retries", ARG_REQ, "N", "attempts at a chunk after deadlocks or lock waits (default 20)" },
+	{ "progress", ARG_REQ, "SEC", "seconds between progress lines when not on a terminal (default 5)" },
+	{ "help", ARG_NONE, NULL, "print this help and exit" },
+	{ "version", ARG_NONE, NULL, "print the version and exit" },
+	{ NULL, ARG_NONE, NULL, NULL },
+};
+
+void options_help(void)
+{
+	printf("usage: oscar --database=DB --table=TBL --alter=SPEC [--execute] [options]\n\n"
+	       "Online schema change for MariaDB and MySQL: shadow table, triggers, chunked copy,\n"
+	       "atomic swap. Without --execute nothing is changed.\n\noptions:\n");
+	for (const struct optdef *d = optdefs; d->name; d++) {
+		char left[64];
+		if (d->arg == ARG_REQ)
+			snprintf(left, sizeof left, "--%s=%s", d->name, d->metavar);
+		else if (d->arg == ARG_OPT)
+			snprintf(left, sizeof left, "--%s[=%s]", d->name, d->metavar);
+		else
+			snprintf(left, sizeof left, "--%s", d->name);
+		printf("  %-28s %s\n", left, d->help);
+	}
+	printf("\nexit status: 0 done, 1 failed (rolled back), 2 usage, 3 refused by a check,\n"
+	       "4 connection failed, 5 aborted by signal, 6 table busy with another oscar,\n"
+	       "7 incomplete but resumable\n");
+}
+
+static int usage_error(const char *fmt, const char *a, const char *b)
+{
+	fputs("oscar: ", stderr);
+	fprintf(stderr, fmt, a, b);
+	fputs(" (see oscar --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int parse_double(const char *name, const char *v, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (errno || end == v || *end || !isfinite(d) || d < lo || d > hi)
+		return usage_error("invalid value '%s' for --%s", v, name);
+	*out = d;
+	return 0;
+}
+
+static int parse_long(const char *name, const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long l = strtol(v, &end, 10);
+	if (errno || end == v || *end || l < lo || l > hi)
+		return usage_error("invalid value '%s' for --%s", v, name);
+	*out = l;
+	return 0;
+}
+
+/* Overwrites the value in argv so ps and /proc/PID/cmdline no longer show it. */
+static void scrub(char *s)
+{
+	if (s)
+		memset(s, 'x', strlen(s));
+}
+
+int options_parse(int argc, char **argv)
+{
+	size_t n = sizeof optdefs / sizeof optdefs[0];
+	struct option *lo = xcalloc(n, sizeof *lo);
+	for (size_t i = 0; optdefs[i].name; i++) {
+		lo[i].name = optdefs[i].name;
+		lo[i].has_arg = optdefs[i].arg == ARG_NONE ? no_argument
+			: optdefs[i].arg == ARG_REQ ? required_argument : optional_argument;
+		lo[i].flag = NULL;
+		lo[i].val = 1000 + (int)i;
+	}
+	int rc = 0;
+	opterr = 0;
+	for (;;) {
+		int idx = -1;
+		int c = getopt_long(argc, argv, "", lo, &idx);
+		if (c == -1)
+			break;
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+			rc = usage_error("unknown option or missing value '%s'%s", bad, "");
+			break;
+		}
+		const char *name = optdefs[c - 1000].name;
+		const char *v = optarg;
+		long l;
+		if (!strcmp(name, "database")) opt.database = xstrdup(v);
+		else if (!strcmp(name, "table")) opt.table = xstrdup(v);
+		else if (!strcmp(name, "alter")) opt.alter = xstrdup(v);
+		else if (!strcmp(name, "execute")) opt.execute = true;
+		else if (!strcmp(name, "dry-run")) opt.execute = false;
+		else if (!strcmp(name, "host")) opt.host = xstrdup(v);
+		else if (!strcmp(name, "port")) {
+			if ((rc = parse_long(name, v, 1, 65535, &l)))
+				break;
+			opt.port = (unsigned)l;
+		} else if (!strcmp(name, "socket")) opt.socket = xstrdup(v);
+		else if (!strcmp(name, "user")) opt.user = xstrdup(v);
+		else if (!strcmp(name, "password")) {
+			free(opt.password);
+			opt.password = NULL;
+			opt.password_prompt = false;
+			if (v) {
+				opt.password = xstrdup(v);
+				scrub(optarg);
+			} else {
+				opt.password_prompt = true;
+			}
+		} else if (!strcmp(name, "defaults-file")) opt.defaults_file = xstrdup(v);
+		else if (!strcmp(name, "ssl-ca")) opt.ssl_ca = xstrdup(v);
+		else if (!strcmp(name, "ssl-cert")) opt.ssl_cert = xstrdup(v);
+		else if (!strcmp(name, "ssl-key")) opt.ssl_key = xstrdup(v);
+		else if (!strcmp(name, "chunk-time")) {
+			if ((rc = parse_double(name, v, 0.01, 60, &opt.chunk_time)))
+				break;
+		} else if (!strcmp(name, "chunk-size")) {
+			if ((rc = parse_long(name, v, 1, 100000000, &opt.chunk_size)))
+				break;
+		} else if (!strcmp(name, "no-swap")) opt.no_swap = true;
+		else if (!strcmp(name, "no-drop-old-table")) opt.no_drop_old_table = true;
+		else if (!strcmp(name, "cleanup")) opt.cleanup = true;
+		else if (!strcmp(name, "json")) opt.json = true;
+		else if (!strcmp(name, "quiet")) opt.quiet = true;
+		else if (!strcmp(name, "allow-unique-key-change")) opt.allow_unique_key_change = true;
+		else if (!strcmp(name, "pause-file")) opt.pause_file = xstrdup(v);
+		else if (!strcmp(name, "lock-wait-timeout")) {
+			if ((rc = parse_double(name, v, 0.001, 3600, &opt.lock_wait_timeout)))
+				break;
+		} else if (!strcmp(name, "lock-retries")) {
+			if ((rc = parse_long(name, v, 1, 100000, &l)))
+				break;
+			opt.lock_retries = (int)l;
+		} else if (!strcmp(name, "chunk-retries")) {
+			if ((rc = parse_long(name, v, 1, 100000, &l)))
+				break;
+			opt.chunk_retries = (int)l;
+		} else if (!strcmp(name, "progress")) {
+			if ((rc = parse_double(name, v, 0.1, 86400, &opt.progress_interval)))
+				break;
+		} else if (!strcmp(name, "help")) {
+			options_help();
+			rc = -1;
+			break;
+		} else if (!strcmp(name, "version")) {
+			printf("oscar %s\n", OSCAR_VERSION);
+			rc = -1;
+			break;
+		}
+	}
+	/* A password in a separate argv word (--password PW) is not accepted, so
+	 * there is nothing else to scrub; any leftover word is an error. */
+	if (!rc && optind < argc)
+		rc = usage_error("unexpected argument '%s'%s", argv[optind], "");
+	free(lo);
+	if (rc)
+		return rc;
+	if (!opt.database || !*opt.database)
+		return usage_error("missing --database%s%s", "", "");
+	if (!opt.table || !*opt.table)
+		return usage_error("missing --table%s%s", "", "");
+	if (!opt.cleanup && (!opt.alter || !*opt.alter))
+		return usage_error("missing --alter%s%s", "", "");
+	if (opt.cleanup && opt.alter)
+		return usage_error("--cleanup takes no --alter%s%s", "", "");
+	if (strlen(opt.database) > 64 || strlen(opt.table) > 64)
+		return usage_error("identifier too long (more than 64 characters)%s%s", "", "");
+	return 0;
+}

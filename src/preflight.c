@@ -1,0 +1,268 @@
+/* preflight: every reason to refuse, checked before anything is changed (and
+ * for the key, on the scratch shadow, which cleanup removes). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "migration.h"
+#include "options.h"
+
+static int refuse(const char *msg, const char *a, const char *b)
+{
+	struct sbuf sb = SBUF_INIT;
+	sb_addf(&sb, msg, a ? a : "", b ? b : "");
+	log_error("refused: %s", sb_str(&sb));
+	struct sbuf ev;
+	ev_begin(&ev, "error");
+	ev_int(&ev, "code", EXIT_REFUSED);
+	ev_str(&ev, "message", sb_str(&sb));
+	ev_end(&ev);
+	sb_free(&sb);
+	return EXIT_REFUSED;
+}
+
+int preflight_table(struct migration *m)
+{
+	struct db *db = m->db;
+	if (alter_analyze(opt.alter, &m->alter))
+		return refuse("%s%s", m->alter.error, NULL);
+	if (catalog_load(db, m->schema, m->table, &m->orig))
+		return EXIT_FAILED;
+	if (!m->orig.exists)
+		return refuse("table '%s'.'%s' does not exist", m->schema, m->table);
+	if (strcmp(m->orig.type, "BASE TABLE"))
+		return refuse("'%s'.'%s' is not a base table", m->schema, m->table);
+	if (strcasecmp(m->orig.engine, "InnoDB"))
+		return refuse("table '%s' uses engine '%s'; only InnoDB is supported", m->table, m->orig.engine);
+
+	/* Leftovers of an earlier run: never build on them, never guess. */
+	char **trg = catalog_triggers(db, m->schema, m->table);
+	if (!trg)
+		return EXIT_FAILED;
+	const char *ours[] = { m->names.trg_ins, m->names.trg_upd, m->names.trg_del };
+	for (char **t = trg; *t; t++)
+		for (int k = 0; k < 3; k++)
+			if (!strcmp(*t, ours[k])) {
+				int rc = refuse("trigger '%s' of an earlier oscar run exists; remove it with oscar --cleanup%s",
+						*t, NULL);
+				strv_free(trg);
+				return rc;
+			}
+	if (trg[0]) {
+		int rc = refuse("table '%s' has triggers of its own ('%s'); not supported yet", m->table, trg[0]);
+		strv_free(trg);
+		return rc;
+	}
+	strv_free(trg);
+	bool exists;
+	if (catalog_table_exists(db, m->schema, m->names.shadow, &exists))
+		return EXIT_FAILED;
+	if (exists)
+		return refuse("table '%s' of an earlier oscar run exists; remove it with oscar --cleanup%s",
+			      m->names.shadow, NULL);
+	if (catalog_table_exists(db, m->schema, m->names.old, &exists))
+		return EXIT_FAILED;
+	if (exists)
+		return refuse("table '%s' exists (kept by an earlier swap?); drop or rename it first%s",
+			      m->names.old, NULL);
+
+	char **fk = catalog_fk_children(db, m->schema, m->table);
+	if (!fk)
+		return EXIT_FAILED;
+	if (fk[0]) {
+		int rc = refuse("table '%s' is referenced by foreign keys (%s); not supported yet", m->table, fk[0]);
+		strv_free(fk);
+		return rc;
+	}
+	strv_free(fk);
+	fk = catalog_fk_own(db, m->schema, m->table);
+	if (!fk)
+		return EXIT_FAILED;
+	if (fk[0]) {
+		int rc = refuse("table '%s' has foreign keys ('%s'), which CREATE TABLE ... LIKE would lose; not supported yet",
+				m->table, fk[0]);
+		strv_free(fk);
+		return rc;
+	}
+	strv_free(fk);
+	return 0;
+}
+
+/* A key unique and NOT NULL in a table, over full columns. */
+static bool usable_unique(const struct table *t, const struct index *ix)
+{
+	if (!ix->unique || ix->prefix)
+		return false;
+	for (int i = 0; i < ix->ncols; i++) {
+		const struct column *c = table_column(t, ix->cols[i]);
+		if (!c || c->nullable || c->generated)
+			return false;
+	}
+	return true;
+}
+
+/* The shadow column an old column's data goes to, or NULL. */
+static const char *mapped_to(const struct migration *m, const char *old)
+{
+	for (int i = 0; i < m->map.n; i++)
+		if (!strcasecmp(m->map.from[i], old))
+			return m->map.to[i];
+	return NULL;
+}
+
+/* Is there a unique NOT NULL index in the shadow over exactly these columns? */
+static const struct index *shadow_unique_on(const struct migration *m, const char **cols, int n)
+{
+	for (int i = 0; i < m->shadow.nidx; i++) {
+		const struct index *ix = &m->shadow.idx[i];
+		if (ix->ncols != n || !usable_unique(&m->shadow, ix))
+			continue;
+		bool same = true;
+		for (int k = 0; k < n && same; k++)
+			same = !strcasecmp(ix->cols[k], cols[k]);
+		if (same)
+			return ix;
+	}
+	return NULL;
+}
+
+static int choose_key(struct migration *m)
+{
+	/* The PRIMARY KEY first (catalog order puts it first), then other unique keys. */
+	for (int i = 0; i < m->orig.nidx; i++) {
+		const struct index *ix = &m->orig.idx[i];
+		if (!usable_unique(&m->orig, ix))
+			continue;
+		const char **newcols = xcalloc((size_t)ix->ncols, sizeof *newcols);
+		bool ok = true;
+		for (int k = 0; k < ix->ncols && ok; k++) {
+			const char *to = mapped_to(m, ix->cols[k]);
+			ok = to != NULL;
+			newcols[k] = to;
+		}
+		const struct index *nix = ok ? shadow_unique_on(m, newcols, ix->ncols) : NULL;
+		if (!nix) {
+			free((void *)newcols);
+			continue;
+		}
+		struct chunkkey *key = &m->key;
+		key->n = ix->ncols;
+		key->old_cols = xcalloc((size_t)key->n, sizeof *key->old_cols);
+		key->new_cols = xcalloc((size_t)key->n, sizeof *key->new_cols);
+		key->kinds = xcalloc((size_t)key->n, sizeof *key->kinds);
+		key->charsets = xcalloc((size_t)key->n, sizeof *key->charsets);
+		key->collations = xcalloc((size_t)key->n, sizeof *key->collations);
+		for (int k = 0; k < key->n; k++) {
+			const struct column *c = table_column(&m->orig, ix->cols[k]);
+			key->old_cols[k] = xstrdup(c->name);
+			key->new_cols[k] = xstrdup(newcols[k]);
+			key->kinds[k] = column_keykind(c);
+			key->charsets[k] = c->charset ? xstrdup(c->charset) : NULL;
+			key->collations[k] = c->collation ? xstrdup(c->collation) : NULL;
+		}
+		key->old_index = xstrdup(ix->name);
+		key->new_index = xstrdup(nix->name);
+		free((void *)newcols);
+		return 0;
+	}
+	return refuse("table '%s' needs a PRIMARY KEY or a NOT NULL UNIQUE key that the ALTER keeps%s",
+		      m->table, NULL);
+}
+
+/* Unique keys of the shadow that did not exist (over the same mapped columns)
+ * in the original: INSERT IGNORE would silently drop rows that collide. */
+static int check_unique_additions(struct migration *m)
+{
+	for (int i = 0; i < m->shadow.nidx; i++) {
+		const struct index *nix = &m->shadow.idx[i];
+		if (!nix->unique)
+			continue;
+		bool existed = false;
+		for (int j = 0; j < m->orig.nidx && !existed; j++) {
+			const struct index *oix = &m->orig.idx[j];
+			if (!oix->unique || oix->ncols > nix->ncols || oix->prefix)
+				continue;
+			/* an old unique key over a subset of the new key's columns implies it */
+			bool all = true;
+			for (int k = 0; k < oix->ncols && all; k++) {
+				const char *to = mapped_to(m, oix->cols[k]);
+				bool found = false;
+				for (int q = 0; to && q < nix->ncols && !found; q++)
+					found = !strcasecmp(nix->cols[q], to);
+				all = found;
+			}
+			existed = all && !nix->prefix;
+		}
+		if (existed)
+			continue;
+		if (!opt.allow_unique_key_change)
+			return refuse("the ALTER adds unique key '%s', which would silently drop duplicate rows; "
+				      "use --allow-unique-key-change to check the data and go on%s",
+				      nix->name, NULL);
+		/* Count duplicates over the mapped old columns. */
+		struct sbuf cols = SBUF_INIT, q = SBUF_INIT;
+		for (int k = 0; k < nix->ncols; k++) {
+			const char *from = NULL;
+			for (int c = 0; c < m->map.n; c++)
+				if (!strcasecmp(m->map.to[c], nix->cols[k]))
+					from = m->map.from[c];
+			if (!from) {
+				sb_free(&cols);
+				return refuse("unique key '%s' uses column '%s', which has no data yet",
+					      nix->name, nix->cols[k]);
+			}
+			if (k)
+				sb_add(&cols, ", ");
+			sb_ident(&cols, from);
+		}
+		sb_addf(&q, "SELECT COUNT(*) FROM (SELECT 1 FROM ");
+		sb_qualified(&q, m->schema, m->table);
+		sb_addf(&q, " GROUP BY %s HAVING COUNT(*) > 1) d", sb_str(&cols));
+		log_info("checking the data for duplicates of the new unique key '%s'", nix->name);
+		bool found;
+		char *v = db_scalar(m->db, sb_str(&q), &found);
+		sb_free(&q);
+		if (!found) {
+			sb_free(&cols);
+			free(v);
+			return EXIT_FAILED;
+		}
+		long long dups = v ? atoll(v) : 0;
+		free(v);
+		if (dups > 0) {
+			/* name a few for the DBA */
+			sb_add(&q, "SELECT CONCAT_WS(',', ");
+			sb_add(&q, sb_str(&cols));
+			sb_add(&q, "), COUNT(*) FROM ");
+			sb_qualified(&q, m->schema, m->table);
+			sb_addf(&q, " GROUP BY %s HAVING COUNT(*) > 1 LIMIT 5", sb_str(&cols));
+			MYSQL_RES *r = db_query(m->db, sb_str(&q));
+			MYSQL_ROW row;
+			while (r && (row = mysql_fetch_row(r)))
+				log_error("duplicate for '%s': (%s) appears %s times", nix->name, row[0] ? row[0] : "NULL",
+					  row[1]);
+			if (r)
+				mysql_free_result(r);
+			sb_free(&q);
+			char buf[32];
+			snprintf(buf, sizeof buf, "%lld", dups);
+			sb_free(&cols);
+			return refuse("the new unique key '%s' has %s duplicated values in the data", nix->name, buf);
+		}
+		sb_free(&cols);
+		log_info("no duplicates for the new unique key '%s'", nix->name);
+	}
+	return 0;
+}
+
+int preflight_shadow(struct migration *m)
+{
+	if (m->map.n == 0)
+		return refuse("the new table shares no column with '%s'%s", m->table, NULL);
+	int rc = choose_key(m);
+	if (rc)
+		return rc;
+	return check_unique_additions(m);
+}

@@ -1,0 +1,117 @@
+/* shadow: the new table, created empty in the new shape, and the column mapping
+ * from the old shape to it, taken from the server's catalog. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "migration.h"
+#include "options.h"
+
+int shadow_create(struct migration *m)
+{
+	struct db *db = m->db;
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "CREATE TABLE ");
+	sb_qualified(&q, m->schema, m->names.shadow);
+	sb_add(&q, " LIKE ");
+	sb_qualified(&q, m->schema, m->table);
+	/* The shadow exists even in dry run: it is how the ALTER is validated. */
+	int rc = db_exec(db, 0, sb_str(&q));
+	sb_free(&q);
+	if (rc)
+		return EXIT_FAILED;
+	cleanup_push_table(m->schema, m->names.shadow);
+	log_info("created shadow table '%s'", m->names.shadow);
+
+	/* The user's ALTER runs under the server's own sql_mode, as it would natively. */
+	struct sbuf mode = SBUF_INIT;
+	sb_add(&mode, "SET SESSION sql_mode=");
+	sb_literal(&mode, m->global_sql_mode);
+	if (db_exec(db, 0, sb_str(&mode))) {
+		sb_free(&mode);
+		return EXIT_FAILED;
+	}
+	sb_free(&mode);
+	sb_add(&q, "ALTER TABLE ");
+	sb_qualified(&q, m->schema, m->names.shadow);
+	sb_add(&q, " ");
+	sb_add(&q, opt.alter);
+	rc = db_exec(db, DB_SILENT, sb_str(&q));
+	sb_free(&q);
+	struct db saved = *db;
+	if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
+		return EXIT_FAILED;
+	if (rc) {
+		(void)saved;
+		log_error("refused: the ALTER fails on the shadow table: errno %u (%s): %s", saved.err,
+			  saved.sqlstate, saved.errmsg);
+		struct sbuf ev;
+		ev_begin(&ev, "error");
+		ev_int(&ev, "code", EXIT_REFUSED);
+		ev_int(&ev, "errno", saved.err);
+		ev_str(&ev, "message", saved.errmsg);
+		ev_end(&ev);
+		return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+static char **strv_add(char **v, int *n, const char *s)
+{
+	v = xrealloc(v, sizeof *v * (size_t)(*n + 2));
+	v[(*n)++] = xstrdup(s);
+	v[*n] = NULL;
+	return v;
+}
+
+int shadow_map(struct migration *m)
+{
+	if (catalog_load(m->db, m->schema, m->names.shadow, &m->shadow))
+		return EXIT_FAILED;
+	if (!m->shadow.exists) {
+		log_error("shadow table '%s' vanished", m->names.shadow);
+		return EXIT_FAILED;
+	}
+	int nd = 0, na = 0;
+	m->dropped_cols = xcalloc(1, sizeof *m->dropped_cols);
+	m->added_cols = xcalloc(1, sizeof *m->added_cols);
+	for (int i = 0; i < m->shadow.ncols; i++) {
+		const struct column *nc = &m->shadow.cols[i];
+		if (nc->generated)
+			continue; /* computed by the server, never written */
+		const struct column *from = NULL;
+		/* a renamed column: the old column whose new name this is */
+		for (int k = 0; k < m->orig.ncols && !from; k++) {
+			const struct column *oc = &m->orig.cols[k];
+			const char *newname = alter_new_name(&m->alter, oc->name);
+			if (strcasecmp(newname, oc->name) && !strcasecmp(newname, nc->name))
+				from = oc;
+		}
+		if (!from) {
+			const struct column *oc = table_column(&m->orig, nc->name);
+			/* same name, not renamed away, not dropped and added again */
+			if (oc && !strcasecmp(alter_new_name(&m->alter, oc->name), oc->name) &&
+			    !alter_dropped(&m->alter, oc->name))
+				from = oc;
+		}
+		if (!from) {
+			m->added_cols = strv_add(m->added_cols, &na, nc->name);
+			continue;
+		}
+		m->map.from = xrealloc(m->map.from, sizeof *m->map.from * (size_t)(m->map.n + 1));
+		m->map.to = xrealloc(m->map.to, sizeof *m->map.to * (size_t)(m->map.n + 1));
+		m->map.from[m->map.n] = xstrdup(from->name);
+		m->map.to[m->map.n] = xstrdup(nc->name);
+		m->map.n++;
+	}
+	for (int k = 0; k < m->orig.ncols; k++) {
+		bool used = false;
+		for (int i = 0; i < m->map.n && !used; i++)
+			used = !strcasecmp(m->map.from[i], m->orig.cols[k].name);
+		if (!used)
+			m->dropped_cols = strv_add(m->dropped_cols, &nd, m->orig.cols[k].name);
+	}
+	return 0;
+}

@@ -1,0 +1,143 @@
+/* triggers: AFTER triggers that mirror every write on the table into the shadow.
+ *
+ * Installed DELETE, then UPDATE, then INSERT: until all three exist, a row the
+ * shadow holds must never go stale. With only the DELETE and UPDATE triggers in
+ * place every shadow row is a full current image (REPLACE of NEW); had INSERT come
+ * first, an insert mirrored before the UPDATE trigger existed could be updated
+ * unseen, and the copy's INSERT IGNORE would then keep the stale row. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "migration.h"
+#include "options.h"
+
+static void col_list(struct sbuf *q, char **cols, int n, const char *prefix)
+{
+	for (int i = 0; i < n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		sb_add(q, prefix);
+		sb_ident(q, cols[i]);
+	}
+}
+
+/* shadow.key <=> OLD.key for every key column: NULL-safe, as a unique key may
+ * hold NULLs in the shape the triggers see. */
+static void key_match_old(struct sbuf *q, const struct chunkkey *k)
+{
+	for (int i = 0; i < k->n; i++) {
+		if (i)
+			sb_add(q, " AND ");
+		sb_ident(q, k->new_cols[i]);
+		sb_add(q, " <=> OLD.");
+		sb_ident(q, k->old_cols[i]);
+	}
+}
+
+static void replace_new(struct sbuf *q, struct migration *m)
+{
+	sb_add(q, "REPLACE INTO ");
+	sb_qualified(q, m->schema, m->names.shadow);
+	sb_add(q, " (");
+	col_list(q, m->map.to, m->map.n, "");
+	sb_add(q, ") VALUES (");
+	col_list(q, m->map.from, m->map.n, "NEW.");
+	sb_add(q, ")");
+}
+
+char *triggers_sql(struct migration *m, int which)
+{
+	static const char *names[] = { "DELETE", "UPDATE", "INSERT" };
+	const char *tname = which == 0 ? m->names.trg_del : which == 1 ? m->names.trg_upd : m->names.trg_ins;
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "CREATE TRIGGER ");
+	sb_qualified(&q, m->schema, tname);
+	sb_addf(&q, " AFTER %s ON ", names[which]);
+	sb_qualified(&q, m->schema, m->table);
+	sb_add(&q, " FOR EACH ROW ");
+	switch (which) {
+	case 0:
+		sb_add(&q, "DELETE IGNORE FROM ");
+		sb_qualified(&q, m->schema, m->names.shadow);
+		sb_add(&q, " WHERE ");
+		key_match_old(&q, &m->key);
+		break;
+	case 1:
+		/* Only when the key really changed is the old-key row removed; the
+		 * REPLACE then writes the new image. */
+		sb_add(&q, "BEGIN DELETE IGNORE FROM ");
+		sb_qualified(&q, m->schema, m->names.shadow);
+		sb_add(&q, " WHERE NOT (");
+		for (int i = 0; i < m->key.n; i++) {
+			if (i)
+				sb_add(&q, " AND ");
+			sb_add(&q, "OLD.");
+			sb_ident(&q, m->key.old_cols[i]);
+			sb_add(&q, " <=> NEW.");
+			sb_ident(&q, m->key.old_cols[i]);
+		}
+		sb_add(&q, ") AND ");
+		key_match_old(&q, &m->key);
+		sb_add(&q, "; ");
+		replace_new(&q, m);
+		sb_add(&q, "; END");
+		break;
+	default:
+		replace_new(&q, m);
+		break;
+	}
+	return sb_take(&q);
+}
+
+int triggers_install(struct migration *m)
+{
+	struct db *db = m->db;
+	/* Triggers keep the sql_mode of the session that creates them: the server's
+	 * own, so a mirrored write behaves as the application's write would on the
+	 * new table; NO_AUTO_VALUE_ON_ZERO so a key 0 stays 0. */
+	struct sbuf mode = SBUF_INIT;
+	sb_add(&mode, "SET SESSION sql_mode=CONCAT_WS(',', ");
+	sb_literal(&mode, m->global_sql_mode);
+	sb_add(&mode, ", 'NO_AUTO_VALUE_ON_ZERO')");
+	int rc = db_exec(db, 0, sb_str(&mode));
+	sb_free(&mode);
+	if (rc)
+		return EXIT_FAILED;
+	const char *tn[] = { m->names.trg_del, m->names.trg_upd, m->names.trg_ins };
+	for (int which = 0; which < 3 && !rc; which++) {
+		char *sql = triggers_sql(m, which);
+		rc = db_exec_mdl(db, DB_CHANGE, "creating a trigger", sql);
+		free(sql);
+		if (!rc) {
+			cleanup_push_trigger(m->schema, tn[which]);
+			log_info("created trigger '%s'", tn[which]);
+		}
+		if (oscar_abort)
+			rc = -1;
+	}
+	if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
+		rc = -1;
+	return rc ? (oscar_abort ? EXIT_SIGNAL : EXIT_FAILED) : 0;
+}
+
+int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool report)
+{
+	const char *tn[] = { n->trg_ins, n->trg_upd, n->trg_del };
+	int rc = 0;
+	for (int i = 0; i < 3; i++) {
+		struct sbuf q = SBUF_INIT;
+		sb_add(&q, "DROP TRIGGER IF EXISTS ");
+		sb_qualified(&q, schema, tn[i]);
+		if (db_exec_mdl(db, DB_CHANGE, "dropping a trigger", sb_str(&q)))
+			rc = -1;
+		else {
+			cleanup_forget(tn[i]);
+			if (report)
+				log_info("dropped trigger '%s'", tn[i]);
+		}
+		sb_free(&q);
+	}
+	return rc;
+}
