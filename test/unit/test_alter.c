@@ -1,0 +1,77 @@
+/* ALTER text analysis: renames, drops, table renames, and what is refused. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "alter.h"
+#include "tap.h"
+
+int main(void)
+{
+	struct alter_info ai;
+
+	ok(alter_analyze("ADD COLUMN x INT NULL", &ai) == 0, "plain ADD accepted");
+	ok(ai.nrenames == 0 && ai.ndropped == 0, "no renames, no drops");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("CHANGE v vv VARCHAR(30), ADD INDEX (vv)", &ai) == 0, "CHANGE accepted");
+	ok(ai.nrenames == 1, "one rename");
+	is_str(alter_new_name(&ai, "v"), "vv", "v -> vv");
+	is_str(alter_new_name(&ai, "V"), "vv", "column names are case-insensitive");
+	is_str(alter_new_name(&ai, "other"), "other", "other columns keep their names");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("CHANGE COLUMN IF EXISTS `a b` `c``d` INT", &ai) == 0, "quoted CHANGE accepted");
+	is_str(alter_new_name(&ai, "a b"), "c`d", "backtick-quoted names unquoted");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("CHANGE x x BIGINT", &ai) == 0 && ai.nrenames == 0, "CHANGE to the same name is no rename");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("RENAME COLUMN a TO b, RENAME COLUMN b TO c", &ai) == 0, "RENAME COLUMN accepted");
+	is_str(alter_new_name(&ai, "a"), "c", "renames chain in order");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("RENAME INDEX i1 TO i2", &ai) == 0 && ai.nrenames == 0, "RENAME INDEX is not a table rename");
+	alter_info_free(&ai);
+	ok(alter_analyze("RENAME KEY i1 TO i2", &ai) == 0, "RENAME KEY is not a table rename");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("ADD COLUMN z INT, RENAME TO t2", &ai) != 0 && ai.renames_table, "RENAME TO refused");
+	ok(strstr(ai.error, "renames the table") != NULL, "message says why: %s", ai.error);
+	alter_info_free(&ai);
+	ok(alter_analyze("RENAME AS t2", &ai) != 0, "RENAME AS refused");
+	alter_info_free(&ai);
+	ok(alter_analyze("rename t2", &ai) != 0, "lower-case bare RENAME refused");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("DROP COLUMN a, DROP b, DROP INDEX i, DROP PRIMARY KEY, DROP FOREIGN KEY f, ADD COLUMN a INT",
+			 &ai) == 0, "drops accepted");
+	ok(ai.ndropped == 2, "two column drops (got %d)", ai.ndropped);
+	ok(alter_dropped(&ai, "a") && alter_dropped(&ai, "B"), "a and b dropped");
+	ok(!alter_dropped(&ai, "i") && !alter_dropped(&ai, "f"), "index and foreign key drops are not columns");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("ADD COLUMN c INT COMMENT 'RENAME TO x; CHANGE a b'", &ai) == 0, "keywords inside strings ignored");
+	ok(ai.nrenames == 0 && !ai.renames_table, "no rename from a comment string");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("ADD COLUMN c INT /* RENAME TO x */ -- CHANGE a b\n", &ai) == 0, "comments ignored");
+	ok(ai.nrenames == 0, "no rename from comments");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("ADD COLUMN c ENUM('a,b', 'c'), CHANGE d e INT", &ai) == 0, "commas inside strings and parentheses");
+	is_str(alter_new_name(&ai, "d"), "e", "clause after a parenthesised list analysed");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("ADD COLUMN x INT; DROP TABLE t", &ai) != 0, "';' refused");
+	alter_info_free(&ai);
+	ok(alter_analyze("ADD COLUMN x INT COMMENT ';'", &ai) == 0, "';' inside a string is fine");
+	alter_info_free(&ai);
+	ok(alter_analyze("   ", &ai) != 0, "empty refused");
+	alter_info_free(&ai);
+	ok(alter_analyze("ADD COLUMN x INT COMMENT 'open", &ai) != 0, "unterminated string refused");
+	alter_info_free(&ai);
+	ok(alter_analyze("ADD INDEX (a", &ai) != 0, "unbalanced parentheses refused");
+	alter_info_free(&ai);
+	return tap_done();
+}
