@@ -85,3 +85,50 @@ server_state() {
 	        WHERE TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys') ORDER BY 1,2;
 	        SELECT TRIGGER_SCHEMA, TRIGGER_NAME FROM information_schema.TRIGGERS ORDER BY 1,2"
 }
+
+# --- helpers added for the functional tests (10-16) ---
+
+# oscar_run ARGS...: oscar with stdout and stderr captured; sets RC, OUT, ERR
+# (files $TMP/oscar.out and $TMP/oscar.err keep them too).
+oscar_run() {
+	oscar "$@" >"$TMP/oscar.out" 2>"$TMP/oscar.err"
+	RC=$?
+	OUT=$(cat "$TMP/oscar.out")
+	ERR=$(cat "$TMP/oscar.err")
+}
+
+# An identifier quoted for SQL (backticks doubled), and a string literal.
+qi() { local s=${1//\`/\`\`}; printf '`%s`' "$s"; }
+qs() { local s=${1//\\/\\\\}; s=${s//\'/\'\'}; printf "'%s'" "$s"; }
+
+# sql with a utf8mb4 connection, so 4-byte characters survive both ways.
+sql4() { sql --default-character-set=utf8mb4 "$@"; }
+
+# Selected columns of a table in a given order, for comparing before/after.
+dump_cols() { # dump_cols DB TABLE SELECT-LIST ORDER-BY
+	sql4 -e "SELECT $3 FROM $(qi "$1").$(qi "$2") ORDER BY $4"
+}
+
+count_rows() { sql -e "SELECT COUNT(*) FROM $(qi "$1").$(qi "$2")"; }
+
+# leftovers for any schema name (quotes and backslashes escaped).
+leftovers_q() { # leftovers_q DB
+	sql -e "SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA=$(qs "$1")
+	        UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES
+	        WHERE TABLE_SCHEMA=$(qs "$1") AND (TABLE_NAME LIKE '\\_%\\_new' OR TABLE_NAME LIKE '\\_%\\_old')"
+}
+
+# Lines of a --json stream whose event is EVENT.
+json_events() { # json_events FILE EVENT
+	grep -E "\"event\":\"$2\"" "$1" || true
+}
+
+# Waits up to SECONDS for a command to succeed; status 0 when it did.
+wait_for() { # wait_for SECONDS COMMAND...
+	local deadline=$((SECONDS + $1)); shift
+	while ! "$@"; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
