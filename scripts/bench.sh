@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# oscar benchmark: the same ALTER on the same 1,000,000-row sysbench table, done
+# by the server itself (ALTER TABLE ... ALGORITHM=COPY), by oscar with its
+# defaults and by pt-online-schema-change (when installed).
+#
+# One throwaway MariaDB server (scripts/testserver.sh) holds a template table in
+# sysbench's shape (id, k, c, pad; secondary index k_1), made by `sysbench
+# oltp_common prepare` or, without sysbench, by INSERT ... SELECT from a sequence
+# with the same shape. Before every timed run sbtest1 is re-created from the
+# template, so each tool starts from identical data. The tools take turns, round
+# after round (BENCH_ROUNDS, default 3), and the median of each is reported.
+# Nothing else runs against the server: this measures the cost of the copy, not
+# behaviour under load.
+#
+# BENCH_MAKER=seq makes the table without sysbench even when it is installed.
+# Prints a table and writes it to build/bench-results.txt. It does not judge
+# the numbers; it fails only when a tool fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+ROWS=${BENCH_ROWS:-1000000}
+ROUNDS=${BENCH_ROUNDS:-3}
+ALTER=${BENCH_ALTER:-"ADD COLUMN bench_flag INT NOT NULL DEFAULT 0"}
+OUT=$root/build/bench-results.txt
+
+say() { printf '== %s\n' "$*" >&2; }
+die() { echo "bench: FAILED: $*" >&2; exit 1; }
+
+# --- packages -------------------------------------------------------------
+need=()
+command -v cc >/dev/null 2>&1 || need+=(gcc)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v mariadb_config >/dev/null 2>&1 || need+=(libmariadb-dev)
+{ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
+command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
+want=()
+command -v sysbench >/dev/null 2>&1 || want+=(sysbench)
+command -v pt-online-schema-change >/dev/null 2>&1 || want+=(percona-toolkit)
+if [ ${#need[@]} -gt 0 ] || { [ ${#want[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; }; then
+	if [ "$(id -u)" != 0 ]; then
+		die "missing packages: ${need[*]} (run as root, or apt-get install them)"
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	say "installing ${need[*]} ${want[*]}"
+	apt-get update -qq >/dev/null
+	if [ ${#need[@]} -gt 0 ]; then
+		apt-get install -y -qq "${need[@]}" >/dev/null
+	fi
+	# optional: the bench runs without them (no pt-osc column, sequence-made table)
+	for p in "${want[@]}"; do
+		apt-get install -y -qq "$p" >/dev/null 2>&1 || say "could not install $p; going on without it"
+	done
+fi
+
+say "building oscar"
+make -s oscar
+
+# --- throwaway server -----------------------------------------------------
+work=$(mktemp -d /tmp/oscar-bench.XXXXXX)
+srv=$work/server
+cleanup() {
+	local rc=$?
+	scripts/testserver.sh stop "$srv" >/dev/null 2>&1 || true
+	rm -rf "$work"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "starting a throwaway MariaDB server"
+scripts/testserver.sh start "$srv"
+eval "$(scripts/testserver.sh env "$srv")"
+sock=$OSCAR_SOCKET
+sql() { mariadb --no-defaults -uroot --socket="$sock" -N -B "$@"; }
+server_version=$(sql -e "SELECT VERSION()")
+
+sql -e "CREATE DATABASE sbtest"
+if [ "${BENCH_MAKER:-}" != seq ] && command -v sysbench >/dev/null 2>&1; then
+	say "creating the $ROWS-row table with sysbench oltp_common prepare"
+	sysbench oltp_common --db-driver=mysql --mysql-socket="$sock" --mysql-user=root --mysql-db=sbtest \
+		--tables=1 --table-size="$ROWS" prepare >"$work/sysbench.log" 2>&1 \
+		|| { cat "$work/sysbench.log" >&2; die "sysbench prepare"; }
+	maker="sysbench $(sysbench --version | awk '{print $2}') oltp_common prepare"
+else
+	say "creating the $ROWS-row table in sysbench's shape from a sequence (no sysbench)"
+	# sysbench's layout: c is 10 groups of 11 digits joined by '-', pad 5 groups
+	sql sbtest <<SQL
+CREATE TABLE sbtest1 (
+  id INT NOT NULL AUTO_INCREMENT,
+  k INT NOT NULL DEFAULT '0',
+  c CHAR(120) NOT NULL DEFAULT '',
+  pad CHAR(60) NOT NULL DEFAULT '',
+  PRIMARY KEY (id)
+) ENGINE=InnoDB;
+INSERT INTO sbtest1 (id, k, c, pad)
+SELECT seq, FLOOR(1 + RAND(seq) * $ROWS),
+       CONCAT_WS('-', LPAD(FLOOR(RAND(seq*7+1)*1e11), 11, '0'), LPAD(FLOOR(RAND(seq*7+2)*1e11), 11, '0'),
+                      LPAD(FLOOR(RAND(seq*7+3)*1e11), 11, '0'), LPAD(FLOOR(RAND(seq*7+4)*1e11), 11, '0'),
+                      LPAD(FLOOR(RAND(seq*7+5)*1e11), 11, '0'), LPAD(FLOOR(RAND(seq*7+6)*1e11), 11, '0'),
+                      LPAD(FLOOR(RAND(seq*7+7)*1e11), 11, '0'), LPAD(FLOOR(RAND(seq*7+8)*1e11), 11, '0'),
+                      LPAD(FLOOR(RAND(seq*7+9)*1e11), 11, '0'), LPAD(FLOOR(RAND(seq*7+10)*1e11), 11, '0')),
+       CONCAT_WS('-', LPAD(FLOOR(RAND(seq*5+1)*1e11), 11, '0'), LPAD(FLOOR(RAND(seq*5+2)*1e11), 11, '0'),
+                      LPAD(FLOOR(RAND(seq*5+3)*1e11), 11, '0'), LPAD(FLOOR(RAND(seq*5+4)*1e11), 11, '0'),
+                      LPAD(FLOOR(RAND(seq*5+5)*1e11), 11, '0'))
+FROM seq_1_to_$ROWS;
+CREATE INDEX k_1 ON sbtest1 (k);
+SQL
+	maker="INSERT ... SELECT from seq_1_to_$ROWS (sysbench shape)"
+fi
+# The template every run starts from.
+sql sbtest -e "RENAME TABLE sbtest1 TO sbtest1_template"
+
+fresh_table() {
+	sql sbtest -e "DROP TABLE IF EXISTS sbtest1, _sbtest1_new, _sbtest1_old;
+	               CREATE TABLE sbtest1 LIKE sbtest1_template;
+	               INSERT INTO sbtest1 SELECT * FROM sbtest1_template;
+	               ANALYZE TABLE sbtest1" >/dev/null
+	sql -e "FLUSH BINARY LOGS; PURGE BINARY LOGS BEFORE NOW()" >/dev/null 2>&1 || true
+	sleep 2
+}
+
+check_altered() {
+	sql sbtest -e "SHOW CREATE TABLE sbtest1" | grep -q '`bench_flag`' || die "$1 did not change sbtest1"
+	local n
+	n=$(sql sbtest -e "SELECT COUNT(*) FROM sbtest1")
+	[ "$n" = "$ROWS" ] || die "$1 left $n rows instead of $ROWS"
+}
+
+now() { date +%s.%N; }
+
+run_native() {
+	sql sbtest -e "ALTER TABLE sbtest1 $ALTER, ALGORITHM=COPY"
+}
+run_oscar() {
+	./oscar --socket="$sock" --user=root --database=sbtest --table=sbtest1 --alter="$ALTER" --execute --quiet
+}
+run_ptosc() {
+	pt-online-schema-change --alter "$ALTER" "D=sbtest,t=sbtest1,S=$sock,u=root" --execute \
+		--no-check-replication-filters --recursion-method=none --no-drop-old-table --quiet \
+		>"$work/ptosc.log" 2>&1 || { cat "$work/ptosc.log" >&2; return 1; }
+	sql sbtest -e "DROP TABLE IF EXISTS _sbtest1_old"
+}
+
+tools=(native oscar)
+command -v pt-online-schema-change >/dev/null 2>&1 && tools+=(ptosc)
+declare -A times
+for r in $(seq 1 "$ROUNDS"); do
+	for t in "${tools[@]}"; do
+		fresh_table
+		say "round $r of $ROUNDS: $t"
+		t0=$(now)
+		"run_$t" || die "$t failed"
+		t1=$(now)
+		check_altered "$t"
+		secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+		say "  $secs s"
+		times[$t]="${times[$t]:-} $secs"
+	done
+done
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+label() { case $1 in native) echo "native ALTER (ALGORITHM=COPY)";; oscar) echo "oscar (defaults)";; ptosc) echo "pt-online-schema-change";; esac; }
+
+native_med=$(echo "${times[native]}" | median)
+mkdir -p "$(dirname "$OUT")"
+{
+	echo "oscar benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.1f GB RAM", $2 / 1048576 }' /proc/meminfo)"
+	echo "server:  MariaDB $server_version (scripts/testserver.sh: buffer pool 1G, binlog ROW, flush_log_at_trx_commit=2)"
+	echo "table:   sbtest.sbtest1, $ROWS rows, made by $maker"
+	echo "alter:   $ALTER"
+	echo "rounds:  $ROUNDS per tool, table re-created before each run, no concurrent load"
+	echo "oscar:   $(./oscar --version)"
+	command -v pt-online-schema-change >/dev/null 2>&1 && echo "pt-osc:  $(pt-online-schema-change --version 2>/dev/null)"
+	echo
+	printf '%-32s %10s %10s   %s\n' "tool" "median s" "x native" "runs (s)"
+	for t in "${tools[@]}"; do
+		med=$(echo "${times[$t]}" | median)
+		ratio=$(awk -v a="$med" -v b="$native_med" 'BEGIN { printf "%.2f", a / b }')
+		printf '%-32s %10s %10s   %s\n' "$(label "$t")" "$med" "$ratio" "${times[$t]# }"
+	done
+} | tee "$OUT"
+say "written to ${OUT#"$root"/}"
