@@ -117,7 +117,19 @@ fresh_table() {
 	               INSERT INTO sbtest1 SELECT * FROM sbtest1_template;
 	               ANALYZE TABLE sbtest1" >/dev/null
 	sql -e "FLUSH BINARY LOGS; PURGE BINARY LOGS BEFORE NOW()" >/dev/null 2>&1 || true
-	sleep 2
+	# Let InnoDB write out the pages the re-creation dirtied, so that flushing
+	# does not land in the middle of the next timed run.
+	local pct dirty i
+	pct=$(sql -e "SELECT @@GLOBAL.innodb_max_dirty_pages_pct")
+	sql -e "SET GLOBAL innodb_max_dirty_pages_pct=0"
+	for i in $(seq 1 120); do
+		dirty=$(sql -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
+		                WHERE VARIABLE_NAME='INNODB_BUFFER_POOL_PAGES_DIRTY'")
+		[ "${dirty:-0}" -lt 200 ] && break
+		sleep 0.5
+	done
+	sql -e "SET GLOBAL innodb_max_dirty_pages_pct=$pct"
+	sleep 1
 }
 
 check_altered() {
@@ -145,6 +157,7 @@ run_ptosc() {
 tools=(native oscar)
 command -v pt-online-schema-change >/dev/null 2>&1 && tools+=(ptosc)
 declare -A times
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq 1 "$ROUNDS"); do
 	for t in "${tools[@]}"; do
 		fresh_table
@@ -170,7 +183,8 @@ mkdir -p "$(dirname "$OUT")"
 	echo "server:  MariaDB $server_version (scripts/testserver.sh: buffer pool 1G, binlog ROW, flush_log_at_trx_commit=2)"
 	echo "table:   sbtest.sbtest1, $ROWS rows, made by $maker"
 	echo "alter:   $ALTER"
-	echo "rounds:  $ROUNDS per tool, table re-created before each run, no concurrent load"
+	echo "rounds:  $ROUNDS per tool, table re-created (and flushed) before each run, no load on the test server"
+	echo "host load average when the runs started: $load_at_start (other processes share these cores)"
 	echo "oscar:   $(./oscar --version)"
 	command -v pt-online-schema-change >/dev/null 2>&1 && echo "pt-osc:  $(pt-online-schema-change --version 2>/dev/null)"
 	echo
