@@ -39,9 +39,9 @@ mk_table() {
 	is "$(count_rows $DB $t)" $ROWS "setup: $t has $ROWS rows"
 }
 
-# check_alter NAME TABLE ALTER DDL-REGEX DDL-ABSENT-REGEX COLS-BEFORE COLS-AFTER
+# check_alter NAME TABLE ALTER DDL-REGEX DDL-ABSENT-REGEX COLS-BEFORE COLS-AFTER [KEY-AFTER]
 check_alter() {
-	local name=$1 t=$2 alter=$3 re=$4 absent=$5 before=$6 after=$7
+	local name=$1 t=$2 alter=$3 re=$4 absent=$5 before=$6 after=$7 key_after=${8:-id}
 	local pre ddl next_id
 	pre=$(dump_cols $DB "$t" "$before" id)
 	# the counter the server would hand out next (InnoDB reserves ids in
@@ -61,7 +61,7 @@ check_alter() {
 			ok 0 "$name: new DDL no longer has $absent"
 		fi
 	fi
-	is "$(dump_cols $DB "$t" "$after" id)" "$pre" "$name: data of the kept columns unchanged ($after)"
+	is "$(dump_cols $DB "$t" "$after" "$key_after")" "$pre" "$name: data of the kept columns unchanged ($after)"
 	is "$(json_events "$TMP/oscar.out" chunk | wc -l)" 31 "$name: copied in 31 chunks of at most 97 rows"
 	like "$(json_events "$TMP/oscar.out" done)" "\"rows_copied\":$ROWS[,}]" "$name: done reports $ROWS rows copied"
 	is "$(leftovers $DB)" "" "$name: no triggers or oscar tables left"
@@ -90,6 +90,17 @@ check_alter "CHANGE old new" t_change "CHANGE a a_renamed BIGINT NULL, CHANGE CO
 mk_table t_rename utf8mb4
 check_alter "RENAME COLUMN" t_rename "RENAME COLUMN s TO s_renamed" '`s_renamed` varchar\(100\)' '`s` varchar' \
 	"$ALL" 'id, a, s_renamed, dt, d, x'
+
+mk_table t_pkname utf8mb4
+check_alter "CHANGE of the PRIMARY KEY column" t_pkname "CHANGE id pk_id INT UNSIGNED NOT NULL AUTO_INCREMENT" \
+	'PRIMARY KEY \(`pk_id`\)' '`id` int' "$ALL" 'pk_id, a, s, dt, d, x' pk_id
+
+# two CHANGE clauses that swap names: each clause names a column of the
+# original table (as a native ALTER reads them), so a's data goes to the new
+# column s and s's data to the new column a
+mk_table t_swap utf8mb4
+check_alter "CHANGE a s, CHANGE s a (swap names)" t_swap "CHANGE a s BIGINT NULL, CHANGE s a VARCHAR(100) NULL" \
+	'`s` bigint\(20\) DEFAULT NULL' '`s` varchar' "$ALL" 'id, s, a, dt, d, x'
 
 mk_table t_index utf8mb4
 check_alter "ADD INDEX" t_index "ADD INDEX idx_dt (dt, d)" 'KEY `idx_dt` \(`dt`,`d`\)' '' "$ALL" "$ALL"
@@ -145,5 +156,16 @@ mk_gen t_gen2
 check_alter "generated expression changed" t_gen2 "MODIFY v INT AS (a * 3) VIRTUAL" \
 	'`v` int\(11\) GENERATED ALWAYS AS \(`a` \* 3\) VIRTUAL' '\* 2' 'id, a, st, c, dt, d' 'id, a, st, c, dt, d'
 is "$(sql $DB -e "SELECT COUNT(*) FROM t_gen2 WHERE NOT (v <=> a * 3)")" 0 "generated expression changed: v recomputed"
+
+# a narrowing MODIFY that would truncate data fails and rolls back
+mk_table t_narrow utf8mb4
+ddl0=$(table_ddl $DB t_narrow)
+pre=$(dump_table $DB t_narrow id)
+oscar_run --database=$DB --table=t_narrow --alter="MODIFY s VARCHAR(5) NULL" --execute --chunk-size=97
+is "$RC" 1 "narrowing MODIFY that truncates: exit 1"
+like "$(grep 'error: ' "$TMP/oscar.err")" "warning 1265: Data truncated for column 's'" "narrowing MODIFY: the truncation is named"
+is "$(table_ddl $DB t_narrow)" "$ddl0" "narrowing MODIFY: shape unchanged"
+is "$(dump_table $DB t_narrow id)" "$pre" "narrowing MODIFY: data unchanged"
+is "$(leftovers $DB)" "" "narrowing MODIFY: rolled back, nothing left"
 
 sql -e "DROP DATABASE $DB"

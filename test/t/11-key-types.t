@@ -100,4 +100,24 @@ sql $DB -e "CREATE TABLE nopk (u VARCHAR(20) NOT NULL, w INT NULL, v INT, UNIQUE
 migrate "NOT NULL UNIQUE key, no PK" nopk 'u, w, v' 'u' 7
 like "$(table_ddl $DB nopk)" 'UNIQUE KEY `u_uk` \(`u`\)' "NOT NULL UNIQUE key: the key is still there"
 
+# a collation change that makes two key values equal: a native ALTER fails
+# with a duplicate key error; oscar must not silently drop one of the rows
+for kind in "PRIMARY KEY" "UNIQUE KEY"; do
+	tb=coll_${kind%% *}
+	if [ "$kind" = "PRIMARY KEY" ]; then
+		sql4 $DB -e "CREATE TABLE $tb (s VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, v INT) ENGINE=InnoDB"
+	else
+		sql4 $DB -e "CREATE TABLE $tb (id INT NOT NULL PRIMARY KEY, s VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, v INT, UNIQUE KEY (s)) ENGINE=InnoDB"
+	fi
+	sql4 $DB -e "INSERT INTO $tb (s, v) SELECT CONCAT('k', seq), seq FROM seq_1_to_200; INSERT INTO $tb (s, v) VALUES ('a', -1), ('A', -2), ('á', -3)" 2>/dev/null ||
+		sql4 $DB -e "INSERT INTO $tb SELECT seq, CONCAT('k', seq), seq FROM seq_1_to_200; INSERT INTO $tb VALUES (1001, 'a', -1), (1002, 'A', -2), (1003, 'á', -3)"
+	pre=$(dump_cols $DB $tb 'HEX(s), v' 'v')
+	n=$(count_rows $DB $tb)
+	oscar_run --database=$DB --table=$tb --alter="MODIFY s VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL" --execute --chunk-size=7
+	ok "$([ "$RC" != 0 ] && echo 0 || echo 1)" "collation change making $kind values collide: not a success (exit $RC)"
+	is "$(count_rows $DB $tb)" "$n" "collation change making $kind values collide: row count unchanged ($n)"
+	is "$(dump_cols $DB $tb 'HEX(s), v' 'v')" "$pre" "collation change making $kind values collide: no row lost, data unchanged"
+	is "$(leftovers $DB)" "" "collation change making $kind values collide: nothing left behind"
+done
+
 sql -e "DROP DATABASE $DB"
