@@ -54,6 +54,7 @@ int preflight_table(struct migration *m);                /* preflight.c */
 int preflight_shadow(struct migration *m);               /* preflight.c */
 int shadow_create(struct migration *m);                  /* shadow.c */
 int shadow_map(struct migration *m);                     /* shadow.c */
+int shadow_sync_auto_increment(struct migration *m);     /* shadow.c */
 char *triggers_sql(struct migration *m, int which);      /* triggers.c: 0 del, 1 upd, 2 ins */
 int triggers_install(struct migration *m);               /* triggers.c */
 int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool report); /* triggers.c */

@@ -10,38 +10,11 @@
 #include "options.h"
 #include "signals.h"
 
-/* CREATE TABLE ... LIKE starts the counter afresh; without this, ids of rows
- * deleted before the swap could be handed out again. */
-static int carry_auto_increment(struct migration *m)
-{
-	bool has_ai = false;
-	for (int i = 0; i < m->shadow.ncols; i++)
-		has_ai |= m->shadow.cols[i].auto_increment;
-	if (!has_ai)
-		return 0;
-	struct table now;
-	if (catalog_load(m->db, m->schema, m->table, &now))
-		return -1;
-	long long ai = now.auto_increment;
-	table_free(&now);
-	if (ai <= 1)
-		return 0;
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "ALTER TABLE ");
-	sb_qualified(&q, m->schema, m->names.shadow);
-	sb_addf(&q, " AUTO_INCREMENT=%lld", ai);
-	int rc = db_exec_mdl(m->db, DB_CHANGE, "setting AUTO_INCREMENT on the shadow", sb_str(&q));
-	sb_free(&q);
-	if (!rc)
-		log_info("AUTO_INCREMENT of '%s' set to %lld", m->names.shadow, ai);
-	return rc;
-}
-
 int cutover_swap(struct migration *m)
 {
 	if (oscar_abort)
 		return EXIT_SIGNAL;
-	if (carry_auto_increment(m))
+	if (shadow_sync_auto_increment(m))
 		return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
 	if (oscar_abort)
 		return EXIT_SIGNAL;

@@ -206,6 +206,8 @@ static int run(struct migration *m)
 		return fail(m, EXIT_SIGNAL);
 
 	/* 4. Triggers: from now on every write reaches the shadow too. */
+	if (shadow_sync_auto_increment(m))
+		return fail(m, EXIT_FAILED);
 	if ((rc = triggers_install(m)))
 		return fail(m, rc);
 

@@ -115,3 +115,58 @@ int shadow_map(struct migration *m)
 	}
 	return 0;
 }
+
+/* Raises the shadow's AUTO_INCREMENT counter to the original's (and above its
+ * largest value). Done twice: before the copy, because rows copied below the
+ * counter do not touch it, so the copy's INSERT ... SELECT never takes InnoDB's
+ * table-level AUTO-INC lock (with innodb_autoinc_lock_mode=1 that lock would be
+ * held for the whole chunk, stalling and deadlocking the triggers' REPLACE of
+ * every application insert); and at the cutover, because CREATE TABLE ... LIKE
+ * does not carry the counter and ids of deleted rows must not be handed out again. */
+int shadow_sync_auto_increment(struct migration *m)
+{
+	const struct column *ai = NULL;
+	for (int i = 0; i < m->orig.ncols && !ai; i++)
+		if (m->orig.cols[i].auto_increment)
+			ai = &m->orig.cols[i];
+	if (!ai)
+		return 0;
+	const char *to = NULL;
+	for (int i = 0; i < m->map.n; i++)
+		if (!strcasecmp(m->map.from[i], ai->name))
+			to = m->map.to[i];
+	if (!to)
+		return 0;
+	struct table now;
+	if (catalog_load(m->db, m->schema, m->table, &now))
+		return -1;
+	long long counter = now.auto_increment;
+	table_free(&now);
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT MAX(");
+	sb_ident(&q, ai->name);
+	sb_add(&q, ") FROM ");
+	sb_qualified(&q, m->schema, m->table);
+	bool found;
+	char *max = db_scalar(m->db, sb_str(&q), &found);
+	sb_free(&q);
+	if (!found) {
+		free(max);
+		return -1;
+	}
+	/* MAX of a signed or unsigned column; beyond LLONG_MAX there is no room anyway */
+	long long mx = max ? strtoll(max, NULL, 10) : 0;
+	free(max);
+	if (mx >= counter && mx < 0x7fffffffffffffffLL)
+		counter = mx + 1;
+	if (counter <= 1)
+		return 0;
+	sb_add(&q, "ALTER TABLE ");
+	sb_qualified(&q, m->schema, m->names.shadow);
+	sb_addf(&q, " AUTO_INCREMENT=%lld", counter);
+	int rc = db_exec_mdl(m->db, DB_CHANGE, "setting AUTO_INCREMENT on the shadow", sb_str(&q));
+	sb_free(&q);
+	if (!rc)
+		log_info("AUTO_INCREMENT of '%s' set to %lld", m->names.shadow, counter);
+	return rc;
+}
