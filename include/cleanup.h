@@ -6,7 +6,8 @@
 #include "db.h"
 
 void cleanup_push_table(const char *schema, const char *name);
-void cleanup_push_trigger(const char *schema, const char *name);
+/* A trigger on table that writes into shadow. */
+void cleanup_push_trigger(const char *schema, const char *name, const char *table, const char *shadow);
 /* Forget an object that is no longer ours to drop (the shadow after the swap). */
 void cleanup_forget(const char *name);
 void cleanup_forget_all(void);

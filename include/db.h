@@ -50,6 +50,10 @@ MYSQL_RES *db_query(struct db *db, const char *sql);
  * (*found tells which). */
 char *db_scalar(struct db *db, const char *sql, bool *found);
 
+/* Runs a statement that must not replace the error being reported (ROLLBACK,
+ * UNLOCK TABLES after a failure). */
+void db_exec_keep_error(struct db *db, const char *sql);
+
 enum errclass db_classify(unsigned err);
 enum errclass db_last_class(const struct db *db);
 /* "errno 1205 (HY000): Lock wait timeout ...; statement: ..." for messages. */

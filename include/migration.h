@@ -58,6 +58,8 @@ int shadow_sync_auto_increment(struct migration *m);     /* shadow.c */
 char *triggers_sql(struct migration *m, int which);      /* triggers.c: 0 del, 1 upd, 2 ins */
 int triggers_install(struct migration *m);               /* triggers.c */
 int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool report); /* triggers.c */
+/* Drops triggers on a live table with it locked (see triggers.c); shadow may be NULL. */
+int triggers_remove(struct db *db, const char *schema, const char *table, const char *shadow, char **names, int n);
 char *copy_sql_example(struct migration *m);             /* copy.c */
 int copy_rows(struct migration *m);                      /* copy.c */
 int cutover_swap(struct migration *m);                   /* cutover.c */

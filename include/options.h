@@ -42,6 +42,7 @@ struct options {
 	int lock_retries;
 	int chunk_retries;
 	double progress_interval;
+	const char *copy_method; /* auto, server, client */
 };
 
 extern struct options opt;

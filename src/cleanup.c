@@ -17,35 +17,41 @@ struct obj {
 	bool trigger;
 	char *schema;
 	char *name;
+	char *table;  /* triggers: the table they are on */
+	char *shadow; /* triggers: the table they write into */
 };
 
 static struct obj objs[16];
 static int nobjs;
 
-static void push(bool trigger, const char *schema, const char *name)
+static void push(bool trigger, const char *schema, const char *name, const char *table, const char *shadow)
 {
 	if (nobjs == (int)(sizeof objs / sizeof objs[0]))
 		abort();
 	objs[nobjs].trigger = trigger;
 	objs[nobjs].schema = xstrdup(schema);
 	objs[nobjs].name = xstrdup(name);
+	objs[nobjs].table = table ? xstrdup(table) : NULL;
+	objs[nobjs].shadow = shadow ? xstrdup(shadow) : NULL;
 	nobjs++;
 }
 
 void cleanup_push_table(const char *schema, const char *name)
 {
-	push(false, schema, name);
+	push(false, schema, name, NULL, NULL);
 }
 
-void cleanup_push_trigger(const char *schema, const char *name)
+void cleanup_push_trigger(const char *schema, const char *name, const char *table, const char *shadow)
 {
-	push(true, schema, name);
+	push(true, schema, name, table, shadow);
 }
 
 static void drop_at(int i)
 {
 	free(objs[i].schema);
 	free(objs[i].name);
+	free(objs[i].table);
+	free(objs[i].shadow);
 	memmove(&objs[i], &objs[i + 1], sizeof objs[0] * (size_t)(nobjs - i - 1));
 	nobjs--;
 }
@@ -91,29 +97,40 @@ int cleanup_run(struct db *db)
 		rc = -1;
 		goto out;
 	}
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = nobjs - 1; i >= 0; i--) {
-			if (objs[i].trigger != (pass == 0))
-				continue;
-			struct sbuf q = SBUF_INIT;
-			sb_add(&q, objs[i].trigger ? "DROP TRIGGER IF EXISTS " : "DROP TABLE IF EXISTS ");
-			sb_qualified(&q, objs[i].schema, objs[i].name);
-			/* Tables are dropped only once no trigger writes into them, so
-			 * nothing but their size can make the drop slow. */
-			int r = objs[i].trigger ? db_exec_mdl(db, DB_CHANGE, "dropping a trigger", sb_str(&q))
-						: db_exec(db, DB_CHANGE, sb_str(&q));
-			if (r == 0) {
-				log_info("cleanup: dropped %s '%s'", objs[i].trigger ? "trigger" : "table", objs[i].name);
-				drop_at(i);
-			} else {
-				log_error("cleanup: cannot drop %s '%s': %s", objs[i].trigger ? "trigger" : "table",
-					  objs[i].name, db_error_text(db));
-				rc = -1;
-			}
-			sb_free(&q);
+	/* Triggers first, all together under one table lock. */
+	char *names[16];
+	int n = 0;
+	int first = -1;
+	for (int i = 0; i < nobjs; i++)
+		if (objs[i].trigger) {
+			names[n++] = objs[i].name;
+			if (first < 0)
+				first = i;
 		}
-		if (rc)
-			break; /* never drop a table while a trigger may still write into it */
+	if (n) {
+		if (triggers_remove(db, objs[first].schema, objs[first].table, objs[first].shadow, names, n)) {
+			log_error("cleanup: cannot drop the triggers: %s", db_error_text(db));
+			rc = -1;
+			goto out; /* never drop a table while a trigger may still write into it */
+		}
+		for (int i = nobjs - 1; i >= 0; i--)
+			if (objs[i].trigger)
+				drop_at(i);
+	}
+	for (int i = nobjs - 1; i >= 0; i--) {
+		struct sbuf q = SBUF_INIT;
+		sb_add(&q, "DROP TABLE IF EXISTS ");
+		sb_qualified(&q, objs[i].schema, objs[i].name);
+		/* Tables are dropped only once no trigger writes into them, so
+		 * nothing but their size can make the drop slow. */
+		if (db_exec(db, DB_CHANGE, sb_str(&q)) == 0) {
+			log_info("cleanup: dropped table '%s'", objs[i].name);
+			drop_at(i);
+		} else {
+			log_error("cleanup: cannot drop table '%s': %s", objs[i].name, db_error_text(db));
+			rc = -1;
+		}
+		sb_free(&q);
 	}
 out:
 	if (rc)
@@ -133,26 +150,24 @@ int cleanup_leftovers(struct db *db, const char *schema, const char *table)
 	int removed = 0, rc = 0;
 	/* Triggers can sit on the live table, or on the old one after a swap that
 	 * was interrupted before its cleanup. */
+	bool shadow_exists = false;
+	if (catalog_table_exists(db, schema, n.shadow, &shadow_exists))
+		rc = -1;
 	for (size_t t = 0; t < 2 && !rc; t++) {
 		char **have = catalog_triggers(db, schema, on_tables[t]);
 		if (!have) {
 			rc = -1;
 			break;
 		}
-		for (char **h = have; *h && !rc; h++)
+		char *mine[3];
+		int nmine = 0;
+		for (char **h = have; *h; h++)
 			for (size_t k = 0; k < 3; k++)
-				if (!strcmp(*h, trgs[k])) {
-					struct sbuf q = SBUF_INIT;
-					sb_add(&q, "DROP TRIGGER IF EXISTS ");
-					sb_qualified(&q, schema, *h);
-					if (db_exec_mdl(db, DB_CHANGE, "dropping a trigger", sb_str(&q)))
-						rc = -1;
-					else {
-						log_info("%s trigger '%s'", db_dry_run ? "would remove" : "removed", *h);
-						removed++;
-					}
-					sb_free(&q);
-				}
+				if (!strcmp(*h, trgs[k]))
+					mine[nmine++] = *h;
+		if (nmine && triggers_remove(db, schema, on_tables[t], shadow_exists ? n.shadow : NULL, mine, nmine))
+			rc = -1;
+		removed += nmine;
 		strv_free(have);
 	}
 	if (!rc) {

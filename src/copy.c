@@ -184,22 +184,9 @@ static int next_boundary(struct migration *m, const struct keyval *lower, long s
 	return 1;
 }
 
-static int chunk_sql(struct sbuf *q, struct migration *m, const struct keyval *lower, const struct keyval *upper)
+/* " FROM t FORCE INDEX (k) WHERE <lower < key <= upper> LOCK IN SHARE MODE" */
+static int range_sql(struct sbuf *q, struct migration *m, const struct keyval *lower, const struct keyval *upper)
 {
-	sb_add(q, "INSERT IGNORE INTO ");
-	sb_qualified(q, m->schema, m->names.shadow);
-	sb_add(q, " (");
-	for (int i = 0; i < m->map.n; i++) {
-		if (i)
-			sb_add(q, ", ");
-		sb_ident(q, m->map.to[i]);
-	}
-	sb_add(q, ") SELECT ");
-	for (int i = 0; i < m->map.n; i++) {
-		if (i)
-			sb_add(q, ", ");
-		sb_ident(q, m->map.from[i]);
-	}
 	from_clause(q, m);
 	if (lower || upper)
 		sb_add(q, " WHERE ");
@@ -214,25 +201,32 @@ static int chunk_sql(struct sbuf *q, struct migration *m, const struct keyval *l
 	return 0;
 }
 
+static void column_list(struct sbuf *q, char **cols, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		sb_ident(q, cols[i]);
+	}
+}
+
+static void insert_head(struct sbuf *q, struct migration *m)
+{
+	sb_add(q, "INSERT IGNORE INTO ");
+	sb_qualified(q, m->schema, m->names.shadow);
+	sb_add(q, " (");
+	column_list(q, m->map.to, m->map.n);
+	sb_add(q, ")");
+}
+
 char *copy_sql_example(struct migration *m)
 {
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "INSERT IGNORE INTO ");
-	sb_qualified(&q, m->schema, m->names.shadow);
-	sb_add(&q, " (");
-	for (int i = 0; i < m->map.n; i++) {
-		if (i)
-			sb_add(&q, ", ");
-		sb_ident(&q, m->map.to[i]);
-	}
-	sb_add(&q, ") SELECT ");
-	for (int i = 0; i < m->map.n; i++) {
-		if (i)
-			sb_add(&q, ", ");
-		sb_ident(&q, m->map.from[i]);
-	}
+	insert_head(&q, m);
+	sb_add(&q, " SELECT ");
+	column_list(&q, m->map.from, m->map.n);
 	from_clause(&q, m);
-	sb_add(&q, " WHERE <key > previous chunk> AND <key <= next boundary> LOCK IN SHARE MODE");
+	sb_add(&q, " WHERE <key after the previous chunk> AND <key up to the next boundary> LOCK IN SHARE MODE");
 	return sb_take(&q);
 }
 
@@ -301,13 +295,178 @@ static int wait_while_paused(void)
 }
 
 /* mysql_info after INSERT ... SELECT: "Records: N  Duplicates: D  Warnings: W". */
-static long records_read(struct db *db, long long affected)
+static long records_read(struct db *db)
 {
 	const char *info = mysql_info(db->my);
 	long rec;
 	if (info && sscanf(info, "Records: %ld", &rec) == 1)
 		return rec;
-	return (long)affected;
+	return (long)mysql_affected_rows(db->my);
+}
+
+/* Server-side copy: one INSERT IGNORE ... SELECT ... LOCK IN SHARE MODE. */
+static int chunk_server(struct migration *m, const char *range, long *rows)
+{
+	struct sbuf q = SBUF_INIT;
+	insert_head(&q, m);
+	sb_add(&q, " SELECT ");
+	column_list(&q, m->map.from, m->map.n);
+	sb_add(&q, range);
+	int rc = db_exec(m->db, DB_SILENT, sb_str(&q));
+	sb_free(&q);
+	if (rc)
+		return -1;
+	*rows = records_read(m->db);
+	return check_warnings(m);
+}
+
+/* One value read from the original table as a literal for the shadow's
+ * INSERT: numbers as digits, temporal values quoted, character data as hex in
+ * the column's own character set (so a charset change converts it as ALTER
+ * would), everything else as hex bytes. */
+static int value_literal(struct sbuf *q, const struct column *c, const char *v, unsigned long len)
+{
+	if (!v) {
+		sb_add(q, "NULL");
+		return 0;
+	}
+	const char *d = c->data_type;
+	if (!strcasecmp(d, "tinyint") || !strcasecmp(d, "smallint") || !strcasecmp(d, "mediumint") ||
+	    !strcasecmp(d, "int") || !strcasecmp(d, "bigint") || !strcasecmp(d, "decimal") ||
+	    !strcasecmp(d, "float") || !strcasecmp(d, "double") || !strcasecmp(d, "year")) {
+		if (!only_chars(v, len, "0123456789+-.eE"))
+			return -1;
+		sb_addn(q, v, len);
+		return 0;
+	}
+	if (!strcasecmp(d, "date") || !strcasecmp(d, "datetime") || !strcasecmp(d, "timestamp") ||
+	    !strcasecmp(d, "time")) {
+		if (!only_chars(v, len, "0123456789-: ."))
+			return -1;
+		sb_add(q, "'");
+		sb_addn(q, v, len);
+		sb_add(q, "'");
+		return 0;
+	}
+	if (c->charset && strcasecmp(d, "bit")) {
+		if (!only_chars(c->charset, strlen(c->charset), "abcdefghijklmnopqrstuvwxyz0123456789_"))
+			return -1;
+		sb_addf(q, "_%s X'", c->charset);
+	} else {
+		sb_add(q, "X'");
+	}
+	static const char hex[] = "0123456789ABCDEF";
+	char buf[512];
+	size_t n = 0;
+	for (unsigned long j = 0; j < len; j++) {
+		buf[n++] = hex[(unsigned char)v[j] >> 4];
+		buf[n++] = hex[(unsigned char)v[j] & 15];
+		if (n == sizeof buf) {
+			sb_addn(q, buf, n);
+			n = 0;
+		}
+	}
+	sb_addn(q, buf, n);
+	sb_add(q, "'");
+	return 0;
+}
+
+/* Client-side copy, for tables with an AUTO_INCREMENT column on servers with
+ * innodb_autoinc_lock_mode=1: an INSERT ... SELECT would hold InnoDB's
+ * table-level AUTO-INC lock on the shadow for the whole chunk, and every
+ * application insert mirrored by the triggers would wait for it, or deadlock
+ * with the chunk's row locks and be rolled back. A multi-row INSERT ... VALUES
+ * is a "simple insert" and takes no such lock. The rows are read with shared
+ * locks in the same transaction, so a concurrent DELETE still cannot be undone
+ * by a stale copy. */
+static int chunk_client(struct migration *m, const char *range, long *rows, long long max_stmt)
+{
+	struct db *db = m->db;
+	const struct column **cols = xcalloc((size_t)m->map.n, sizeof *cols);
+	for (int i = 0; i < m->map.n; i++)
+		cols[i] = table_column(&m->orig, m->map.from[i]);
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT ");
+	column_list(&q, m->map.from, m->map.n);
+	sb_add(&q, range);
+	int rc = -1;
+	MYSQL_RES *r = NULL;
+	*rows = 0;
+	if (db_exec(db, DB_SILENT, "START TRANSACTION"))
+		goto out;
+	if (mysql_real_query(db->my, sb_str(&q), q.len) || !(r = mysql_store_result(db->my))) {
+		db_set_error(db, mysql_errno(db->my), mysql_sqlstate(db->my), mysql_error(db->my), sb_str(&q));
+		goto rollback;
+	}
+	MYSQL_ROW row;
+	size_t nrows_in_stmt = 0;
+	sb_reset(&q);
+	while ((row = mysql_fetch_row(r)) || nrows_in_stmt) {
+		if (row) {
+			unsigned long *len = mysql_fetch_lengths(r);
+			if (!nrows_in_stmt) {
+				sb_reset(&q);
+				insert_head(&q, m);
+				sb_add(&q, " VALUES ");
+			} else {
+				sb_add(&q, ",");
+			}
+			sb_add(&q, "(");
+			for (int i = 0; i < m->map.n; i++) {
+				if (i)
+					sb_add(&q, ",");
+				if (value_literal(&q, cols[i], row[i], len[i])) {
+					db_set_error(db, 0, "HY000", "value of an unexpected form", NULL);
+					log_error("column '%s' holds a value of an unexpected form", cols[i]->name);
+					goto rollback;
+				}
+			}
+			sb_add(&q, ")");
+			nrows_in_stmt++;
+			(*rows)++;
+		}
+		if (!row || (long long)q.len > max_stmt) {
+			if (db_exec(db, DB_SILENT, sb_str(&q)) || check_warnings(m))
+				goto rollback;
+			nrows_in_stmt = 0;
+			if (!row)
+				break;
+		}
+	}
+	if (db_exec(db, DB_SILENT, "COMMIT"))
+		goto rollback;
+	rc = 0;
+	goto out;
+rollback:
+	if (r) {
+		mysql_free_result(r);
+		r = NULL;
+	}
+	db_exec_keep_error(db, "ROLLBACK");
+out:
+	if (r)
+		mysql_free_result(r);
+	sb_free(&q);
+	free((void *)cols);
+	return rc;
+}
+
+/* Which way to copy: see chunk_client for why it matters. */
+static bool want_client_copy(struct migration *m)
+{
+	if (!strcmp(opt.copy_method, "server"))
+		return false;
+	if (!strcmp(opt.copy_method, "client"))
+		return true;
+	bool has_ai = false;
+	for (int i = 0; i < m->shadow.ncols; i++)
+		has_ai |= m->shadow.cols[i].auto_increment;
+	if (!has_ai)
+		return false;
+	char *mode = db_scalar(m->db, "SELECT @@innodb_autoinc_lock_mode", NULL);
+	bool interleaved = mode && !strcmp(mode, "2");
+	free(mode);
+	return !interleaved;
 }
 
 int copy_rows(struct migration *m)
@@ -318,7 +477,16 @@ int copy_rows(struct migration *m)
 	bool have_lower = false;
 	double t_start = now_mono();
 	long long estimate = m->orig.rows_estimate;
-	log_info("copying rows of '%s' (about %lld) by key '%s'", m->table, estimate, m->key.old_index);
+	bool client = want_client_copy(m);
+	/* statements well under max_allowed_packet */
+	char *map = db_scalar(m->db, "SELECT @@max_allowed_packet", NULL);
+	long long max_stmt = map ? atoll(map) / 4 : 1 << 20;
+	free(map);
+	if (max_stmt > (8 << 20))
+		max_stmt = 8 << 20;
+	log_info("copying rows of '%s' (about %lld) by key '%s', %s", m->table, estimate, m->key.old_index,
+		 client ? "through the client (AUTO_INCREMENT with innodb_autoinc_lock_mode=1)"
+			: "with INSERT ... SELECT");
 	for (;;) {
 		if (wait_while_paused() || oscar_abort) {
 			keyval_free(&lower);
@@ -332,7 +500,7 @@ int copy_rows(struct migration *m)
 			return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
 		}
 		struct sbuf q = SBUF_INIT;
-		if (chunk_sql(&q, m, have_lower ? &lower : NULL, more ? &upper : NULL)) {
+		if (range_sql(&q, m, have_lower ? &lower : NULL, more ? &upper : NULL)) {
 			log_error("key value of an unexpected form in '%s'", m->table);
 			sb_free(&q);
 			keyval_free(&lower);
@@ -342,9 +510,11 @@ int copy_rows(struct migration *m)
 		double t0 = 0, secs = 0;
 		int rc = -1;
 		double backoff = 0.05;
+		long rows = 0;
 		for (int attempt = 1; attempt <= opt.chunk_retries; attempt++) {
 			t0 = now_mono();
-			rc = db_exec(m->db, DB_SILENT, sb_str(&q));
+			rc = client ? chunk_client(m, sb_str(&q), &rows, max_stmt)
+				    : chunk_server(m, sb_str(&q), &rows);
 			secs = now_mono() - t0;
 			if (rc == 0 || db_last_class(m->db) != ERR_RETRY || oscar_abort)
 				break;
@@ -358,11 +528,7 @@ int copy_rows(struct migration *m)
 			sleep_s(backoff);
 			backoff = backoff * 2 > 1 ? 1 : backoff * 2;
 		}
-		long long affected = rc == 0 ? (long long)mysql_affected_rows(m->db->my) : 0;
-		long rows = rc == 0 ? records_read(m->db, affected) : 0;
-		if (rc == 0 && check_warnings(m))
-			rc = -1;
-		else if (rc)
+		if (rc)
 			log_error("copying a chunk failed: %s", db_error_text(m->db));
 		sb_free(&q);
 		if (rc) {

@@ -342,3 +342,19 @@ int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql
 		backoff = backoff * 2 > 2.0 ? 2.0 : backoff * 2;
 	}
 }
+
+void db_exec_keep_error(struct db *db, const char *sql)
+{
+	unsigned err = db->err;
+	char state[sizeof db->sqlstate], msg[sizeof db->errmsg];
+	memcpy(state, db->sqlstate, sizeof state);
+	memcpy(msg, db->errmsg, sizeof msg);
+	char *failed = db->failed_sql;
+	db->failed_sql = NULL;
+	db_exec(db, DB_SILENT, sql);
+	free(db->failed_sql);
+	db->failed_sql = failed;
+	db->err = err;
+	memcpy(db->sqlstate, state, sizeof state);
+	memcpy(db->errmsg, msg, sizeof msg);
+}

@@ -20,6 +20,7 @@ struct options opt = {
 	.lock_retries = 30,
 	.chunk_retries = 20,
 	.progress_interval = 5.0,
+	.copy_method = "auto",
 };
 
 enum argkind { ARG_NONE, ARG_REQ, ARG_OPT };
@@ -59,6 +60,7 @@ static const struct optdef optdefs[] = {
 	{ "lock-wait-timeout", ARG_REQ, "SEC", "longest wait for a metadata lock per attempt (default 0.5)" },
 	{ "lock-retries", ARG_REQ, "N", "attempts at a metadata lock before giving up (default 30)" },
 	{ "chunk-retries", ARG_REQ, "N", "attempts at a chunk after deadlocks or lock waits (default 20)" },
+	{ "copy-method", ARG_REQ, "M", "auto, server (INSERT ... SELECT) or client (INSERT ... VALUES)" },
 	{ "progress", ARG_REQ, "SEC", "seconds between progress lines when not on a terminal (default 5)" },
 	{ "help", ARG_NONE, NULL, "print this help and exit" },
 	{ "version", ARG_NONE, NULL, "print the version and exit" },
@@ -201,6 +203,12 @@ int options_parse(int argc, char **argv)
 		} else if (!strcmp(name, "progress")) {
 			if ((rc = parse_double(name, v, 0.1, 86400, &opt.progress_interval)))
 				break;
+		} else if (!strcmp(name, "copy-method")) {
+			if (strcmp(v, "auto") && strcmp(v, "server") && strcmp(v, "client")) {
+				rc = usage_error("invalid value '%s' for --%s (auto, server or client)", v, name);
+				break;
+			}
+			opt.copy_method = xstrdup(v);
 		} else if (!strcmp(name, "help")) {
 			options_help();
 			rc = -1;

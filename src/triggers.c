@@ -91,6 +91,59 @@ char *triggers_sql(struct migration *m, int which)
 	return sb_take(&q);
 }
 
+/* LOCK TABLES table WRITE [, shadow WRITE], waiting briefly per attempt like any
+ * other metadata lock. Trigger DDL runs under this lock because MariaDB fails
+ * statements that are executing one of the table's triggers while another
+ * trigger is created or dropped (error 1146 naming the shadow, seen with
+ * server-side prepared statements); with the table locked, no application
+ * statement is running on it while its triggers change. */
+static int lock_table_and_shadow(struct db *db, const char *schema, const char *table, const char *shadow)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "LOCK TABLES ");
+	sb_qualified(&q, schema, table);
+	sb_add(&q, " WRITE");
+	if (shadow) {
+		sb_add(&q, ", ");
+		sb_qualified(&q, schema, shadow);
+		sb_add(&q, " WRITE");
+	}
+	int rc = db_exec_mdl(db, DB_CHANGE, "locking the table for trigger changes", sb_str(&q));
+	sb_free(&q);
+	return rc;
+}
+
+static void unlock_tables(struct db *db)
+{
+	if (!db_dry_run)
+		db_exec_keep_error(db, "UNLOCK TABLES");
+}
+
+int triggers_remove(struct db *db, const char *schema, const char *table, const char *shadow, char **names, int n)
+{
+	if (n == 0)
+		return 0;
+	bool locked = lock_table_and_shadow(db, schema, table, shadow) == 0;
+	if (!locked)
+		log_warn("cannot lock '%s' for dropping triggers (%s); dropping them one by one", table,
+			 db_error_text(db));
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		struct sbuf q = SBUF_INIT;
+		sb_add(&q, "DROP TRIGGER IF EXISTS ");
+		sb_qualified(&q, schema, names[i]);
+		int r = locked ? db_exec(db, DB_CHANGE, sb_str(&q)) : db_exec_mdl(db, DB_CHANGE, "dropping a trigger", sb_str(&q));
+		if (r)
+			rc = -1;
+		else
+			log_info("%s trigger '%s'", db_dry_run ? "would drop" : "dropped", names[i]);
+		sb_free(&q);
+	}
+	if (locked)
+		unlock_tables(db);
+	return rc;
+}
+
 int triggers_install(struct migration *m)
 {
 	struct db *db = m->db;
@@ -106,17 +159,23 @@ int triggers_install(struct migration *m)
 	if (rc)
 		return EXIT_FAILED;
 	const char *tn[] = { m->names.trg_del, m->names.trg_upd, m->names.trg_ins };
+	rc = lock_table_and_shadow(db, m->schema, m->table, m->names.shadow);
+	bool locked = rc == 0;
+	double t0 = now_mono();
 	for (int which = 0; which < 3 && !rc; which++) {
 		char *sql = triggers_sql(m, which);
-		rc = db_exec_mdl(db, DB_CHANGE, "creating a trigger", sql);
+		rc = db_exec(db, DB_CHANGE, sql);
 		free(sql);
-		if (!rc) {
-			cleanup_push_trigger(m->schema, tn[which]);
-			log_info("created trigger '%s'", tn[which]);
-		}
-		if (oscar_abort)
-			rc = -1;
+		if (!rc)
+			cleanup_push_trigger(m->schema, tn[which], m->table, m->names.shadow);
 	}
+	if (locked)
+		unlock_tables(db);
+	if (!rc)
+		log_info("created triggers '%s', '%s', '%s' (table locked %.1f ms)", tn[0], tn[1], tn[2],
+			 (now_mono() - t0) * 1000);
+	if (oscar_abort)
+		rc = -1;
 	if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
 		rc = -1;
 	return rc ? (oscar_abort ? EXIT_SIGNAL : EXIT_FAILED) : 0;
