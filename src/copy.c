@@ -6,6 +6,7 @@
  * integers as digits, ENUM by index, strings as hex in their own charset and
  * collation (binary-safe and ordered as the index orders them). */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,7 @@ static int next_boundary(struct migration *m, const struct keyval *lower, long s
 	return 1;
 }
 
-/* " FROM t FORCE INDEX (k) WHERE <lower < key <= upper> LOCK IN SHARE MODE" */
+/* " FROM t FORCE INDEX (k) WHERE <lower < key <= upper>" */
 static int range_sql(struct sbuf *q, struct migration *m, const struct keyval *lower, const struct keyval *upper)
 {
 	from_clause(q, m);
@@ -197,7 +198,6 @@ static int range_sql(struct sbuf *q, struct migration *m, const struct keyval *l
 	/* (k1 < v1) OR (k1 = v1 AND k2 <= v2): inclusive upper bound */
 	if (upper && key_compare(q, &m->key, upper, "<=", "<"))
 		return -1;
-	sb_add(q, " LOCK IN SHARE MODE");
 	return 0;
 }
 
@@ -305,13 +305,14 @@ static long records_read(struct db *db)
 }
 
 /* Server-side copy: one INSERT IGNORE ... SELECT ... LOCK IN SHARE MODE. */
-static int chunk_server(struct migration *m, const char *range, long *rows)
+static int chunk_server(struct migration *m, const char *range, const char *lock, long *rows)
 {
 	struct sbuf q = SBUF_INIT;
 	insert_head(&q, m);
 	sb_add(&q, " SELECT ");
 	column_list(&q, m->map.from, m->map.n);
 	sb_add(&q, range);
+	sb_add(&q, lock);
 	int rc = db_exec(m->db, DB_SILENT, sb_str(&q));
 	sb_free(&q);
 	if (rc)
@@ -379,7 +380,7 @@ static int value_literal(struct sbuf *q, const struct column *c, const char *v, 
  * is a "simple insert" and takes no such lock. The rows are read with shared
  * locks in the same transaction, so a concurrent DELETE still cannot be undone
  * by a stale copy. */
-static int chunk_client(struct migration *m, const char *range, long *rows, long long max_stmt)
+static int chunk_client(struct migration *m, const char *range, const char *lock, long *rows, long long max_stmt)
 {
 	struct db *db = m->db;
 	const struct column **cols = xcalloc((size_t)m->map.n, sizeof *cols);
@@ -389,11 +390,10 @@ static int chunk_client(struct migration *m, const char *range, long *rows, long
 	sb_add(&q, "SELECT ");
 	column_list(&q, m->map.from, m->map.n);
 	sb_add(&q, range);
+	sb_add(&q, lock);
 	int rc = -1;
 	MYSQL_RES *r = NULL;
 	*rows = 0;
-	if (db_exec(db, DB_SILENT, "START TRANSACTION"))
-		goto out;
 	if (mysql_real_query(db->my, sb_str(&q), q.len) || !(r = mysql_store_result(db->my))) {
 		db_set_error(db, mysql_errno(db->my), mysql_sqlstate(db->my), mysql_error(db->my), sb_str(&q));
 		goto rollback;
@@ -433,21 +433,197 @@ static int chunk_client(struct migration *m, const char *range, long *rows, long
 				break;
 		}
 	}
-	if (db_exec(db, DB_SILENT, "COMMIT"))
-		goto rollback;
 	rc = 0;
-	goto out;
-rollback:
-	if (r) {
-		mysql_free_result(r);
-		r = NULL;
-	}
-	db_exec_keep_error(db, "ROLLBACK");
-out:
+rollback: /* the caller rolls the transaction back */
 	if (r)
 		mysql_free_result(r);
 	sb_free(&q);
 	free((void *)cols);
+	return rc;
+}
+
+/* Key tuples of a result, each encoded as length-prefixed bytes, sorted. */
+struct keyset {
+	size_t n;
+	char **k;
+	size_t *len;
+};
+
+static void keyset_free(struct keyset *ks)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		free(ks->k[i]);
+	free(ks->k);
+	free(ks->len);
+	memset(ks, 0, sizeof *ks);
+}
+
+static int enc_cmp(const char *a, size_t la, const char *b, size_t lb)
+{
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return memcmp(a, b, la);
+}
+
+static struct keyset *sort_ctx;
+static int keyidx_cmp(const void *x, const void *y)
+{
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	return enc_cmp(sort_ctx->k[i], sort_ctx->len[i], sort_ctx->k[j], sort_ctx->len[j]);
+}
+
+static int read_keys(struct migration *m, const char *range, const char *lock, struct keyset *ks, bool sort)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT ");
+	for (int i = 0; i < m->key.n; i++) {
+		if (i)
+			sb_add(&q, ", ");
+		key_expr(&q, &m->key, i);
+	}
+	sb_add(&q, range);
+	sb_add(&q, lock);
+	struct db *db = m->db;
+	memset(ks, 0, sizeof *ks);
+	MYSQL_RES *r = NULL;
+	if (mysql_real_query(db->my, sb_str(&q), q.len) || !(r = mysql_store_result(db->my))) {
+		db_set_error(db, mysql_errno(db->my), mysql_sqlstate(db->my), mysql_error(db->my), sb_str(&q));
+		sb_free(&q);
+		return -1;
+	}
+	sb_free(&q);
+	size_t n = (size_t)mysql_num_rows(r);
+	ks->k = xcalloc(n, sizeof *ks->k);
+	ks->len = xcalloc(n, sizeof *ks->len);
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(r))) {
+		unsigned long *len = mysql_fetch_lengths(r);
+		struct sbuf e = SBUF_INIT;
+		for (int i = 0; i < m->key.n; i++) {
+			uint32_t l = (uint32_t)len[i];
+			sb_addn(&e, (const char *)&l, sizeof l);
+			sb_addn(&e, row[i] ? row[i] : "", len[i]);
+		}
+		ks->len[ks->n] = e.len;
+		ks->k[ks->n++] = sb_take(&e);
+	}
+	mysql_free_result(r);
+	if (sort && ks->n > 1) {
+		size_t *idx = xcalloc(ks->n, sizeof *idx);
+		for (size_t i = 0; i < ks->n; i++)
+			idx[i] = i;
+		sort_ctx = ks;
+		qsort(idx, ks->n, sizeof *idx, keyidx_cmp);
+		char **k = xcalloc(ks->n, sizeof *k);
+		size_t *l = xcalloc(ks->n, sizeof *l);
+		for (size_t i = 0; i < ks->n; i++) {
+			k[i] = ks->k[idx[i]];
+			l[i] = ks->len[idx[i]];
+		}
+		free(ks->k);
+		free(ks->len);
+		ks->k = k;
+		ks->len = l;
+		free(idx);
+	}
+	return 0;
+}
+
+static bool keyset_has(const struct keyset *ks, const char *k, size_t len)
+{
+	size_t lo = 0, hi = ks->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = enc_cmp(ks->k[mid], ks->len[mid], k, len);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* " FROM t FORCE INDEX (k) WHERE k1 = v1 AND ..." for one encoded key. */
+static int single_key_range(struct sbuf *q, struct migration *m, const char *enc)
+{
+	from_clause(q, m);
+	sb_add(q, " WHERE ");
+	const char *p = enc;
+	for (int i = 0; i < m->key.n; i++) {
+		uint32_t l;
+		memcpy(&l, p, sizeof l);
+		p += sizeof l;
+		if (i)
+			sb_add(q, " AND ");
+		sb_ident(q, m->key.old_cols[i]);
+		sb_add(q, " = ");
+		if (key_literal(q, &m->key, i, p, l))
+			return -1;
+		p += l;
+	}
+	return 0;
+}
+
+/* One chunk, without ever waiting for a row lock an application holds while
+ * oscar holds locks of its own: a wait there is half of a deadlock, and InnoDB
+ * would roll back the application's transaction, the lighter one.
+ *   1. the keys of the range as of a consistent snapshot (no locks);
+ *   2. shared locks on every row of the range not locked by someone else
+ *      (SKIP LOCKED), and the copy of exactly those rows;
+ *   3. commit; then each key of step 1 that step 2 skipped is copied on its own
+ *      with a plain locking read, in a transaction that holds nothing else while
+ *      it waits, so it cannot be part of a deadlock cycle.
+ * A skipped row is one an application transaction is changing: if it commits,
+ * the triggers have written its result; if it rolls back, step 3 copies it. */
+static int chunk_copy(struct migration *m, const char *range, bool client, long long max_stmt, long *rows,
+		      long *skipped)
+{
+	struct db *db = m->db;
+	struct keyset snap = { 0, NULL, NULL }, locked = { 0, NULL, NULL };
+	int rc = -1;
+	*rows = 0;
+	*skipped = 0;
+	if (db_exec(db, DB_SILENT, "START TRANSACTION WITH CONSISTENT SNAPSHOT"))
+		return -1;
+	if (read_keys(m, range, "", &snap, false) ||
+	    read_keys(m, range, " LOCK IN SHARE MODE SKIP LOCKED", &locked, true))
+		goto rollback;
+	/* Rows are locked now; the copy reads exactly those (others stay skipped). */
+	if (client ? chunk_client(m, range, " LOCK IN SHARE MODE SKIP LOCKED", rows, max_stmt)
+		   : chunk_server(m, range, " LOCK IN SHARE MODE SKIP LOCKED", rows))
+		goto rollback;
+	if (db_exec(db, DB_SILENT, "COMMIT"))
+		goto rollback;
+	for (size_t i = 0; i < snap.n; i++) {
+		if (keyset_has(&locked, snap.k[i], snap.len[i]))
+			continue;
+		(*skipped)++;
+		struct sbuf q = SBUF_INIT;
+		long one = 0;
+		int r = single_key_range(&q, m, snap.k[i]);
+		if (!r)
+			r = db_exec(db, DB_SILENT, "START TRANSACTION");
+		if (!r)
+			r = client ? chunk_client(m, sb_str(&q), " LOCK IN SHARE MODE", &one, max_stmt)
+				   : chunk_server(m, sb_str(&q), " LOCK IN SHARE MODE", &one);
+		if (!r)
+			r = db_exec(db, DB_SILENT, "COMMIT");
+		sb_free(&q);
+		if (r) {
+			db_exec_keep_error(db, "ROLLBACK");
+			goto out;
+		}
+		*rows += one;
+	}
+	rc = 0;
+	goto out;
+rollback:
+	db_exec_keep_error(db, "ROLLBACK");
+out:
+	keyset_free(&snap);
+	keyset_free(&locked);
 	return rc;
 }
 
@@ -510,11 +686,10 @@ int copy_rows(struct migration *m)
 		double t0 = 0, secs = 0;
 		int rc = -1;
 		double backoff = 0.05;
-		long rows = 0;
+		long rows = 0, skipped = 0;
 		for (int attempt = 1; attempt <= opt.chunk_retries; attempt++) {
 			t0 = now_mono();
-			rc = client ? chunk_client(m, sb_str(&q), &rows, max_stmt)
-				    : chunk_server(m, sb_str(&q), &rows);
+			rc = chunk_copy(m, sb_str(&q), client, max_stmt, &rows, &skipped);
 			secs = now_mono() - t0;
 			if (rc == 0 || db_last_class(m->db) != ERR_RETRY || oscar_abort)
 				break;
@@ -552,6 +727,7 @@ int copy_rows(struct migration *m)
 		ev_int(&ev, "next_chunk_size", next);
 		ev_int(&ev, "copied", m->rows_copied);
 		ev_int(&ev, "estimated_total", estimate);
+		ev_int(&ev, "skipped_locked", skipped);
 		ev_end(&ev);
 		progress_update(m->rows_copied, estimate, rate, next, NULL);
 		keyval_free(&lower);
