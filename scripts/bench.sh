@@ -119,16 +119,19 @@ fresh_table() {
 	sql -e "FLUSH BINARY LOGS; PURGE BINARY LOGS BEFORE NOW()" >/dev/null 2>&1 || true
 	# Let InnoDB write out the pages the re-creation dirtied, so that flushing
 	# does not land in the middle of the next timed run.
-	local pct dirty i
-	pct=$(sql -e "SELECT @@GLOBAL.innodb_max_dirty_pages_pct")
-	sql -e "SET GLOBAL innodb_max_dirty_pages_pct=0"
+	local pct io iomax dirty i
+	read -r pct io iomax < <(sql -e "SELECT @@GLOBAL.innodb_max_dirty_pages_pct, @@GLOBAL.innodb_io_capacity,
+	                                        @@GLOBAL.innodb_io_capacity_max")
+	sql -e "SET GLOBAL innodb_max_dirty_pages_pct=0; SET GLOBAL innodb_io_capacity_max=20000;
+	        SET GLOBAL innodb_io_capacity=10000"
 	for i in $(seq 1 120); do
 		dirty=$(sql -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
 		                WHERE VARIABLE_NAME='INNODB_BUFFER_POOL_PAGES_DIRTY'")
 		[ "${dirty:-0}" -lt 200 ] && break
 		sleep 0.5
 	done
-	sql -e "SET GLOBAL innodb_max_dirty_pages_pct=$pct"
+	sql -e "SET GLOBAL innodb_max_dirty_pages_pct=$pct; SET GLOBAL innodb_io_capacity=$io;
+	        SET GLOBAL innodb_io_capacity_max=$iomax"
 	sleep 1
 }
 
