@@ -259,12 +259,12 @@ void alter_info_free(struct alter_info *ai)
 
 const char *alter_new_name(const struct alter_info *ai, const char *old)
 {
-	/* Later clauses see the effect of earlier ones: follow renames in order. */
-	const char *cur = old;
+	/* Every clause names columns of the original table (the server reads
+	 * "CHANGE a b ..., CHANGE b a ..." as a swap), so renames never chain. */
 	for (int i = 0; i < ai->nrenames; i++)
-		if (!strcasecmp(ai->rename_from[i], cur))
-			cur = ai->rename_to[i];
-	return cur;
+		if (!strcasecmp(ai->rename_from[i], old))
+			return ai->rename_to[i];
+	return old;
 }
 
 bool alter_dropped(const struct alter_info *ai, const char *col)

@@ -89,7 +89,7 @@ void options_help(void)
 
 static int usage_error(const char *fmt, const char *a, const char *b)
 {
-	fputs("oscar: ", stderr);
+	fputs("oscar: error: ", stderr);
 	fprintf(stderr, fmt, a, b);
 	fputs(" (see oscar --help)\n", stderr);
 	return EXIT_USAGE;
@@ -139,7 +139,7 @@ int options_parse(int argc, char **argv)
 	opterr = 0;
 	for (;;) {
 		int idx = -1;
-		int c = getopt_long(argc, argv, "", lo, &idx);
+		int c = getopt_long(argc, argv, "+", lo, &idx);
 		if (c == -1)
 			break;
 		if (c == '?' || c == ':') {
@@ -221,8 +221,16 @@ int options_parse(int argc, char **argv)
 	}
 	/* A password in a separate argv word (--password PW) is not accepted, so
 	 * there is nothing else to scrub; any leftover word is an error. */
-	if (!rc && optind < argc)
-		rc = usage_error("unexpected argument '%s'%s", argv[optind], "");
+	if (!rc && optind < argc) {
+		if (optind > 0 && !strcmp(argv[optind - 1], "--password")) {
+			/* almost certainly a password given as a separate word: never echo it */
+			scrub(argv[optind]);
+			rc = usage_error("unexpected argument after --password; use --password=PW, or --password alone to be prompted%s%s",
+					 "", "");
+		} else {
+			rc = usage_error("unexpected argument '%s'%s", argv[optind], "");
+		}
+	}
 	free(lo);
 	if (rc)
 		return rc;

@@ -171,6 +171,24 @@ static int choose_key(struct migration *m)
 		      m->table, NULL);
 }
 
+static bool only_ident_chars(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+/* Do values of these two columns compare the same way? */
+static bool same_comparison(const struct column *a, const struct column *b)
+{
+	if (!a || !b)
+		return false;
+	if (!a->collation != !b->collation)
+		return false;
+	return !a->collation || !strcasecmp(a->collation, b->collation);
+}
+
 /* Unique keys of the shadow that did not exist (over the same mapped columns)
  * in the original: INSERT IGNORE would silently drop rows that collide. */
 static int check_unique_additions(struct migration *m)
@@ -179,30 +197,38 @@ static int check_unique_additions(struct migration *m)
 		const struct index *nix = &m->shadow.idx[i];
 		if (!nix->unique)
 			continue;
-		bool existed = false;
+		bool existed = false, recollated = false;
 		for (int j = 0; j < m->orig.nidx && !existed; j++) {
 			const struct index *oix = &m->orig.idx[j];
 			if (!oix->unique || oix->ncols > nix->ncols || oix->prefix)
 				continue;
-			/* an old unique key over a subset of the new key's columns implies it */
-			bool all = true;
+			/* an old unique key over a subset of the new key's columns implies
+			 * it, as long as each column compares as before: a new collation
+			 * (say, case-insensitive) can make distinct values equal */
+			bool all = true, same = true;
 			for (int k = 0; k < oix->ncols && all; k++) {
 				const char *to = mapped_to(m, oix->cols[k]);
 				bool found = false;
 				for (int q = 0; to && q < nix->ncols && !found; q++)
 					found = !strcasecmp(nix->cols[q], to);
 				all = found;
+				if (found && !same_comparison(table_column(&m->orig, oix->cols[k]),
+							      table_column(&m->shadow, to)))
+					same = false;
 			}
-			existed = all && !nix->prefix;
+			existed = all && same && !nix->prefix;
+			recollated |= all && !same;
 		}
 		if (existed)
 			continue;
-		if (!opt.allow_unique_key_change)
+		/* A key whose columns only change collation is checked without asking:
+		 * the DBA did not add a constraint, but the data must still fit it. */
+		if (!opt.allow_unique_key_change && !recollated)
 			return refuse("the ALTER adds unique key '%s', which would silently drop duplicate rows; "
 				      "use --allow-unique-key-change to check the data and go on%s",
 				      nix->name, NULL);
 		/* Count duplicates over the mapped old columns. */
-		struct sbuf cols = SBUF_INIT, q = SBUF_INIT;
+		struct sbuf cols = SBUF_INIT, q = SBUF_INIT, notnull = SBUF_INIT;
 		for (int k = 0; k < nix->ncols; k++) {
 			const char *from = NULL;
 			for (int c = 0; c < m->map.n; c++)
@@ -210,22 +236,38 @@ static int check_unique_additions(struct migration *m)
 					from = m->map.from[c];
 			if (!from) {
 				sb_free(&cols);
+				sb_free(&notnull);
 				return refuse("unique key '%s' uses column '%s', which has no data yet",
 					      nix->name, nix->cols[k]);
 			}
-			if (k)
+			if (k) {
 				sb_add(&cols, ", ");
-			sb_ident(&cols, from);
+				sb_add(&notnull, " AND ");
+			}
+			/* compare as the new key will */
+			const struct column *nc = table_column(&m->shadow, nix->cols[k]);
+			if (nc && nc->charset && nc->collation &&
+			    only_ident_chars(nc->charset) && only_ident_chars(nc->collation)) {
+				sb_add(&cols, "CONVERT(");
+				sb_ident(&cols, from);
+				sb_addf(&cols, " USING %s) COLLATE %s", nc->charset, nc->collation);
+			} else {
+				sb_ident(&cols, from);
+			}
+			/* a unique key allows any number of NULLs */
+			sb_ident(&notnull, from);
+			sb_add(&notnull, " IS NOT NULL");
 		}
 		sb_addf(&q, "SELECT COUNT(*) FROM (SELECT 1 FROM ");
 		sb_qualified(&q, m->schema, m->table);
-		sb_addf(&q, " GROUP BY %s HAVING COUNT(*) > 1) d", sb_str(&cols));
+		sb_addf(&q, " WHERE %s GROUP BY %s HAVING COUNT(*) > 1) d", sb_str(&notnull), sb_str(&cols));
 		log_info("checking the data for duplicates of the new unique key '%s'", nix->name);
 		bool found;
 		char *v = db_scalar(m->db, sb_str(&q), &found);
 		sb_free(&q);
 		if (!found) {
 			sb_free(&cols);
+			sb_free(&notnull);
 			free(v);
 			return EXIT_FAILED;
 		}
@@ -237,7 +279,7 @@ static int check_unique_additions(struct migration *m)
 			sb_add(&q, sb_str(&cols));
 			sb_add(&q, "), COUNT(*) FROM ");
 			sb_qualified(&q, m->schema, m->table);
-			sb_addf(&q, " GROUP BY %s HAVING COUNT(*) > 1 LIMIT 5", sb_str(&cols));
+			sb_addf(&q, " WHERE %s GROUP BY %s HAVING COUNT(*) > 1 LIMIT 5", sb_str(&notnull), sb_str(&cols));
 			MYSQL_RES *r = db_query(m->db, sb_str(&q));
 			MYSQL_ROW row;
 			while (r && (row = mysql_fetch_row(r)))
@@ -249,9 +291,11 @@ static int check_unique_additions(struct migration *m)
 			char buf[32];
 			snprintf(buf, sizeof buf, "%lld", dups);
 			sb_free(&cols);
+			sb_free(&notnull);
 			return refuse("the new unique key '%s' has %s duplicated values in the data", nix->name, buf);
 		}
 		sb_free(&cols);
+		sb_free(&notnull);
 		log_info("no duplicates for the new unique key '%s'", nix->name);
 	}
 	return 0;

@@ -136,7 +136,7 @@ int triggers_remove(struct db *db, const char *schema, const char *table, const 
 		if (r)
 			rc = -1;
 		else
-			log_info("%s trigger '%s'", db_dry_run ? "would drop" : "dropped", names[i]);
+			log_info("%s trigger '%s'", db_dry_run ? "would remove" : "removed", names[i]);
 		sb_free(&q);
 	}
 	if (locked)

@@ -27,8 +27,13 @@ int main(void)
 	ok(alter_analyze("CHANGE x x BIGINT", &ai) == 0 && ai.nrenames == 0, "CHANGE to the same name is no rename");
 	alter_info_free(&ai);
 
-	ok(alter_analyze("RENAME COLUMN a TO b, RENAME COLUMN b TO c", &ai) == 0, "RENAME COLUMN accepted");
-	is_str(alter_new_name(&ai, "a"), "c", "renames chain in order");
+	ok(alter_analyze("RENAME COLUMN a TO b", &ai) == 0, "RENAME COLUMN accepted");
+	is_str(alter_new_name(&ai, "a"), "b", "RENAME COLUMN maps a -> b");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("CHANGE a b INT, CHANGE b a VARCHAR(10)", &ai) == 0, "swap accepted");
+	is_str(alter_new_name(&ai, "a"), "b", "swap: a -> b (clauses name original columns)");
+	is_str(alter_new_name(&ai, "b"), "a", "swap: b -> a");
 	alter_info_free(&ai);
 
 	ok(alter_analyze("RENAME INDEX i1 TO i2", &ai) == 0 && ai.nrenames == 0, "RENAME INDEX is not a table rename");
