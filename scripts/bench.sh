@@ -9,6 +9,8 @@
 # with the same shape. Before every timed run sbtest1 is re-created from the
 # template, so each tool starts from identical data. The tools take turns, round
 # after round (BENCH_ROUNDS, default 3), and the median of each is reported.
+# A fourth line, oscar with --copy-method=server, is there for comparison
+# (BENCH_OSCAR_SERVER=0 leaves it out).
 # Nothing else runs against the server: this measures the cost of the copy, not
 # behaviour under load.
 #
@@ -150,6 +152,13 @@ run_native() {
 run_oscar() {
 	./oscar --socket="$sock" --user=root --database=sbtest --table=sbtest1 --alter="$ALTER" --execute --quiet
 }
+# Not a default, shown for comparison: the copy inside the server even though
+# sbtest1 has an AUTO_INCREMENT column (oscar's default picks the client-side
+# copy there when innodb_autoinc_lock_mode=1; see --copy-method in the manual).
+run_oscar_server() {
+	./oscar --socket="$sock" --user=root --database=sbtest --table=sbtest1 --alter="$ALTER" --execute --quiet \
+		--copy-method=server
+}
 run_ptosc() {
 	pt-online-schema-change --alter "$ALTER" "D=sbtest,t=sbtest1,S=$sock,u=root" --execute \
 		--no-check-replication-filters --recursion-method=none --no-drop-old-table --quiet \
@@ -158,6 +167,7 @@ run_ptosc() {
 }
 
 tools=(native oscar)
+[ "${BENCH_OSCAR_SERVER:-1}" = 1 ] && ./oscar --help | grep -q -- --copy-method && tools+=(oscar_server)
 command -v pt-online-schema-change >/dev/null 2>&1 && tools+=(ptosc)
 declare -A times
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -176,7 +186,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-label() { case $1 in native) echo "native ALTER (ALGORITHM=COPY)";; oscar) echo "oscar (defaults)";; ptosc) echo "pt-online-schema-change";; esac; }
+label() { case $1 in native) echo "native ALTER (ALGORITHM=COPY)";; oscar) echo "oscar (defaults)";; oscar_server) echo "oscar --copy-method=server";; ptosc) echo "pt-online-schema-change";; esac; }
 
 native_med=$(echo "${times[native]}" | median)
 mkdir -p "$(dirname "$OUT")"
