@@ -13,6 +13,7 @@ command -v prove >/dev/null 2>&1 || need+=(perl)
 command -v mariadb_config >/dev/null 2>&1 || need+=(libmariadb-dev)
 { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
 command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
+perl -MDBD::mysql -e1 >/dev/null 2>&1 || need+=(libdbd-mysql-perl)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "run-tests: missing ${need[*]}; install them with apt-get" >&2

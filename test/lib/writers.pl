@@ -1,0 +1,124 @@
+#!/usr/bin/perl
+# Concurrent writers for the live-migration tests. Each writer owns the ids
+# congruent to its number modulo the writer count, so it alone decides what its
+# rows must look like: it keeps a model of everything it committed and, when
+# the stop file appears, writes that model out for check.pl.
+#
+#   writers.pl SOCKET DB TABLE NWRITERS STOPFILE OUTDIR [SEED]
+use strict;
+use warnings;
+use DBI;
+use Time::HiRes qw(sleep time);
+
+my ($sock, $db, $table, $nw, $stopfile, $outdir, $seed) = @ARGV;
+die "usage: writers.pl SOCKET DB TABLE N STOPFILE OUTDIR [SEED]\n" unless $outdir;
+$seed //= 42;
+my @kids;
+for my $w (0 .. $nw - 1) {
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if (!$pid) { writer($w); exit 0; }
+	push @kids, $pid;
+}
+my $fail = 0;
+for (@kids) { waitpid($_, 0); $fail ||= $?; }
+exit($fail ? 1 : 0);
+
+sub rand_text {
+	my @parts = ('plain', "caf\x{e9}", "\x{1F600}smile", "na\x{ef}ve", "\x{4e2d}\x{6587}", "quote'd", 'x' x 30, '');
+	my $s = join(' ', map { $parts[int(rand(@parts))] } 1 .. 1 + int(rand(3)));
+	$s = substr($s, 0, 100);
+	utf8::upgrade($s); # DBD::mysql sends strings without the UTF8 flag as raw bytes
+	return rand() < 0.1 ? undef : $s;
+}
+sub rand_dt {
+	return undef if rand() < 0.1;
+	return sprintf('20%02d-%02d-%02d %02d:%02d:%02d.%06d', 10 + int(rand(20)), 1 + int(rand(12)), 1 + int(rand(28)),
+		int(rand(24)), int(rand(60)), int(rand(60)), int(rand(1000000)));
+}
+sub rand_dec { return rand() < 0.1 ? undef : sprintf('%.4f', (rand() - 0.5) * 1e6); }
+sub rand_n { return rand() < 0.1 ? undef : int(rand(2**31 - 1)) - 2**30; }
+
+sub writer {
+	my ($w) = @_;
+	srand($seed * 1000 + $w);
+	my $ps = $w % 2 == 0 ? 1 : 0; # half use server-side prepared statements
+	my $dbh = DBI->connect("DBI:mysql:database=$db;mysql_socket=$sock;mysql_server_prepare=$ps",
+		'root', '', { RaiseError => 0, PrintError => 0, AutoCommit => 1, mysql_enable_utf8mb4 => 1 })
+		or die "writer $w: connect: $DBI::errstr";
+	my %model;
+	my $sth = $dbh->prepare("SELECT id, u, txt, dt, `dec`, n FROM `$table` WHERE id % $nw = $w");
+	$sth->execute or die "writer $w: load: " . $dbh->errstr;
+	my $maxid = $w;
+	while (my $r = $sth->fetchrow_arrayref) {
+		$model{$r->[0]} = [@$r[1 .. 5]];
+		$maxid = $r->[0] if $r->[0] > $maxid;
+	}
+	my $next = $maxid + $nw;
+	my $uniq = 0;
+	my ($commits, $rollbacks, $errors, $ops) = (0, 0, 0, 0);
+	my %errs;
+	my $q = sub { my $t = $table; return shift =~ s/TBL/`$t`/r; };
+	my %st = (
+		ins => $dbh->prepare($q->('INSERT INTO TBL (id, u, txt, dt, `dec`, n) VALUES (?, ?, ?, ?, ?, ?)')),
+		upd => $dbh->prepare($q->('UPDATE TBL SET txt = ?, dt = ?, `dec` = ?, n = ? WHERE id = ?')),
+		key => $dbh->prepare($q->('UPDATE TBL SET id = ? WHERE id = ?')),
+		uni => $dbh->prepare($q->('UPDATE TBL SET u = ? WHERE id = ?')),
+		del => $dbh->prepare($q->('DELETE FROM TBL WHERE id = ?')),
+	);
+	until (-e $stopfile) {
+		my %pending = %model;
+		my $txn = rand() < 0.25;
+		my $nops = $txn ? 2 + int(rand(3)) : 1;
+		my $ok = 1;
+		$dbh->begin_work if $txn;
+		for (1 .. $nops) {
+			my @ids = keys %pending;
+			my $r = rand();
+			my $res;
+			if ($r < 0.3 || @ids < 5) {
+				my $id = $next; $next += $nw;
+				my $u = rand() < 0.3 ? undef : "w$w-" . $uniq++;
+				my @v = ($u, rand_text(), rand_dt(), rand_dec(), rand_n());
+				$res = $st{ins}->execute($id, @v);
+				$pending{$id} = [@v] if $res;
+			} else {
+				my $id = $ids[int(rand(@ids))];
+				if ($r < 0.55) {
+					my @v = (rand_text(), rand_dt(), rand_dec(), rand_n());
+					$res = $st{upd}->execute(@v, $id);
+					$pending{$id} = [$pending{$id}[0], @v] if $res;
+				} elsif ($r < 0.7) {
+					my $new = $next; $next += $nw;
+					$res = $st{key}->execute($new, $id);
+					if ($res) { $pending{$new} = delete $pending{$id}; }
+				} elsif ($r < 0.85) {
+					my $u = rand() < 0.2 ? undef : "w$w-" . $uniq++;
+					$res = $st{uni}->execute($u, $id);
+					$pending{$id} = [$u, @{$pending{$id}}[1 .. 4]] if $res;
+				} else {
+					$res = $st{del}->execute($id);
+					delete $pending{$id} if $res;
+				}
+			}
+			$ops++;
+			if (!$res) { $ok = 0; $errs{$dbh->err . ' ' . $dbh->errstr}++; last; }
+		}
+		if ($txn) {
+			if ($ok && rand() < 0.15) { $dbh->rollback; $rollbacks++; next; }
+			if ($ok) { $ok = $dbh->commit; $errs{'commit ' . $dbh->errstr}++ unless $ok; }
+			else { $dbh->rollback; }
+		}
+		if ($ok) { %model = %pending; $commits++; }
+		else { $errors++; }
+	}
+	open(my $out, '>:encoding(UTF-8)', "$outdir/writer$w.model") or die;
+	for my $id (sort { $a <=> $b } keys %model) {
+		print $out join("\t", $id, map { defined $_ ? $_ : '\\N' } @{$model{$id}}), "\n";
+	}
+	close $out;
+	open(my $st, '>', "$outdir/writer$w.stats") or die;
+	print $st "commits=$commits rollbacks=$rollbacks errors=$errors ops=$ops\n";
+	print $st "error: $_ x$errs{$_}\n" for sort keys %errs;
+	close $st;
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Live migrations under concurrent writers: single-row inserts, updates,
+# primary-key changes, unique-key updates, deletes and small multi-statement
+# transactions (some rolled back), half through server-side prepared statements,
+# with NULLs, utf8mb4 text, DATETIME(6) and DECIMAL. Each writer knows exactly
+# what it committed; after the run the live table must equal that, row for row
+# and column for column, for every ALTER kind, with chunks small enough that
+# the copy and the writes interleave heavily. The writers run from before the
+# migration until after the swap. OSCAR_STRESS=1 (make stress) runs it bigger.
+source "$(dirname "$0")/../lib/common.sh"
+
+DB=live_writers
+ROWS=${OSCAR_LIVE_ROWS:-20000}
+WRITERS=4
+AFTER=1.5
+CHUNK=(--chunk-size=150)
+if [ -n "${OSCAR_STRESS:-}" ]; then
+	ROWS=300000
+	WRITERS=8
+	AFTER=5
+	CHUNK=(--chunk-time=0.05)
+fi
+fresh_db $DB
+
+run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
+	local name=$1 alter=$2 check=$3 expected=$4
+	sql $DB -e "DROP TABLE IF EXISTS t;
+	CREATE TABLE t (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, u VARCHAR(40) NULL,
+	  txt VARCHAR(100) CHARACTER SET utf8mb4 NULL, dt DATETIME(6) NULL, \`dec\` DECIMAL(12,4) NULL,
+	  n INT NULL, extra VARCHAR(20) DEFAULT 'e', UNIQUE KEY uk_u (u)) ENGINE=InnoDB DEFAULT CHARSET=latin1;
+	INSERT INTO t (id, u, txt, dt, \`dec\`, n)
+	  SELECT seq, IF(seq % 7 = 0, NULL, CONCAT('init-', seq)), IF(seq % 11 = 0, NULL, CONCAT('r\\u00e9', seq)),
+	         IF(seq % 13 = 0, NULL, TIMESTAMPADD(MICROSECOND, seq * 1000003, '2020-01-01')),
+	         IF(seq % 17 = 0, NULL, seq / 7), IF(seq % 19 = 0, NULL, seq * 3) FROM seq_1_to_$ROWS"
+	local out=$TMP/$name
+	mkdir -p "$out"
+	rm -f "$TMP/stop"
+	perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t $WRITERS "$TMP/stop" "$out" $RANDOM &
+	local wpid=$!
+	sleep 0.5
+	oscar --database=$DB --table=t --alter="$alter" --execute --json "${CHUNK[@]}" \
+		>"$out/events" 2>"$out/stderr"
+	local rc=$?
+	sleep $AFTER
+	touch "$TMP/stop"
+	wait $wpid
+	local wrc=$?
+	is "$rc" 0 "$name: oscar exit 0 under writers"
+	[ "$rc" = 0 ] || diag "$(tail -5 "$out/stderr")"
+	is "$wrc" 0 "$name: writers ran to the end"
+	local chunks
+	chunks=$(grep -c '"event":"chunk"' "$out/events")
+	ok "$([ "$chunks" -gt 20 ] && echo 0 || echo 1)" "$name: copy interleaved with writes ($chunks chunks)"
+	is "$(sql $DB -e "$check")" "$expected" "$name: the ALTER took effect"
+	local diffs
+	diffs=$(perl "$OSCAR_ROOT/test/lib/check.pl" "$OSCAR_SOCKET" $DB t "$out")
+	ok $? "$name: table equals what the writers committed"
+	diag "$diffs" | tail -60
+	local commits errors
+	commits=$(cat "$out"/writer*.stats | sed -n 's/.*commits=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
+	errors=$(cat "$out"/writer*.stats | sed -n 's/.*errors=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
+	ok "$([ "$commits" -gt 100 ] && echo 0 || echo 1)" "$name: writers committed during the run ($commits transactions)"
+	is "$errors" 0 "$name: writers saw no errors"
+	[ "$errors" = 0 ] || diag "$(grep -h '^error' "$out"/writer*.stats)"
+	is "$(leftovers $DB)" "" "$name: nothing left behind"
+}
+
+col() { echo "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='t' AND $1"; }
+
+run_case add-column "ADD COLUMN added INT NULL DEFAULT 7" "$(col "COLUMN_NAME='added'")" added
+run_case drop-column "DROP COLUMN extra" "$(col "COLUMN_NAME='extra'") UNION ALL SELECT 'gone'" gone
+run_case modify-column "MODIFY n BIGINT NULL" "$(col "COLUMN_NAME='n' AND DATA_TYPE='bigint'")" n
+run_case rename-column "CHANGE extra extra2 VARCHAR(20) DEFAULT 'e'" "$(col "COLUMN_NAME LIKE 'extra%'")" extra2
+run_case add-index "ADD INDEX ix_n (n)" \
+	"SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='t' AND INDEX_NAME='ix_n'" ix_n
+run_case charset "CONVERT TO CHARACTER SET utf8mb4" "$(col "COLUMN_NAME='u' AND CHARACTER_SET_NAME='utf8mb4'")" u
+run_case key-change "MODIFY id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT" \
+	"$(col "COLUMN_NAME='id' AND COLUMN_TYPE='bigint(20) unsigned'")" id
