@@ -12,6 +12,7 @@
 #include "migration.h"
 #include "names.h"
 #include "options.h"
+#include "signals.h"
 
 struct obj {
 	bool trigger;
@@ -88,6 +89,8 @@ int cleanup_run(struct db *db)
 {
 	if (!nobjs)
 		return 0;
+	/* From here on a signal must not cancel the rollback's own statements. */
+	signals_allow_cancel(false);
 	bool saved_dry = db_dry_run;
 	db_dry_run = false; /* what was really created must really go */
 	int saved_abort = oscar_abort;

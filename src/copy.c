@@ -305,9 +305,19 @@ static long records_read(struct db *db)
 }
 
 /* Server-side copy: one INSERT IGNORE ... SELECT ... LOCK IN SHARE MODE. */
+/* MariaDB 10.11 fails a SKIP LOCKED read with error 1180 when
+ * innodb_lock_wait_timeout is 0, which the copy otherwise uses: such
+ * statements get a timeout of their own (SKIP LOCKED does not wait anyway). */
+static void skip_locked_prefix(struct sbuf *q, struct db *db, const char *lock)
+{
+	if (db->mariadb && strstr(lock, "SKIP LOCKED"))
+		sb_add(q, "SET STATEMENT innodb_lock_wait_timeout=1 FOR ");
+}
+
 static int chunk_server(struct migration *m, const char *range, const char *lock, long *rows)
 {
 	struct sbuf q = SBUF_INIT;
+	skip_locked_prefix(&q, m->db, lock);
 	insert_head(&q, m);
 	sb_add(&q, " SELECT ");
 	column_list(&q, m->map.from, m->map.n);
@@ -387,6 +397,7 @@ static int chunk_client(struct migration *m, const char *range, const char *lock
 	for (int i = 0; i < m->map.n; i++)
 		cols[i] = table_column(&m->orig, m->map.from[i]);
 	struct sbuf q = SBUF_INIT;
+	skip_locked_prefix(&q, db, lock);
 	sb_add(&q, "SELECT ");
 	column_list(&q, m->map.from, m->map.n);
 	sb_add(&q, range);
@@ -474,7 +485,9 @@ static int keyidx_cmp(const void *x, const void *y)
 
 static int read_keys(struct migration *m, const char *range, const char *lock, struct keyset *ks, bool sort)
 {
+	struct db *db = m->db;
 	struct sbuf q = SBUF_INIT;
+	skip_locked_prefix(&q, db, lock);
 	sb_add(&q, "SELECT ");
 	for (int i = 0; i < m->key.n; i++) {
 		if (i)
@@ -483,7 +496,6 @@ static int read_keys(struct migration *m, const char *range, const char *lock, s
 	}
 	sb_add(&q, range);
 	sb_add(&q, lock);
-	struct db *db = m->db;
 	memset(ks, 0, sizeof *ks);
 	MYSQL_RES *r = NULL;
 	if (mysql_real_query(db->my, sb_str(&q), q.len) || !(r = mysql_store_result(db->my))) {
@@ -566,19 +578,15 @@ static int single_key_range(struct sbuf *q, struct migration *m, const char *enc
 	return 0;
 }
 
-/* One chunk, without ever waiting for a row lock an application holds while
- * oscar holds locks of its own: a wait there is half of a deadlock, and InnoDB
- * would roll back the application's transaction, the lighter one.
+/* The slow path of a chunk, taken when the fast path met a lock:
  *   1. the keys of the range as of a consistent snapshot (no locks);
  *   2. shared locks on every row of the range not locked by someone else
  *      (SKIP LOCKED), and the copy of exactly those rows;
- *   3. commit; then each key of step 1 that step 2 skipped is copied on its own
- *      with a plain locking read, in a transaction that holds nothing else while
- *      it waits, so it cannot be part of a deadlock cycle.
+ *   3. commit; then each key of step 1 that step 2 skipped is copied on its own.
  * A skipped row is one an application transaction is changing: if it commits,
  * the triggers have written its result; if it rolls back, step 3 copies it. */
-static int chunk_copy(struct migration *m, const char *range, bool client, long long max_stmt, long *rows,
-		      long *skipped)
+static int chunk_copy_skipping(struct migration *m, const char *range, bool client, long long max_stmt,
+			       long *rows, long *skipped)
 {
 	struct db *db = m->db;
 	struct keyset snap = { 0, NULL, NULL }, locked = { 0, NULL, NULL };
@@ -602,19 +610,33 @@ static int chunk_copy(struct migration *m, const char *range, bool client, long 
 		(*skipped)++;
 		struct sbuf q = SBUF_INIT;
 		long one = 0;
-		int r = single_key_range(&q, m, snap.k[i]);
-		if (!r)
-			r = db_exec(db, DB_SILENT, "START TRANSACTION");
-		if (!r)
-			r = client ? chunk_client(m, sb_str(&q), " LOCK IN SHARE MODE", &one, max_stmt)
-				   : chunk_server(m, sb_str(&q), " LOCK IN SHARE MODE", &one);
-		if (!r)
-			r = db_exec(db, DB_SILENT, "COMMIT");
-		sb_free(&q);
-		if (r) {
-			db_exec_keep_error(db, "ROLLBACK");
+		if (single_key_range(&q, m, snap.k[i])) {
+			sb_free(&q);
+			db_set_error(db, 0, "HY000", "key value of an unexpected form", NULL);
 			goto out;
 		}
+		/* The application holding this row usually commits within
+		 * milliseconds; oscar never waits in a lock queue, it comes back. */
+		double backoff = 0.001;
+		int r = -1;
+		for (int attempt = 0; attempt < 200 && r && !oscar_abort; attempt++) {
+			r = db_exec(db, DB_SILENT, "START TRANSACTION");
+			if (!r)
+				r = client ? chunk_client(m, sb_str(&q), " LOCK IN SHARE MODE", &one, max_stmt)
+					   : chunk_server(m, sb_str(&q), " LOCK IN SHARE MODE", &one);
+			if (!r)
+				r = db_exec(db, DB_SILENT, "COMMIT");
+			if (r) {
+				db_exec_keep_error(db, "ROLLBACK");
+				if (db_last_class(db) != ERR_RETRY)
+					break;
+				sleep_s(backoff);
+				backoff = backoff * 2 > 0.2 ? 0.2 : backoff * 2;
+			}
+		}
+		sb_free(&q);
+		if (r)
+			goto out;
 		*rows += one;
 	}
 	rc = 0;
@@ -627,13 +649,47 @@ out:
 	return rc;
 }
 
-/* Which way to copy: see chunk_client for why it matters. */
-static bool want_client_copy(struct migration *m)
+/* One chunk. oscar's session runs with innodb_lock_wait_timeout=0: it never
+ * waits in a lock queue, so it can never be half of a deadlock, in which InnoDB
+ * would roll back the application's transaction (the lighter one). The fast
+ * path copies the whole range at once; if any row or gap is locked it fails at
+ * once, and the chunk is done again on the slow path, which skips locked rows. */
+static int chunk_copy(struct migration *m, const char *range, bool client, long long max_stmt, long *rows,
+		      long *skipped)
 {
-	if (!strcmp(opt.copy_method, "server"))
-		return false;
-	if (!strcmp(opt.copy_method, "client"))
-		return true;
+	struct db *db = m->db;
+	*rows = 0;
+	*skipped = 0;
+	if (db_exec(db, DB_SILENT, "START TRANSACTION"))
+		return -1;
+	int rc = client ? chunk_client(m, range, " LOCK IN SHARE MODE", rows, max_stmt)
+			: chunk_server(m, range, " LOCK IN SHARE MODE", rows);
+	if (!rc)
+		rc = db_exec(db, DB_SILENT, "COMMIT");
+	if (!rc)
+		return 0;
+	db_exec_keep_error(db, "ROLLBACK");
+	if (db->err != 1205)
+		return -1;
+	return chunk_copy_skipping(m, range, client, max_stmt, rows, skipped);
+}
+
+/* Innodb_rows_inserted: how many rows the whole server has inserted. */
+static long long rows_inserted(struct db *db)
+{
+	MYSQL_RES *r = db_query(db, "SHOW GLOBAL STATUS LIKE 'Innodb_rows_inserted'");
+	if (!r)
+		return -1;
+	MYSQL_ROW row = mysql_fetch_row(r);
+	long long v = row && row[1] ? atoll(row[1]) : -1;
+	mysql_free_result(r);
+	return v;
+}
+
+/* Whether the shadow's AUTO-INC lock can stall application inserts (see
+ * chunk_client). */
+static bool autoinc_contention_possible(struct migration *m)
+{
 	bool has_ai = false;
 	for (int i = 0; i < m->shadow.ncols; i++)
 		has_ai |= m->shadow.cols[i].auto_increment;
@@ -653,7 +709,16 @@ int copy_rows(struct migration *m)
 	bool have_lower = false;
 	double t_start = now_mono();
 	long long estimate = m->orig.rows_estimate;
-	bool client = want_client_copy(m);
+	/* auto: the server-side copy while nobody else inserts (fastest), the
+	 * client-side copy while other sessions insert rows, so their mirrored
+	 * inserts never wait for the shadow's AUTO-INC lock */
+	bool adaptive = !strcmp(opt.copy_method, "auto") && autoinc_contention_possible(m);
+	bool client = !strcmp(opt.copy_method, "client");
+	long long ins_before = adaptive ? rows_inserted(m->db) : 0;
+	/* MySQL's minimum is 1 second */
+	if (db_exec(m->db, 0, m->db->mariadb ? "SET SESSION innodb_lock_wait_timeout=0"
+					     : "SET SESSION innodb_lock_wait_timeout=1"))
+		return EXIT_FAILED;
 	/* statements well under max_allowed_packet */
 	char *map = db_scalar(m->db, "SELECT @@max_allowed_packet", NULL);
 	long long max_stmt = map ? atoll(map) / 4 : 1 << 20;
@@ -661,8 +726,8 @@ int copy_rows(struct migration *m)
 	if (max_stmt > (8 << 20))
 		max_stmt = 8 << 20;
 	log_info("copying rows of '%s' (about %lld) by key '%s', %s", m->table, estimate, m->key.old_index,
-		 client ? "through the client (AUTO_INCREMENT with innodb_autoinc_lock_mode=1)"
-			: "with INSERT ... SELECT");
+		 adaptive ? "INSERT ... SELECT, or through the client while others insert"
+			  : client ? "through the client" : "with INSERT ... SELECT");
 	for (;;) {
 		if (wait_while_paused() || oscar_abort) {
 			keyval_free(&lower);
@@ -713,6 +778,16 @@ int copy_rows(struct migration *m)
 		}
 		m->rows_copied += rows;
 		m->chunks++;
+		if (adaptive) {
+			/* rows inserted by others since the last chunk: ours are `rows` at most */
+			long long now_ins = rows_inserted(m->db);
+			bool busy = now_ins - ins_before > rows;
+			if (busy != client)
+				log_info("%s", busy ? "other sessions insert rows: copying through the client"
+						    : "no other inserts: copying with INSERT ... SELECT");
+			client = busy;
+			ins_before = now_ins;
+		}
 		long next = ctl_next(&ctl, rows, secs);
 		if (m->rows_copied > estimate)
 			estimate = m->rows_copied;
@@ -737,6 +812,8 @@ int copy_rows(struct migration *m)
 		have_lower = true;
 	}
 	progress_done();
+	if (db_exec(m->db, 0, "SET SESSION innodb_lock_wait_timeout=1"))
+		return EXIT_FAILED;
 	m->copy_seconds = now_mono() - t_start;
 	log_info("copied %lld rows in %lld chunks, %.2f s", m->rows_copied, m->chunks, m->copy_seconds);
 	return 0;

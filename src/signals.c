@@ -15,6 +15,9 @@ static sigset_t handled;
 static unsigned long main_tid;
 static volatile int cancel_allowed = 1;
 static volatile int abort_signal;
+/* Held while a KILL QUERY is being sent, so that once cancelling is switched
+ * off (the swap, the rollback) no late KILL can hit the statement that follows. */
+static pthread_mutex_t cancel_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void signals_block(void)
 {
@@ -30,7 +33,9 @@ void signals_block(void)
 
 void signals_allow_cancel(bool allow)
 {
+	pthread_mutex_lock(&cancel_lock);
 	cancel_allowed = allow;
+	pthread_mutex_unlock(&cancel_lock);
 }
 
 int signals_received(void)
@@ -72,8 +77,10 @@ static void *signal_thread(void *arg)
 				abort_signal = sig;
 			oscar_abort = 1;
 			log_warn("received %s: aborting", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+			pthread_mutex_lock(&cancel_lock);
 			if (cancel_allowed)
 				cancel_main_query();
+			pthread_mutex_unlock(&cancel_lock);
 			break;
 		}
 	}
