@@ -43,6 +43,8 @@ struct options {
 	int chunk_retries;
 	double progress_interval;
 	const char *copy_method; /* auto, server, client */
+	const char *max_load;      /* VAR=N[,VAR=N] */
+	const char *critical_load;
 };
 
 extern struct options opt;

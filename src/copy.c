@@ -17,6 +17,7 @@
 #include "log.h"
 #include "migration.h"
 #include "options.h"
+#include "throttle.h"
 
 struct keyval {
 	int n;
@@ -805,9 +806,17 @@ int copy_rows(struct migration *m)
 		ev_int(&ev, "skipped_locked", skipped);
 		ev_end(&ev);
 		progress_update(m->rows_copied, estimate, rate, next, NULL);
-		keyval_free(&lower);
-		if (!more)
+		if (!more) {
+			keyval_free(&lower);
 			break;
+		}
+		int trc = throttle_wait(m->db, m->rows_copied, estimate);
+		if (trc) {
+			keyval_free(&lower);
+			keyval_free(&upper);
+			return trc;
+		}
+		keyval_free(&lower);
 		lower = upper;
 		have_lower = true;
 	}

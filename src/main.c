@@ -112,13 +112,13 @@ static void print_plan(struct migration *m)
 static int fail(struct migration *m, int code)
 {
 	struct db *db = m->db;
-	if (code == EXIT_FAILED && db->err) {
+	if (code == EXIT_FAILED) {
 		struct sbuf ev;
 		ev_begin(&ev, "error");
 		ev_int(&ev, "code", code);
 		ev_int(&ev, "errno", db->err);
 		ev_str(&ev, "sqlstate", db->sqlstate);
-		ev_str(&ev, "message", db_error_text(db));
+		ev_str(&ev, "message", db->err ? db_error_text(db) : db->errmsg[0] ? db->errmsg : "failed");
 		ev_end(&ev);
 	} else if (code == EXIT_SIGNAL) {
 		struct sbuf ev;
@@ -218,7 +218,14 @@ static int run(struct migration *m)
 	if (opt.no_swap) {
 		cleanup_forget_all();
 		log_info("--no-swap: the copy is done and '%s' stays in sync through the triggers", m->names.shadow);
-		printf("shadow '%s' is complete and kept in sync by triggers '%s', '%s', '%s'.\n"
+		ev_begin(&ev, "done");
+		ev_int(&ev, "rows_copied", m->rows_copied);
+		ev_num(&ev, "seconds", now_mono() - t_start);
+		ev_bool(&ev, "swapped", false);
+		ev_str(&ev, "shadow", m->names.shadow);
+		ev_end(&ev);
+		/* with --json, stdout carries only events */
+		fprintf(opt.json ? stderr : stdout,"shadow '%s' is complete and kept in sync by triggers '%s', '%s', '%s'.\n"
 		       "to finish by hand: RENAME TABLE `%s` TO `%s`, `%s` TO `%s`; then DROP TRIGGER each of them\n"
 		       "to undo: oscar --cleanup --database=%s --table=%s --execute\n",
 		       m->names.shadow, m->names.trg_del, m->names.trg_upd, m->names.trg_ins, m->table, m->names.old,

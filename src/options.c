@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sbuf.h"
+#include "throttle.h"
 
 #ifndef OSCAR_VERSION
 #define OSCAR_VERSION "0.1.0"
@@ -21,6 +22,8 @@ struct options opt = {
 	.chunk_retries = 20,
 	.progress_interval = 5.0,
 	.copy_method = "auto",
+	.max_load = "Threads_running=25",
+	.critical_load = "Threads_running=50",
 };
 
 enum argkind { ARG_NONE, ARG_REQ, ARG_OPT };
@@ -61,6 +64,8 @@ static const struct optdef optdefs[] = {
 	{ "lock-retries", ARG_REQ, "N", "attempts at a metadata lock before giving up (default 30)" },
 	{ "chunk-retries", ARG_REQ, "N", "attempts at a chunk after deadlocks or lock waits (default 20)" },
 	{ "copy-method", ARG_REQ, "M", "auto, server (INSERT ... SELECT) or client (INSERT ... VALUES)" },
+	{ "max-load", ARG_REQ, "VAR=N", "pause the copy while a status variable is over N (default Threads_running=25)" },
+	{ "critical-load", ARG_REQ, "VAR=N", "abort and roll back when a status variable is over N (default Threads_running=50)" },
 	{ "progress", ARG_REQ, "SEC", "seconds between progress lines when not on a terminal (default 5)" },
 	{ "help", ARG_NONE, NULL, "print this help and exit" },
 	{ "version", ARG_NONE, NULL, "print the version and exit" },
@@ -203,6 +208,16 @@ int options_parse(int argc, char **argv)
 		} else if (!strcmp(name, "progress")) {
 			if ((rc = parse_double(name, v, 0.1, 86400, &opt.progress_interval)))
 				break;
+		} else if (!strcmp(name, "max-load") || !strcmp(name, "critical-load")) {
+			char err[160];
+			if (throttle_parse(v, err, sizeof err)) {
+				rc = usage_error("invalid --%s: %s", name, err);
+				break;
+			}
+			if (!strcmp(name, "max-load"))
+				opt.max_load = xstrdup(v);
+			else
+				opt.critical_load = xstrdup(v);
 		} else if (!strcmp(name, "copy-method")) {
 			if (strcmp(v, "auto") && strcmp(v, "server") && strcmp(v, "client")) {
 				rc = usage_error("invalid value '%s' for --%s (auto, server or client)", v, name);

@@ -1,0 +1,15 @@
+/* throttle: pause the copy while the server is loaded; abort when overloaded. */
+#ifndef OSCAR_THROTTLE_H
+#define OSCAR_THROTTLE_H
+
+#include "db.h"
+
+/* Parses "VAR=N[,VAR=N]"; 0, or -1 with a message in err. */
+int throttle_parse(const char *spec, char *err, size_t errlen);
+
+/* After each chunk: waits while a --max-load variable is over its limit
+ * (emitting throttle events), returns EXIT_FAILED when a --critical-load
+ * variable is over its limit, EXIT_SIGNAL on abort, else 0. */
+int throttle_wait(struct db *db, long long copied, long long estimated);
+
+#endif
