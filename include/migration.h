@@ -62,6 +62,9 @@ int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool re
 int triggers_remove(struct db *db, const char *schema, const char *table, const char *shadow, char **names, int n);
 char *copy_sql_example(struct migration *m);             /* copy.c */
 int copy_rows(struct migration *m);                      /* copy.c */
+/* Waits while --postpone-cutover-file exists, outside --cutover-window, or
+ * while a before-cutover hook fails; the triggers keep the shadow in sync. */
+int cutover_wait(struct migration *m);                   /* cutover.c */
 int cutover_swap(struct migration *m);                   /* cutover.c */
 int cutover_finish(struct migration *m);                 /* cutover.c */
 int cleanup_leftovers(struct db *db, const char *schema, const char *table); /* cleanup.c */

@@ -45,6 +45,12 @@ struct options {
 	const char *copy_method; /* auto, server, client */
 	const char *max_load;      /* VAR=N[,VAR=N] */
 	const char *critical_load;
+	char **hooks;          /* "EVENT:COMMAND", NULL-terminated */
+	char *hooks_dir;
+	char *postpone_cutover_file;
+	char *cutover_window;  /* "HH:MM-HH:MM" */
+	bool verify;           /* compare shadow and table before the swap */
+	bool prefer_instant;
 };
 
 extern struct options opt;

@@ -10,6 +10,12 @@
 #include "options.h"
 #include "signals.h"
 
+int cutover_wait(struct migration *m)
+{
+	(void)m;
+	return oscar_abort ? EXIT_SIGNAL : 0;
+}
+
 int cutover_swap(struct migration *m)
 {
 	if (oscar_abort)

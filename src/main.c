@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "db.h"
+#include "hooks.h"
 #include "log.h"
 #include "migration.h"
 #include "options.h"
@@ -127,6 +128,8 @@ static int fail(struct migration *m, int code)
 		ev_str(&ev, "message", "aborted by signal");
 		ev_end(&ev);
 	}
+	if (code != EXIT_REFUSED && code != EXIT_LOCKED)
+		hooks_run("failure", m, db->err ? db_error_text(db) : db->errmsg);
 	if (cleanup_pending()) {
 		log_info("rolling back: removing what this run created");
 		if (cleanup_run(db) && code != EXIT_REFUSED)
@@ -190,6 +193,8 @@ static int run(struct migration *m)
 	ev_bool(&ev, "execute", opt.execute);
 	ev_int(&ev, "estimated_rows", m->orig.rows_estimate);
 	ev_end(&ev);
+	if (opt.execute && hooks_run("start", m, NULL))
+		return fail(m, EXIT_FAILED);
 
 	/* 2. Shadow table in the new shape, column mapping, chunk key. */
 	if ((rc = shadow_create(m)) || (rc = shadow_map(m)) || (rc = preflight_shadow(m)))
@@ -214,6 +219,7 @@ static int run(struct migration *m)
 	/* 5. Copy the existing rows. */
 	if ((rc = copy_rows(m)))
 		return fail(m, rc);
+	hooks_run("copy-done", m, NULL);
 
 	if (opt.no_swap) {
 		cleanup_forget_all();
@@ -233,8 +239,8 @@ static int run(struct migration *m)
 		return EXIT_OK;
 	}
 
-	/* 6. Cutover. */
-	if ((rc = cutover_swap(m)))
+	/* 6. Cutover, when the DBA's conditions allow it. */
+	if ((rc = cutover_wait(m)) || (rc = cutover_swap(m)))
 		return fail(m, rc);
 	if (oscar_abort)
 		log_warn("signal arrived after the swap: finishing the cleanup instead of rolling back");
@@ -248,6 +254,7 @@ static int run(struct migration *m)
 	ev_num(&ev, "seconds", secs);
 	ev_num(&ev, "copy_seconds", m->copy_seconds);
 	ev_end(&ev);
+	hooks_run(rc ? "failure" : "success", m, NULL);
 	return rc;
 }
 

@@ -24,6 +24,7 @@ struct options opt = {
 	.copy_method = "auto",
 	.max_load = "Threads_running=25",
 	.critical_load = "Threads_running=50",
+	.verify = true,
 };
 
 enum argkind { ARG_NONE, ARG_REQ, ARG_OPT };
