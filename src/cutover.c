@@ -1,19 +1,152 @@
 /* cutover: carry the AUTO_INCREMENT counter, swap with one atomic RENAME TABLE,
  * then remove the triggers and the old table. The table name never disappears:
  * both renames happen in one statement under one metadata lock. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cleanup.h"
+#include "cutover.h"
+#include "hooks.h"
 #include "log.h"
 #include "migration.h"
 #include "options.h"
 #include "signals.h"
 
+int cutover_window_parse(const char *s, int *start, int *end, char *err, size_t errlen)
+{
+	static const char form[] = "dd:dd-dd:dd";
+	bool shape = strlen(s) == strlen(form);
+	for (size_t i = 0; shape && form[i]; i++)
+		shape = form[i] == 'd' ? s[i] >= '0' && s[i] <= '9' : s[i] == form[i];
+	if (!shape) {
+		snprintf(err, errlen, "'%s' is not HH:MM-HH:MM", s);
+		return -1;
+	}
+	int h1 = (s[0] - '0') * 10 + s[1] - '0', m1 = (s[3] - '0') * 10 + s[4] - '0';
+	int h2 = (s[6] - '0') * 10 + s[7] - '0', m2 = (s[9] - '0') * 10 + s[10] - '0';
+	if (h1 > 23 || h2 > 23 || m1 > 59 || m2 > 59) {
+		snprintf(err, errlen, "'%s' is not a time of day", s);
+		return -1;
+	}
+	*start = h1 * 60 + m1;
+	*end = h2 * 60 + m2;
+	if (*start == *end) {
+		/* all day or never: neither is worth a window */
+		snprintf(err, errlen, "'%s' starts where it ends", s);
+		return -1;
+	}
+	return 0;
+}
+
+bool cutover_window_open(int start, int end, int now)
+{
+	if (start < end)
+		return now >= start && now < end;
+	return now >= start || now < end; /* wraps midnight */
+}
+
+static bool window_open_now(void)
+{
+	int start, end;
+	char err[128];
+	if (!opt.cutover_window || cutover_window_parse(opt.cutover_window, &start, &end, err, sizeof err))
+		return true;
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	return cutover_window_open(start, end, tm.tm_hour * 60 + tm.tm_min);
+}
+
+static const char *reason_text(const char *reason)
+{
+	if (!strcmp(reason, "postpone-file"))
+		return "the postpone file exists; delete it to cut over";
+	if (!strcmp(reason, "cutover-window"))
+		return "outside the cutover window";
+	return "a before-cutover hook failed; trying again every 10 s";
+}
+
 int cutover_wait(struct migration *m)
 {
-	(void)m;
-	return oscar_abort ? EXIT_SIGNAL : 0;
+	const double poll = 0.25;
+	const double hook_every = 10, report_every = 60, keepalive_every = 300;
+	bool have_hooks = hooks_exist("before-cutover");
+	double t0 = now_mono(), last_hook = 0, last_report = 0, last_ping = t0;
+	bool hook_ok = false, hook_ran = false;
+	const char *reason = NULL, *shown = NULL;
+
+	for (;;) {
+		if (oscar_abort)
+			return EXIT_SIGNAL;
+		double now = now_mono();
+		const char *why = NULL;
+		if (opt.postpone_cutover_file && access(opt.postpone_cutover_file, F_OK) == 0) {
+			why = "postpone-file";
+		} else if (!window_open_now()) {
+			why = "cutover-window";
+		} else if (have_hooks) {
+			/* Hooks run only once the other conditions allow the swap, so a
+			 * success is acted on at once, not after a stale wait. */
+			if (!hook_ran || (!hook_ok && now - last_hook >= hook_every)) {
+				hook_ok = hooks_run("before-cutover", m, NULL) == 0;
+				hook_ran = true;
+				last_hook = now_mono();
+				if (oscar_abort)
+					return EXIT_SIGNAL;
+			}
+			if (!hook_ok)
+				why = "hook";
+		}
+		if (!why)
+			break;
+		if (!reason) {
+			struct sbuf ev;
+			ev_begin(&ev, "postpone");
+			ev_str(&ev, "reason", why);
+			ev_str(&ev, "shadow", m->names.shadow);
+			ev_end(&ev);
+		}
+		reason = why;
+		now = now_mono();
+		if (why != shown) {
+			log_info("cutover postponed: %s; the triggers keep '%s' in sync", reason_text(why),
+				 m->names.shadow);
+			shown = why;
+			last_report = now;
+		} else if (now - last_report >= report_every) {
+			log_info("cutover still postponed after %.0f s: %s", now - t0, reason_text(why));
+			last_report = now;
+		}
+		/* The session must outlive a long wait: it holds the per-table lock,
+		 * and the swap needs it. */
+		if (now - last_ping >= keepalive_every) {
+			if (db_exec(m->db, DB_SILENT, "DO 0")) {
+				if (oscar_abort)
+					return EXIT_SIGNAL;
+				log_error("lost the connection while the cutover was postponed: %s", db_error_text(m->db));
+				return EXIT_FAILED;
+			}
+			last_ping = now;
+		}
+		/* a failing hook does not re-run on its own schedule if the file or
+		 * window takes over; it runs again when they let go */
+		if (why != NULL && strcmp(why, "hook"))
+			hook_ran = false;
+		sleep_s(poll);
+	}
+	if (reason) {
+		double secs = now_mono() - t0;
+		log_info("cutover resumed after %.1f s (%s)", secs, reason);
+		struct sbuf ev;
+		ev_begin(&ev, "resume");
+		ev_str(&ev, "reason", reason);
+		ev_num(&ev, "seconds", secs);
+		ev_end(&ev);
+	}
+	return 0;
 }
 
 int cutover_swap(struct migration *m)

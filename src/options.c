@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "cutover.h"
+#include "hooks.h"
 #include "sbuf.h"
 #include "throttle.h"
 
@@ -67,6 +70,10 @@ static const struct optdef optdefs[] = {
 	{ "copy-method", ARG_REQ, "M", "auto, server (INSERT ... SELECT) or client (INSERT ... VALUES)" },
 	{ "max-load", ARG_REQ, "VAR=N", "pause the copy while a status variable is over N (default Threads_running=25)" },
 	{ "critical-load", ARG_REQ, "VAR=N", "abort and roll back when a status variable is over N (default Threads_running=50)" },
+	{ "postpone-cutover-file", ARG_REQ, "F", "after the copy, wait to swap while this file exists" },
+	{ "cutover-window", ARG_REQ, "HH:MM-HH:MM", "swap only within this local time window (may wrap midnight)" },
+	{ "hook", ARG_REQ, "EVENT:CMD", "run CMD with /bin/sh -c at EVENT (see the man page); repeatable" },
+	{ "hooks-dir", ARG_REQ, "DIR", "run DIR/EVENT, when executable, at each event" },
 	{ "progress", ARG_REQ, "SEC", "seconds between progress lines when not on a terminal (default 5)" },
 	{ "help", ARG_NONE, NULL, "print this help and exit" },
 	{ "version", ARG_NONE, NULL, "print the version and exit" },
@@ -120,6 +127,31 @@ static int parse_long(const char *name, const char *v, long lo, long hi, long *o
 	if (errno || end == v || *end || l < lo || l > hi)
 		return usage_error("invalid value '%s' for --%s", v, name);
 	*out = l;
+	return 0;
+}
+
+/* --hook=EVENT:COMMAND, appended to opt.hooks in the order given. */
+static int parse_hook(const char *v)
+{
+	const char *colon = strchr(v, ':');
+	if (!colon)
+		return usage_error("invalid --hook '%s': expected EVENT:COMMAND%s", v, "");
+	char *event = xstrdup(v);
+	event[colon - v] = '\0';
+	bool known = hooks_event_valid(event);
+	if (!known)
+		usage_error("invalid --hook: unknown event '%s' (" HOOK_EVENTS ")%s", event, "");
+	free(event);
+	if (!known)
+		return EXIT_USAGE;
+	if (!colon[1 + strspn(colon + 1, " \t")])
+		return usage_error("invalid --hook '%s': empty command%s", v, "");
+	size_t n = 0;
+	while (opt.hooks && opt.hooks[n])
+		n++;
+	opt.hooks = xrealloc(opt.hooks, (n + 2) * sizeof *opt.hooks);
+	opt.hooks[n] = xstrdup(v);
+	opt.hooks[n + 1] = NULL;
 	return 0;
 }
 
@@ -206,6 +238,30 @@ int options_parse(int argc, char **argv)
 			if ((rc = parse_long(name, v, 1, 100000, &l)))
 				break;
 			opt.chunk_retries = (int)l;
+		} else if (!strcmp(name, "postpone-cutover-file")) {
+			if (!*v) {
+				rc = usage_error("empty value for --%s%s", name, "");
+				break;
+			}
+			opt.postpone_cutover_file = xstrdup(v);
+		} else if (!strcmp(name, "cutover-window")) {
+			char err[160];
+			int from, to;
+			if (cutover_window_parse(v, &from, &to, err, sizeof err)) {
+				rc = usage_error("invalid --%s: %s", name, err);
+				break;
+			}
+			opt.cutover_window = xstrdup(v);
+		} else if (!strcmp(name, "hook")) {
+			if ((rc = parse_hook(v)))
+				break;
+		} else if (!strcmp(name, "hooks-dir")) {
+			struct stat st;
+			if (stat(v, &st) || !S_ISDIR(st.st_mode)) {
+				rc = usage_error("--hooks-dir '%s' is not a directory%s", v, "");
+				break;
+			}
+			opt.hooks_dir = xstrdup(v);
 		} else if (!strcmp(name, "progress")) {
 			if ((rc = parse_double(name, v, 0.1, 86400, &opt.progress_interval)))
 				break;
