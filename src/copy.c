@@ -13,19 +13,14 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "chunk.h"
 #include "controller.h"
 #include "log.h"
 #include "migration.h"
 #include "options.h"
 #include "throttle.h"
 
-struct keyval {
-	int n;
-	char **v;
-	unsigned long *len;
-};
-
-static void keyval_free(struct keyval *kv)
+void keyval_free(struct keyval *kv)
 {
 	for (int i = 0; i < kv->n; i++)
 		free(kv->v[i]);
@@ -143,7 +138,7 @@ static void order_by(struct sbuf *q, const struct chunkkey *k)
 /* The key of the row `size` rows into the range after `lower` (or from the
  * start): the inclusive upper bound of the next chunk. Returns 1 with *upper set,
  * 0 when fewer rows remain (the chunk runs to the end), -1 on error. */
-static int next_boundary(struct migration *m, const struct keyval *lower, long size, struct keyval *upper)
+int next_boundary(struct migration *m, const struct keyval *lower, long size, struct keyval *upper)
 {
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "SELECT ");
@@ -189,20 +184,40 @@ static int next_boundary(struct migration *m, const struct keyval *lower, long s
 /* " FROM t FORCE INDEX (k) WHERE <lower < key <= upper>" */
 static int range_sql(struct sbuf *q, struct migration *m, const struct keyval *lower, const struct keyval *upper)
 {
-	from_clause(q, m);
+	return range_sql_on(q, m, TABLE_SIDE, lower, upper);
+}
+
+int range_sql_on(struct sbuf *q, struct migration *m, enum range_side side, const struct keyval *lower,
+		 const struct keyval *upper)
+{
+	bool shadow = side != TABLE_SIDE;
+	/* The shadow is ranged by the same key under its new column names. */
+	struct chunkkey k = m->key;
+	if (shadow) {
+		k.old_cols = m->key.new_cols;
+		sb_add(q, " FROM ");
+		sb_qualified(q, m->schema, m->names.shadow);
+		if (side == SHADOW_SIDE) {
+			sb_add(q, " FORCE INDEX (");
+			sb_ident(q, m->key.new_index);
+			sb_add(q, ")");
+		}
+	} else {
+		from_clause(q, m);
+	}
 	if (lower || upper)
 		sb_add(q, " WHERE ");
-	if (lower && key_compare(q, &m->key, lower, ">", ">"))
+	if (lower && key_compare(q, &k, lower, ">", ">"))
 		return -1;
 	if (lower && upper)
 		sb_add(q, " AND ");
 	/* (k1 < v1) OR (k1 = v1 AND k2 <= v2): inclusive upper bound */
-	if (upper && key_compare(q, &m->key, upper, "<=", "<"))
+	if (upper && key_compare(q, &k, upper, "<=", "<"))
 		return -1;
 	return 0;
 }
 
-static void column_list(struct sbuf *q, char **cols, int n)
+void column_list(struct sbuf *q, char **cols, int n)
 {
 	for (int i = 0; i < n; i++) {
 		if (i)
@@ -211,7 +226,7 @@ static void column_list(struct sbuf *q, char **cols, int n)
 	}
 }
 
-static void insert_head(struct sbuf *q, struct migration *m)
+void insert_head(struct sbuf *q, struct migration *m)
 {
 	sb_add(q, "INSERT IGNORE INTO ");
 	sb_qualified(q, m->schema, m->names.shadow);
@@ -233,7 +248,7 @@ char *copy_sql_example(struct migration *m)
 
 /* Warnings after a chunk: a duplicate on the chunk key is a row the triggers
  * already wrote (expected); any other warning means data was changed or lost. */
-static int check_warnings(struct migration *m)
+int check_warnings(struct migration *m)
 {
 	if (mysql_warning_count(m->db->my) == 0)
 		return 0;
@@ -315,7 +330,7 @@ static void skip_locked_prefix(struct sbuf *q, struct db *db, const char *lock)
 		sb_add(q, "SET STATEMENT innodb_lock_wait_timeout=1 FOR ");
 }
 
-static int chunk_server(struct migration *m, const char *range, const char *lock, long *rows)
+int chunk_server(struct migration *m, const char *range, const char *lock, long *rows)
 {
 	struct sbuf q = SBUF_INIT;
 	skip_locked_prefix(&q, m->db, lock);

@@ -20,6 +20,7 @@
 #include "migration.h"
 #include "options.h"
 #include "signals.h"
+#include "verify.h"
 
 static void colmap_free(struct colmap *c)
 {
@@ -240,7 +241,11 @@ static int run(struct migration *m)
 	}
 
 	/* 6. Cutover, when the DBA's conditions allow it. */
-	if ((rc = cutover_wait(m)) || (rc = cutover_swap(m)))
+	if ((rc = cutover_wait(m)))
+		return fail(m, rc);
+	if (opt.verify && (rc = verify_shadow(m)))
+		return fail(m, rc);
+	if ((rc = cutover_swap(m)))
 		return fail(m, rc);
 	if (oscar_abort)
 		log_warn("signal arrived after the swap: finishing the cleanup instead of rolling back");

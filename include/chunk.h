@@ -1,0 +1,37 @@
+/* chunk: key ranges over the table and the shadow, shared by copy and verify. */
+#ifndef OSCAR_CHUNK_H
+#define OSCAR_CHUNK_H
+
+#include <stdbool.h>
+
+#include "migration.h"
+#include "sbuf.h"
+
+/* One key tuple as read from the server (binary-safe). */
+struct keyval {
+	int n;
+	char **v;
+	unsigned long *len;
+};
+
+void keyval_free(struct keyval *kv);
+/* The key `size` rows after lower (or from the start): 1 with *upper set, 0
+ * when fewer rows remain, -1 on error. */
+int next_boundary(struct migration *m, const struct keyval *lower, long size, struct keyval *upper);
+enum range_side {
+	TABLE_SIDE,
+	SHADOW_SIDE,
+	SHADOW_NO_HINT, /* for DELETE, which takes no index hint */
+};
+/* " FROM <table or shadow> [FORCE INDEX (k)] [WHERE lower < key <= upper]" */
+int range_sql_on(struct sbuf *q, struct migration *m, enum range_side side, const struct keyval *lower,
+		 const struct keyval *upper);
+void column_list(struct sbuf *q, char **cols, int n);
+/* "INSERT IGNORE INTO shadow (cols)" */
+void insert_head(struct sbuf *q, struct migration *m);
+/* INSERT IGNORE ... SELECT <range><lock>; rows read in *rows. */
+int chunk_server(struct migration *m, const char *range, const char *lock, long *rows);
+/* 0 unless the last statement left a data-changing warning. */
+int check_warnings(struct migration *m);
+
+#endif

@@ -1,0 +1,337 @@
+/* verify: before the swap, the shadow is compared with the table chunk by
+ * chunk, each chunk of both inside one consistent snapshot (the triggers keep
+ * the two in step transactionally, so a snapshot sees them equal). A chunk
+ * that differs is copied again and checked again; a chunk that still differs
+ * stops the swap and names the keys. */
+#include "verify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "chunk.h"
+#include "controller.h"
+#include "log.h"
+#include "options.h"
+
+static bool is_int_type(const char *d)
+{
+	return !strcasecmp(d, "tinyint") || !strcasecmp(d, "smallint") || !strcasecmp(d, "mediumint") ||
+	       !strcasecmp(d, "int") || !strcasecmp(d, "bigint");
+}
+
+/* Columns whose values compare as text in both shapes: same type, integers
+ * widened, or character data (compared after conversion to utf8mb4). */
+static bool comparable(const struct column *a, const struct column *b)
+{
+	if (!a || !b)
+		return false;
+	if (!strcasecmp(a->column_type, b->column_type) && !a->charset == !b->charset)
+		return true;
+	if (is_int_type(a->data_type) && is_int_type(b->data_type))
+		return true;
+	return a->charset && b->charset && strcasecmp(a->data_type, "enum") && strcasecmp(a->data_type, "set") &&
+	       strcasecmp(b->data_type, "enum") && strcasecmp(b->data_type, "set");
+}
+
+/* CRC32 of a row's compared columns, NULL-aware. */
+static void row_crc(struct sbuf *q, char **cols, const struct column **defs, int n)
+{
+	sb_add(q, "CRC32(CONCAT_WS('#'");
+	for (int i = 0; i < n; i++) {
+		sb_add(q, ", ");
+		if (defs[i]->charset) {
+			sb_add(q, "CONVERT(");
+			sb_ident(q, cols[i]);
+			sb_add(q, " USING utf8mb4)");
+		} else {
+			sb_ident(q, cols[i]);
+		}
+	}
+	sb_add(q, ", CONCAT(''");
+	for (int i = 0; i < n; i++) {
+		sb_add(q, ", ISNULL(");
+		sb_ident(q, cols[i]);
+		sb_add(q, ")");
+	}
+	sb_add(q, ")))");
+}
+
+struct sides {
+	int n;
+	char **from, **to;
+	const struct column **fdef, **tdef;
+	int skipped;
+};
+
+static void sides_init(struct sides *s, struct migration *m)
+{
+	memset(s, 0, sizeof *s);
+	s->from = xcalloc((size_t)m->map.n, sizeof *s->from);
+	s->to = xcalloc((size_t)m->map.n, sizeof *s->to);
+	s->fdef = xcalloc((size_t)m->map.n, sizeof *s->fdef);
+	s->tdef = xcalloc((size_t)m->map.n, sizeof *s->tdef);
+	for (int i = 0; i < m->map.n; i++) {
+		const struct column *a = table_column(&m->orig, m->map.from[i]);
+		const struct column *b = table_column(&m->shadow, m->map.to[i]);
+		if (!comparable(a, b)) {
+			log_info("verify: column '%s' changes type, not compared", m->map.to[i]);
+			s->skipped++;
+			continue;
+		}
+		s->from[s->n] = m->map.from[i];
+		s->to[s->n] = m->map.to[i];
+		s->fdef[s->n] = a;
+		s->tdef[s->n] = b;
+		s->n++;
+	}
+}
+
+static void sides_free(struct sides *s)
+{
+	free(s->from);
+	free(s->to);
+	free((void *)s->fdef);
+	free((void *)s->tdef);
+}
+
+/* "SELECT COUNT(*), BIT_XOR(crc) <range>" for one side. */
+static int chunk_sum(struct migration *m, const struct sides *s, bool shadow, const struct keyval *lo,
+		     const struct keyval *hi, char out[64])
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT CONCAT(COUNT(*), '/', COALESCE(BIT_XOR(");
+	row_crc(&q, shadow ? s->to : s->from, shadow ? s->tdef : s->fdef, s->n);
+	sb_add(&q, "), 0))");
+	if (range_sql_on(&q, m, shadow ? SHADOW_SIDE : TABLE_SIDE, lo, hi)) {
+		sb_free(&q);
+		return -1;
+	}
+	bool found;
+	char *v = db_scalar(m->db, sb_str(&q), &found);
+	sb_free(&q);
+	if (!found) {
+		free(v);
+		return -1;
+	}
+	snprintf(out, 64, "%s", v ? v : "");
+	free(v);
+	return 0;
+}
+
+/* Both sums inside one consistent snapshot. 1 when equal, 0 when not, -1 on error. */
+static int chunk_equal(struct migration *m, const struct sides *s, const struct keyval *lo,
+		       const struct keyval *hi, long *rows)
+{
+	char a[64], b[64];
+	if (db_exec(m->db, DB_SILENT, "START TRANSACTION WITH CONSISTENT SNAPSHOT"))
+		return -1;
+	int rc = chunk_sum(m, s, false, lo, hi, a) || chunk_sum(m, s, true, lo, hi, b) ? -1 : 0;
+	db_exec_keep_error(m->db, "COMMIT");
+	if (rc)
+		return -1;
+	*rows = atol(a);
+	return strcmp(a, b) == 0;
+}
+
+/* Copies the chunk again: with the table's rows share-locked, no trigger can
+ * change the shadow's rows of the range, so delete and copy are exact. */
+static int chunk_recopy(struct migration *m, const struct keyval *lo, const struct keyval *hi)
+{
+	struct sbuf ro = SBUF_INIT, rs = SBUF_INIT, q = SBUF_INIT;
+	int rc = -1;
+	long rows;
+	if (range_sql_on(&ro, m, TABLE_SIDE, lo, hi) || range_sql_on(&rs, m, SHADOW_NO_HINT, lo, hi))
+		goto out;
+	for (int attempt = 0; attempt < 20 && rc && !oscar_abort; attempt++) {
+		sb_reset(&q);
+		sb_add(&q, "SELECT COUNT(*)");
+		sb_add(&q, sb_str(&ro));
+		sb_add(&q, " LOCK IN SHARE MODE");
+		rc = db_exec(m->db, DB_SILENT, "START TRANSACTION");
+		if (!rc)
+			rc = db_exec(m->db, DB_SILENT, sb_str(&q));
+		if (!rc) {
+			sb_reset(&q);
+			sb_add(&q, "DELETE");
+			sb_add(&q, sb_str(&rs));
+			rc = db_exec(m->db, DB_SILENT, sb_str(&q));
+		}
+		if (!rc)
+			rc = chunk_server(m, sb_str(&ro), " LOCK IN SHARE MODE", &rows);
+		if (!rc)
+			rc = db_exec(m->db, DB_SILENT, "COMMIT");
+		if (rc) {
+			db_exec_keep_error(m->db, "ROLLBACK");
+			if (db_last_class(m->db) != ERR_RETRY) {
+				log_error("verify: copying the chunk again failed: %s", db_error_text(m->db));
+				break;
+			}
+			sleep_s(0.05 * (attempt + 1));
+		}
+	}
+out:
+	sb_free(&ro);
+	sb_free(&rs);
+	sb_free(&q);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "key=crc" strings of one side of a chunk, sorted; keys printed as text with
+ * anything unprintable as \xNN. */
+static char **row_list(struct migration *m, const struct sides *s, bool shadow, const struct keyval *lo,
+		       const struct keyval *hi, size_t *n)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT ");
+	char **keys = shadow ? m->key.new_cols : m->key.old_cols;
+	for (int i = 0; i < m->key.n; i++) {
+		sb_ident(&q, keys[i]);
+		sb_add(&q, ", ");
+	}
+	row_crc(&q, shadow ? s->to : s->from, shadow ? s->tdef : s->fdef, s->n);
+	if (range_sql_on(&q, m, shadow ? SHADOW_SIDE : TABLE_SIDE, lo, hi)) {
+		sb_free(&q);
+		return NULL;
+	}
+	MYSQL_RES *r = db_query(m->db, sb_str(&q));
+	sb_free(&q);
+	if (!r)
+		return NULL;
+	*n = 0;
+	char **v = xcalloc((size_t)mysql_num_rows(r) + 1, sizeof *v);
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(r))) {
+		unsigned long *len = mysql_fetch_lengths(r);
+		struct sbuf e = SBUF_INIT;
+		sb_add(&e, "(");
+		for (int i = 0; i < m->key.n; i++) {
+			if (i)
+				sb_add(&e, ", ");
+			for (unsigned long j = 0; row[i] && j < len[i]; j++) {
+				unsigned char c = (unsigned char)row[i][j];
+				if (c < 0x20 || c == 0x7f || c == '\\')
+					sb_addf(&e, "\\x%02x", c);
+				else
+					sb_addn(&e, (const char *)&row[i][j], 1);
+			}
+		}
+		sb_addf(&e, ")=%s", row[m->key.n] ? row[m->key.n] : "NULL");
+		v[(*n)++] = sb_take(&e);
+	}
+	mysql_free_result(r);
+	qsort(v, *n, sizeof *v, cmp_str);
+	return v;
+}
+
+static void report_differences(struct migration *m, const struct sides *s, const struct keyval *lo,
+			       const struct keyval *hi)
+{
+	size_t na = 0, nb = 0;
+	char **a = row_list(m, s, false, lo, hi, &na);
+	char **b = row_list(m, s, true, lo, hi, &nb);
+	int shown = 0;
+	size_t i = 0, j = 0;
+	while ((i < na || j < nb) && shown < 10 && a && b) {
+		int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i], b[j]);
+		if (c == 0) {
+			i++;
+			j++;
+			continue;
+		}
+		/* the part before '=' is the key */
+		const char *x = c < 0 ? a[i++] : b[j++];
+		const char *eq = strrchr(x, '=');
+		log_error("verify: key %.*s differs (%s)", (int)(eq ? eq - x : (long)strlen(x)), x,
+			  c < 0 ? "as in the table" : "as in the shadow");
+		shown++;
+	}
+	for (size_t k = 0; a && k < na; k++)
+		free(a[k]);
+	for (size_t k = 0; b && k < nb; k++)
+		free(b[k]);
+	free(a);
+	free(b);
+}
+
+int verify_shadow(struct migration *m)
+{
+	struct sides s;
+	sides_init(&s, m);
+	struct controller ctl;
+	ctl_init(&ctl, opt.chunk_time, 0);
+	ctl.size = 10000; /* a checksum reads; it is cheaper than a copy */
+	struct keyval lower = { 0, NULL, NULL };
+	bool have_lower = false;
+	double t0 = now_mono();
+	long long rows_total = 0, chunks = 0, mismatched = 0;
+	int rc = 0;
+	log_info("verifying '%s' against '%s' (%d columns compared)", m->names.shadow, m->table, s.n);
+	for (;;) {
+		if (oscar_abort) {
+			rc = EXIT_SIGNAL;
+			break;
+		}
+		struct keyval upper = { 0, NULL, NULL };
+		int more = next_boundary(m, have_lower ? &lower : NULL, ctl.size, &upper);
+		if (more < 0) {
+			rc = oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
+			break;
+		}
+		const struct keyval *lo = have_lower ? &lower : NULL, *hi = more ? &upper : NULL;
+		long rows = 0;
+		double c0 = now_mono();
+		int eq = chunk_equal(m, &s, lo, hi, &rows);
+		ctl_next(&ctl, rows, now_mono() - c0);
+		if (eq == 0) {
+			mismatched++;
+			log_warn("verify: chunk %lld differs; copying it again", chunks + 1);
+			if (chunk_recopy(m, lo, hi) == 0)
+				eq = chunk_equal(m, &s, lo, hi, &rows);
+			else
+				eq = -1;
+			if (eq == 0) {
+				report_differences(m, &s, lo, hi);
+				db_set_error(m->db, 0, "HY000", "verification failed: the shadow differs from the table", NULL);
+				log_error("verification failed: '%s' differs from '%s' even after copying the chunk again; "
+					  "the swap is not done", m->names.shadow, m->table);
+			}
+		}
+		if (eq != 1) {
+			keyval_free(&upper);
+			rc = oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
+			break;
+		}
+		rows_total += rows;
+		chunks++;
+		keyval_free(&lower);
+		if (!more)
+			break;
+		lower = upper;
+		have_lower = true;
+	}
+	keyval_free(&lower);
+	double secs = now_mono() - t0;
+	if (!rc) {
+		log_info("verified %lld rows in %lld chunks in %.2f s (the copy took %.2f s); %lld chunk%s repaired",
+			 rows_total, chunks, secs, m->copy_seconds, mismatched, mismatched == 1 ? "" : "s");
+	}
+	struct sbuf ev;
+	ev_begin(&ev, "verify");
+	ev_bool(&ev, "ok", rc == 0);
+	ev_int(&ev, "rows", rows_total);
+	ev_int(&ev, "chunks", chunks);
+	ev_num(&ev, "seconds", secs);
+	ev_int(&ev, "repaired_chunks", mismatched);
+	ev_int(&ev, "columns_compared", s.n);
+	ev_int(&ev, "columns_not_compared", s.skipped);
+	ev_end(&ev);
+	sides_free(&s);
+	return rc;
+}
