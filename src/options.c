@@ -70,6 +70,8 @@ static const struct optdef optdefs[] = {
 	{ "copy-method", ARG_REQ, "M", "auto, server (INSERT ... SELECT) or client (INSERT ... VALUES)" },
 	{ "max-load", ARG_REQ, "VAR=N", "pause the copy while a status variable is over N (default Threads_running=25)" },
 	{ "critical-load", ARG_REQ, "VAR=N", "abort and roll back when a status variable is over N (default Threads_running=50)" },
+	{ "verify", ARG_NONE, NULL, "compare shadow and table before the swap (the default)" },
+	{ "no-verify", ARG_NONE, NULL, "swap without comparing shadow and table first" },
 	{ "postpone-cutover-file", ARG_REQ, "F", "after the copy, wait to swap while this file exists" },
 	{ "cutover-window", ARG_REQ, "HH:MM-HH:MM", "swap only within this local time window (may wrap midnight)" },
 	{ "hook", ARG_REQ, "EVENT:CMD", "run CMD with /bin/sh -c at EVENT (see the man page); repeatable" },
@@ -275,6 +277,10 @@ int options_parse(int argc, char **argv)
 				opt.max_load = xstrdup(v);
 			else
 				opt.critical_load = xstrdup(v);
+		} else if (!strcmp(name, "verify")) {
+			opt.verify = true;
+		} else if (!strcmp(name, "no-verify")) {
+			opt.verify = false;
 		} else if (!strcmp(name, "copy-method")) {
 			if (strcmp(v, "auto") && strcmp(v, "server") && strcmp(v, "client")) {
 				rc = usage_error("invalid value '%s' for --%s (auto, server or client)", v, name);
