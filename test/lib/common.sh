@@ -53,7 +53,8 @@ like() { # like GOT REGEX NAME
 	fi
 }
 
-diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
+# diagnostics go to stderr, where prove shows them without --verbose
+diag() { printf '%s\n' "$*" | sed 's/^/# /' >&2; }
 
 # SQL on the test server as root: tab-separated, no headers.
 sql() { mariadb --no-defaults -uroot --socket="$OSCAR_SOCKET" -N -B "$@"; }
