@@ -171,7 +171,7 @@ static int run_one(const char *event, const char *label, char *const argv[], cha
 	setpgid(pid, pid); /* either side may win the race; both ask for the same */
 
 	int st = 0;
-	double killed_at = 0;
+	double killed_at = 0, nap = 0.001;
 	for (;;) {
 		pid_t r = waitpid(pid, &st, WNOHANG);
 		if (r == pid)
@@ -192,7 +192,9 @@ static int run_one(const char *event, const char *label, char *const argv[], cha
 				killed_at = -1;
 			}
 		}
-		sleep_s(0.02);
+		/* most hooks are quick: look often at first, then settle */
+		sleep_s(nap);
+		nap = nap * 2 > 0.05 ? 0.05 : nap * 2;
 	}
 	double secs = now_mono() - t0;
 	int code = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 127;
