@@ -42,6 +42,7 @@ struct migration {
 	char **dropped_cols; /* old columns not copied */
 	char **added_cols;   /* shadow columns that take their defaults */
 	char *global_sql_mode;
+	bool instant;        /* the server can apply the ALTER with ALGORITHM=INSTANT */
 	long long rows_copied;
 	long long chunks;
 	double copy_seconds;
@@ -67,6 +68,7 @@ int copy_rows(struct migration *m);                      /* copy.c */
 int cutover_wait(struct migration *m);                   /* cutover.c */
 int cutover_swap(struct migration *m);                   /* cutover.c */
 int cutover_finish(struct migration *m);                 /* cutover.c */
+int instant_apply(struct migration *m);                  /* instant.c */
 int cleanup_leftovers(struct db *db, const char *schema, const char *table); /* cleanup.c */
 
 #endif

@@ -323,7 +323,7 @@ int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql
 			if (c == ERR_RETRY)
 				log_error("gave up %s after %d attempts waiting for a metadata lock: %s", what,
 					  attempt, db_error_text(db));
-			else if (c != ERR_INTERRUPT)
+			else if (c != ERR_INTERRUPT && !(flags & DB_SILENT))
 				log_error("%s failed: %s", what, db_error_text(db));
 			sb_free(&q);
 			return -1;

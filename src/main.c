@@ -82,6 +82,7 @@ static void print_plan(struct migration *m)
 		ev_str(&ev, "chunk_key", m->key.old_index);
 		ev_int(&ev, "estimated_rows", m->orig.rows_estimate);
 		ev_int(&ev, "columns_copied", m->map.n);
+		ev_bool(&ev, "instant", m->instant);
 		ev_end(&ev);
 		return;
 	}
@@ -98,6 +99,9 @@ static void print_plan(struct migration *m)
 		printf("%s%s", i ? ", " : "", m->key.old_cols[i]);
 	printf(")\n");
 	printf("chunking: %s\n", opt.chunk_size ? "fixed size" : "adaptive");
+	printf("instant: %s\n", m->instant ? "the server can apply this ALTER with ALGORITHM=INSTANT"
+					      " (--prefer-instant does that instead of copying)"
+					    : "no, the server would have to copy the table");
 	printf("triggers:\n");
 	for (int w = 0; w < 3; w++) {
 		char *s = triggers_sql(m, w);
@@ -208,6 +212,23 @@ static int run(struct migration *m)
 			return EXIT_FAILED;
 		return EXIT_OK;
 	}
+
+	/* 3b. An ALTER the server applies instantly needs no copy at all. */
+	if (opt.prefer_instant && m->instant) {
+		rc = instant_apply(m);
+		if (rc == 0) {
+			if (cleanup_run(db)) /* the scratch shadow */
+				return EXIT_FAILED;
+			hooks_run("success", m, NULL);
+			return EXIT_OK;
+		}
+		/* the table itself refused (1846): copy after all */
+		if (rc != EXIT_FAILED || db->err != 1846)
+			return fail(m, rc);
+		m->instant = false;
+	}
+	if (opt.prefer_instant && !m->instant)
+		log_info("the server cannot apply this ALTER instantly; copying");
 	if (oscar_abort)
 		return fail(m, EXIT_SIGNAL);
 
