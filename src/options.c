@@ -70,6 +70,7 @@ static const struct optdef optdefs[] = {
 	{ "copy-method", ARG_REQ, "M", "auto, server (INSERT ... SELECT) or client (INSERT ... VALUES)" },
 	{ "max-load", ARG_REQ, "VAR=N", "pause the copy while a status variable is over N (default Threads_running=25)" },
 	{ "critical-load", ARG_REQ, "VAR=N", "abort and roll back when a status variable is over N (default Threads_running=50)" },
+	{ "prefer-instant", ARG_NONE, NULL, "apply the ALTER natively when the server can do it instantly" },
 	{ "verify", ARG_NONE, NULL, "compare shadow and table before the swap (the default)" },
 	{ "no-verify", ARG_NONE, NULL, "swap without comparing shadow and table first" },
 	{ "postpone-cutover-file", ARG_REQ, "F", "after the copy, wait to swap while this file exists" },
@@ -277,6 +278,8 @@ int options_parse(int argc, char **argv)
 				opt.max_load = xstrdup(v);
 			else
 				opt.critical_load = xstrdup(v);
+		} else if (!strcmp(name, "prefer-instant")) {
+			opt.prefer_instant = true;
 		} else if (!strcmp(name, "verify")) {
 			opt.verify = true;
 		} else if (!strcmp(name, "no-verify")) {
