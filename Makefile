@@ -30,9 +30,15 @@ all: oscar
 oscar: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
-build/%.o: src/%.c $(wildcard include/*.h)
+build/%.o: src/%.c $(wildcard include/*.h) build/state_sql.h
 	@mkdir -p build
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ibuild -c -o $@ $<
+
+# sql/oscar_state.sql is the one definition of the state table: built into
+# the binary as a C string (comments dropped).
+build/state_sql.h: sql/oscar_state.sql
+	@mkdir -p build
+	{ printf '#define OSCAR_STATE_SQL \\\n'; grep -v '^--' $< | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/\t"/; s/$$/ " \\/'; printf '\t""\n'; } > $@
 
 build/test/%: test/unit/%.c $(UNIT_OBJS) test/unit/tap.h
 	@mkdir -p build/test

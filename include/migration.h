@@ -43,6 +43,8 @@ struct migration {
 	char **added_cols;   /* shadow columns that take their defaults */
 	char *global_sql_mode;
 	bool instant;        /* the server can apply the ALTER with ALGORITHM=INSTANT */
+	double run_started;
+	bool state_started; /* the job has a row in the state table */
 	long long rows_copied;
 	long long chunks;
 	double copy_seconds;
@@ -62,7 +64,8 @@ int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool re
 /* Drops triggers on a live table with it locked (see triggers.c); shadow may be NULL. */
 int triggers_remove(struct db *db, const char *schema, const char *table, const char *shadow, char **names, int n);
 char *copy_sql_example(struct migration *m);             /* copy.c */
-int copy_rows(struct migration *m);                      /* copy.c */
+struct keyval;
+int copy_rows(struct migration *m, const struct keyval *start); /* copy.c */
 /* Waits while --postpone-cutover-file exists, outside --cutover-window, or
  * while a before-cutover hook fails; the triggers keep the shadow in sync. */
 int cutover_wait(struct migration *m);                   /* cutover.c */

@@ -45,12 +45,17 @@ struct options {
 	const char *copy_method; /* auto, server, client */
 	const char *max_load;      /* VAR=N[,VAR=N] */
 	const char *critical_load;
+	double max_lag;            /* seconds a replica may lag before the copy waits */
+	char **replicas;           /* --replica DSNs, NULL-terminated; NULL: discover */
+	bool fail_on_stopped_replica;
+	const char *recursion_method; /* auto, hosts, processlist, none */
 	char **hooks;          /* "EVENT:COMMAND", NULL-terminated */
 	char *hooks_dir;
 	char *postpone_cutover_file;
 	char *cutover_window;  /* "HH:MM-HH:MM" */
 	bool verify;           /* compare shadow and table before the swap */
 	bool prefer_instant;
+	double max_runtime; /* seconds; 0: none */
 };
 
 extern struct options opt;

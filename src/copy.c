@@ -15,6 +15,8 @@
 
 #include "chunk.h"
 #include "controller.h"
+#include "fault.h"
+#include "state.h"
 #include "log.h"
 #include "migration.h"
 #include "options.h"
@@ -717,12 +719,25 @@ static bool autoinc_contention_possible(struct migration *m)
 	return !interleaved;
 }
 
-int copy_rows(struct migration *m)
+/* Copies the rows after start (all rows when start is NULL or empty). */
+int copy_rows(struct migration *m, const struct keyval *start)
 {
 	struct controller ctl;
 	ctl_init(&ctl, opt.chunk_time, opt.chunk_size);
 	struct keyval lower = { 0, NULL, NULL };
 	bool have_lower = false;
+	if (start && start->n == m->key.n) {
+		lower.n = start->n;
+		lower.v = xcalloc((size_t)start->n, sizeof *lower.v);
+		lower.len = xcalloc((size_t)start->n, sizeof *lower.len);
+		for (int i = 0; i < start->n; i++) {
+			lower.v[i] = xmalloc(start->len[i] + 1);
+			memcpy(lower.v[i], start->v[i], start->len[i] + 1);
+			lower.len[i] = start->len[i];
+		}
+		have_lower = true;
+		log_info("resuming the copy after %lld rows", m->rows_copied);
+	}
 	double t_start = now_mono();
 	long long estimate = m->orig.rows_estimate;
 	/* auto: the server-side copy while nobody else inserts (fastest), the
@@ -824,6 +839,18 @@ int copy_rows(struct migration *m)
 		if (!more) {
 			keyval_free(&lower);
 			break;
+		}
+		/* after the commit: the state may lag the copy, never lead it */
+		if (state_progress(m, &upper))
+			log_warn("cannot record progress: %s", db_error_text(m->db));
+		if (m->chunks == 3)
+			fault_point("mid-copy");
+		if (opt.max_runtime > 0 && now_mono() - m->run_started > opt.max_runtime) {
+			keyval_free(&lower);
+			keyval_free(&upper);
+			progress_done();
+			db_exec(m->db, 0, "SET SESSION innodb_lock_wait_timeout=1");
+			return EXIT_INCOMPLETE;
 		}
 		int trc = throttle_wait(m->db, m->rows_copied, estimate);
 		if (trc) {

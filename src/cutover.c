@@ -12,6 +12,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "migration.h"
+#include "fault.h"
 #include "options.h"
 #include "signals.h"
 
@@ -219,6 +220,7 @@ int cutover_finish(struct migration *m)
 	 * any more, but must go before the old table does. */
 	if (triggers_drop(m->db, m->schema, &m->names, true))
 		rc = EXIT_FAILED;
+	fault_point("during-cleanup");
 	if (!opt.no_drop_old_table && rc == 0) {
 		struct sbuf q = SBUF_INIT;
 		sb_add(&q, "DROP TABLE IF EXISTS ");

@@ -15,11 +15,13 @@
 
 #include "cleanup.h"
 #include "db.h"
+#include "fault.h"
 #include "hooks.h"
 #include "log.h"
 #include "migration.h"
 #include "options.h"
 #include "signals.h"
+#include "state.h"
 #include "verify.h"
 
 static void colmap_free(struct colmap *c)
@@ -135,13 +137,25 @@ static int fail(struct migration *m, int code)
 	}
 	if (code != EXIT_REFUSED && code != EXIT_LOCKED)
 		hooks_run("failure", m, db->err ? db_error_text(db) : db->errmsg);
+	/* A lost connection (the server restarted, the connection was killed)
+	 * after the job was recorded is not a reason to throw the copy away: the
+	 * next run of the same command resumes. */
+	if (code == EXIT_FAILED && m->state_started && db_last_class(db) == ERR_LOST) {
+		cleanup_forget_all();
+		log_error("connection lost during the run; the job is kept: run the same command again to resume");
+		return EXIT_INCOMPLETE;
+	}
 	if (cleanup_pending()) {
 		log_info("rolling back: removing what this run created");
-		if (cleanup_run(db) && code != EXIT_REFUSED)
+		if (cleanup_run(db) && code != EXIT_REFUSED) {
 			log_error("rollback incomplete");
-		else if (code != EXIT_REFUSED)
+			return code;
+		}
+		if (code != EXIT_REFUSED)
 			log_info("rolled back; '%s' is untouched", m->table);
 	}
+	if (m->state_started && state_forget(db, m->schema, m->table))
+		log_warn("cannot remove the job's state row: %s", db_error_text(db));
 	return code;
 }
 
@@ -176,10 +190,177 @@ static int take_table_lock(struct migration *m)
 	return EXIT_LOCKED;
 }
 
+/* Steps 5 to 7, shared by a new run and a resumed one. */
+static int finish_from_copy(struct migration *m, const struct keyval *start)
+{
+	int rc;
+	struct db *db = m->db;
+	struct sbuf ev;
+
+	/* 5. Copy the existing rows. */
+	rc = copy_rows(m, start);
+	if (rc == EXIT_INCOMPLETE) {
+		cleanup_forget_all();
+		log_info("stopped after --max-runtime with %lld rows copied; shadow and triggers stay in sync: "
+			 "run the same command again to continue", m->rows_copied);
+		ev_begin(&ev, "incomplete");
+		ev_int(&ev, "rows_copied", m->rows_copied);
+		ev_num(&ev, "seconds", now_mono() - m->run_started);
+		ev_end(&ev);
+		return EXIT_INCOMPLETE;
+	}
+	if (rc)
+		return fail(m, rc);
+	hooks_run("copy-done", m, NULL);
+
+	if (opt.no_swap) {
+		cleanup_forget_all();
+		log_info("--no-swap: the copy is done and '%s' stays in sync through the triggers", m->names.shadow);
+		ev_begin(&ev, "done");
+		ev_int(&ev, "rows_copied", m->rows_copied);
+		ev_num(&ev, "seconds", now_mono() - m->run_started);
+		ev_bool(&ev, "swapped", false);
+		ev_str(&ev, "shadow", m->names.shadow);
+		ev_end(&ev);
+		/* with --json, stdout carries only events */
+		fprintf(opt.json ? stderr : stdout,"shadow '%s' is complete and kept in sync by triggers '%s', '%s', '%s'.\n"
+		       "to finish by hand: RENAME TABLE `%s` TO `%s`, `%s` TO `%s`; then DROP TRIGGER each of them\n"
+		       "to undo: oscar --cleanup --database=%s --table=%s --execute\n",
+		       m->names.shadow, m->names.trg_del, m->names.trg_upd, m->names.trg_ins, m->table, m->names.old,
+		       m->names.shadow, m->table, m->schema, m->table);
+		return EXIT_OK;
+	}
+
+	/* 6. Cutover, when the DBA's conditions allow it. */
+	if ((rc = cutover_wait(m)))
+		return fail(m, rc);
+	if (opt.verify && (rc = verify_shadow(m)))
+		return fail(m, rc);
+	fault_point("before-swap");
+	if ((rc = cutover_swap(m)))
+		return fail(m, rc);
+	fault_point("after-swap");
+	if (state_phase(m, "swapped"))
+		log_warn("cannot record the swap: %s", db_error_text(db));
+	if (oscar_abort)
+		log_warn("signal arrived after the swap: finishing the cleanup instead of rolling back");
+
+	/* 7. Cleanup of what the swap left behind. */
+	rc = cutover_finish(m);
+	if (!rc && state_forget(db, m->schema, m->table))
+		log_warn("cannot remove the job's state row: %s", db_error_text(db));
+	double secs = now_mono() - m->run_started;
+	log_info("done: '%s'.'%s' altered, %lld rows copied in %.2f s", m->schema, m->table, m->rows_copied, secs);
+	ev_begin(&ev, "done");
+	ev_int(&ev, "rows_copied", m->rows_copied);
+	ev_num(&ev, "seconds", secs);
+	ev_num(&ev, "copy_seconds", m->copy_seconds);
+	ev_end(&ev);
+	hooks_run(rc ? "failure" : "success", m, NULL);
+	return rc;
+}
+
+/* Checks that the triggers on the table are exactly those this job installs. */
+static int triggers_intact(struct migration *m)
+{
+	const char *names[] = { m->names.trg_del, m->names.trg_upd, m->names.trg_ins };
+	for (int w = 0; w < 3; w++) {
+		struct sbuf q = SBUF_INIT;
+		sb_add(&q, "SELECT ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = BINARY ");
+		sb_literal(&q, m->schema);
+		sb_add(&q, " AND TRIGGER_NAME = BINARY ");
+		sb_literal(&q, names[w]);
+		sb_add(&q, " AND EVENT_OBJECT_TABLE = BINARY ");
+		sb_literal(&q, m->table);
+		bool found;
+		char *body = db_scalar(m->db, sb_str(&q), &found);
+		sb_free(&q);
+		char *want = triggers_sql(m, w);
+		const char *wb = strstr(want, " FOR EACH ROW ");
+		bool same = found && body && wb && !strcmp(body, wb + strlen(" FOR EACH ROW "));
+		free(body);
+		free(want);
+		if (!same)
+			return -1;
+	}
+	return 0;
+}
+
+/* Continues a job an earlier run left (--max-runtime, kill -9, lost connection,
+ * server restart, --no-swap), after checking that it is the same ALTER and
+ * that its shadow and triggers are intact. */
+static int resume(struct migration *m, struct jobstate *js)
+{
+	struct db *db = m->db;
+	int rc;
+	if (strcmp(js->alter_text, opt.alter)) {
+		log_error("refused: an unfinished oscar job for '%s' has a different ALTER ('%s'); run that command to "
+			  "finish it, or remove it with oscar --cleanup", m->table, js->alter_text);
+		return EXIT_REFUSED;
+	}
+	if (!opt.execute) {
+		printf("dry run: an unfinished job for `%s`.`%s` exists (%lld rows copied); --execute resumes it\n",
+		       m->schema, m->table, js->rows_copied);
+		return EXIT_OK;
+	}
+	log_info("found an unfinished job for '%s' (%lld rows copied, phase %s)", m->table, js->rows_copied,
+		 js->phase);
+	if (alter_analyze(opt.alter, &m->alter) || catalog_load(db, m->schema, m->table, &m->orig))
+		return EXIT_FAILED;
+	m->state_started = true;
+	if (!strcmp(js->phase, "swapped")) {
+		/* killed between the swap and its cleanup: only the cleanup is left */
+		rc = cutover_finish(m);
+		if (!rc)
+			rc = state_forget(db, m->schema, m->table) ? EXIT_FAILED : 0;
+		if (!rc)
+			log_info("done: the swap had happened; its cleanup is now finished");
+		return rc;
+	}
+	bool exists = false, old_exists = false;
+	if (catalog_table_exists(db, m->schema, m->names.shadow, &exists) ||
+	    catalog_table_exists(db, m->schema, m->names.old, &old_exists))
+		return EXIT_FAILED;
+	if (!exists && old_exists) {
+		/* killed right after the RENAME, before recording it: the shadow is
+		 * the table now and the triggers followed the old one */
+		char **trg = catalog_triggers(db, m->schema, m->names.old);
+		bool ours = trg && trg[0] && (!strcmp(trg[0], m->names.trg_del) || !strcmp(trg[0], m->names.trg_ins) ||
+					     !strcmp(trg[0], m->names.trg_upd));
+		strv_free(trg);
+		if (ours) {
+			rc = cutover_finish(m);
+			if (!rc)
+				rc = state_forget(db, m->schema, m->table) ? EXIT_FAILED : 0;
+			if (!rc)
+				log_info("done: the swap had happened; its cleanup is now finished");
+			return rc;
+		}
+	}
+	if (!exists || !m->orig.exists) {
+		log_error("refused: the unfinished job's table or shadow '%s' is gone; start over with oscar --cleanup",
+			  m->names.shadow);
+		return EXIT_REFUSED;
+	}
+	if ((rc = shadow_map(m)) || (rc = preflight_shadow(m)))
+		return rc;
+	if (triggers_intact(m)) {
+		log_error("refused: the triggers of the unfinished job on '%s' are missing or changed; start over with "
+			  "oscar --cleanup", m->table);
+		return EXIT_REFUSED;
+	}
+	/* from here on a failure rolls the whole job back, as in a first run */
+	cleanup_push_table(m->schema, m->names.shadow);
+	cleanup_push_trigger(m->schema, m->names.trg_del, m->table, m->names.shadow);
+	cleanup_push_trigger(m->schema, m->names.trg_upd, m->table, m->names.shadow);
+	cleanup_push_trigger(m->schema, m->names.trg_ins, m->table, m->names.shadow);
+	m->rows_copied = js->rows_copied;
+	return finish_from_copy(m, &js->last_key);
+}
+
 static int run(struct migration *m)
 {
 	int rc;
-	double t_start = now_mono();
 	struct db *db = m->db;
 
 	/* 1. Preflight: the table, its surroundings, leftovers of earlier runs. */
@@ -188,6 +369,14 @@ static int run(struct migration *m)
 	m->global_sql_mode = db_scalar(db, "SELECT @@GLOBAL.sql_mode", NULL);
 	if (!m->global_sql_mode)
 		m->global_sql_mode = xstrdup("");
+	struct jobstate js;
+	if (state_load(db, m->schema, m->table, &js))
+		return EXIT_FAILED;
+	if (js.found) {
+		rc = resume(m, &js);
+		jobstate_free(&js);
+		return rc;
+	}
 	if ((rc = preflight_table(m)))
 		return fail(m, rc);
 	struct sbuf ev;
@@ -200,6 +389,8 @@ static int run(struct migration *m)
 	ev_end(&ev);
 	if (opt.execute && hooks_run("start", m, NULL))
 		return fail(m, EXIT_FAILED);
+
+	fault_point("after-preflight");
 
 	/* 2. Shadow table in the new shape, column mapping, chunk key. */
 	if ((rc = shadow_create(m)) || (rc = shadow_map(m)) || (rc = preflight_shadow(m)))
@@ -238,50 +429,11 @@ static int run(struct migration *m)
 	if ((rc = triggers_install(m)))
 		return fail(m, rc);
 
-	/* 5. Copy the existing rows. */
-	if ((rc = copy_rows(m)))
-		return fail(m, rc);
-	hooks_run("copy-done", m, NULL);
-
-	if (opt.no_swap) {
-		cleanup_forget_all();
-		log_info("--no-swap: the copy is done and '%s' stays in sync through the triggers", m->names.shadow);
-		ev_begin(&ev, "done");
-		ev_int(&ev, "rows_copied", m->rows_copied);
-		ev_num(&ev, "seconds", now_mono() - t_start);
-		ev_bool(&ev, "swapped", false);
-		ev_str(&ev, "shadow", m->names.shadow);
-		ev_end(&ev);
-		/* with --json, stdout carries only events */
-		fprintf(opt.json ? stderr : stdout,"shadow '%s' is complete and kept in sync by triggers '%s', '%s', '%s'.\n"
-		       "to finish by hand: RENAME TABLE `%s` TO `%s`, `%s` TO `%s`; then DROP TRIGGER each of them\n"
-		       "to undo: oscar --cleanup --database=%s --table=%s --execute\n",
-		       m->names.shadow, m->names.trg_del, m->names.trg_upd, m->names.trg_ins, m->table, m->names.old,
-		       m->names.shadow, m->table, m->schema, m->table);
-		return EXIT_OK;
-	}
-
-	/* 6. Cutover, when the DBA's conditions allow it. */
-	if ((rc = cutover_wait(m)))
-		return fail(m, rc);
-	if (opt.verify && (rc = verify_shadow(m)))
-		return fail(m, rc);
-	if ((rc = cutover_swap(m)))
-		return fail(m, rc);
-	if (oscar_abort)
-		log_warn("signal arrived after the swap: finishing the cleanup instead of rolling back");
-
-	/* 7. Cleanup of what the swap left behind. */
-	rc = cutover_finish(m);
-	double secs = now_mono() - t_start;
-	log_info("done: '%s'.'%s' altered, %lld rows copied in %.2f s", m->schema, m->table, m->rows_copied, secs);
-	ev_begin(&ev, "done");
-	ev_int(&ev, "rows_copied", m->rows_copied);
-	ev_num(&ev, "seconds", secs);
-	ev_num(&ev, "copy_seconds", m->copy_seconds);
-	ev_end(&ev);
-	hooks_run(rc ? "failure" : "success", m, NULL);
-	return rc;
+	fault_point("after-shadow");
+	if (state_begin(m))
+		return fail(m, EXIT_FAILED);
+	m->state_started = true;
+	return finish_from_copy(m, NULL);
 }
 
 int main(int argc, char **argv)
@@ -313,6 +465,7 @@ int main(int argc, char **argv)
 	m.db = &db;
 	m.schema = opt.database;
 	m.table = opt.table;
+	m.run_started = now_mono();
 	objnames_init(&m.names, m.schema, m.table);
 	rc = run(&m);
 	if (rc == EXIT_FAILED && cleanup_pending())

@@ -70,6 +70,7 @@ static const struct optdef optdefs[] = {
 	{ "copy-method", ARG_REQ, "M", "auto, server (INSERT ... SELECT) or client (INSERT ... VALUES)" },
 	{ "max-load", ARG_REQ, "VAR=N", "pause the copy while a status variable is over N (default Threads_running=25)" },
 	{ "critical-load", ARG_REQ, "VAR=N", "abort and roll back when a status variable is over N (default Threads_running=50)" },
+	{ "max-runtime", ARG_REQ, "DURATION", "stop the copy after this long (90s, 30m, 2h); the next run resumes" },
 	{ "prefer-instant", ARG_NONE, NULL, "apply the ALTER natively when the server can do it instantly" },
 	{ "verify", ARG_NONE, NULL, "compare shadow and table before the swap (the default)" },
 	{ "no-verify", ARG_NONE, NULL, "swap without comparing shadow and table first" },
@@ -155,6 +156,37 @@ static int parse_hook(const char *v)
 	opt.hooks = xrealloc(opt.hooks, (n + 2) * sizeof *opt.hooks);
 	opt.hooks[n] = xstrdup(v);
 	opt.hooks[n + 1] = NULL;
+	return 0;
+}
+
+/* "90", "90s", "30m", "2h", "1h30m", "1d": seconds, > 0. */
+static int parse_duration(const char *v, double *out)
+{
+	double total = 0;
+	const char *p = v;
+	if (!*p)
+		return -1;
+	while (*p) {
+		char *end;
+		errno = 0;
+		double n = strtod(p, &end);
+		if (errno || end == p || n < 0 || !isfinite(n))
+			return -1;
+		double unit = 1;
+		switch (*end) {
+		case 's': unit = 1; end++; break;
+		case 'm': unit = 60; end++; break;
+		case 'h': unit = 3600; end++; break;
+		case 'd': unit = 86400; end++; break;
+		case '\0': break;
+		default: return -1;
+		}
+		total += n * unit;
+		p = end;
+	}
+	if (total <= 0)
+		return -1;
+	*out = total;
 	return 0;
 }
 
@@ -278,6 +310,11 @@ int options_parse(int argc, char **argv)
 				opt.max_load = xstrdup(v);
 			else
 				opt.critical_load = xstrdup(v);
+		} else if (!strcmp(name, "max-runtime")) {
+			if (parse_duration(v, &opt.max_runtime)) {
+				rc = usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);
+				break;
+			}
 		} else if (!strcmp(name, "prefer-instant")) {
 			opt.prefer_instant = true;
 		} else if (!strcmp(name, "verify")) {

@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "migration.h"
+#include "fault.h"
 #include "options.h"
 
 static void col_list(struct sbuf *q, char **cols, int n, const char *prefix)
@@ -166,8 +167,11 @@ int triggers_install(struct migration *m)
 		char *sql = triggers_sql(m, which);
 		rc = db_exec(db, DB_CHANGE, sql);
 		free(sql);
-		if (!rc)
+		if (!rc) {
 			cleanup_push_trigger(m->schema, tn[which], m->table, m->names.shadow);
+			if (which == 0)
+				fault_point("between-triggers");
+		}
 	}
 	if (locked)
 		unlock_tables(db);

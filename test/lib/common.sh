@@ -10,7 +10,7 @@ OSCAR_ROOT=${OSCAR_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 _tap_n=0
 _tap_fail=0
 TMP=$(mktemp -d /tmp/oscar-test.XXXXXX)
-trap 'rm -rf "$TMP"; tap_finish' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"; tap_finish' EXIT
 
 tap_finish() {
 	echo "1..$_tap_n"

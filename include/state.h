@@ -1,0 +1,34 @@
+/* state: the job's progress in a table on the server, so a run stopped by
+ * --max-runtime, kill -9, a lost connection or a server restart can continue. */
+#ifndef OSCAR_STATE_H
+#define OSCAR_STATE_H
+
+#include <stdbool.h>
+
+#include "chunk.h"
+#include "migration.h"
+
+#define STATE_TABLE "_oscar_state"
+
+struct jobstate {
+	bool found;
+	char *alter_text;
+	char *shadow;
+	char *phase;
+	struct keyval last_key; /* n == 0: nothing copied yet */
+	long long rows_copied;
+};
+
+/* Reads the state row of schema.table; found=false when none. */
+int state_load(struct db *db, const char *schema, const char *table, struct jobstate *js);
+void jobstate_free(struct jobstate *js);
+/* Creates the state table if needed and records a new job. */
+int state_begin(struct migration *m);
+/* Records the last key copied (after the chunk's commit: the state may lag
+ * the copy, never lead it). */
+int state_progress(struct migration *m, const struct keyval *last);
+int state_phase(struct migration *m, const char *phase);
+/* Removes the job's row, and the state table once it is empty. */
+int state_forget(struct db *db, const char *schema, const char *table);
+
+#endif

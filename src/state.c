@@ -1,0 +1,180 @@
+/* state: one row per job in `_oscar_state` (DDL in sql/oscar_state.sql, built
+ * into the binary). Written after each chunk commits, so it never claims rows
+ * that were not copied; a resumed run starts after last_key and INSERT IGNORE
+ * makes the re-copy of a chunk harmless. */
+#include "state.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "options.h"
+#include "state_sql.h"
+
+static void state_table(struct sbuf *q, const char *schema)
+{
+	sb_qualified(q, schema, STATE_TABLE);
+}
+
+int state_load(struct db *db, const char *schema, const char *table, struct jobstate *js)
+{
+	memset(js, 0, sizeof *js);
+	bool exists;
+	if (catalog_table_exists(db, schema, STATE_TABLE, &exists))
+		return -1;
+	if (!exists)
+		return 0;
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT alter_text, shadow_name, phase, last_key, rows_copied FROM ");
+	state_table(&q, schema);
+	sb_add(&q, " WHERE table_name = ");
+	sb_literal(&q, table);
+	MYSQL_RES *r = db_query(db, sb_str(&q));
+	sb_free(&q);
+	if (!r)
+		return -1;
+	MYSQL_ROW row = mysql_fetch_row(r);
+	if (row) {
+		unsigned long *len = mysql_fetch_lengths(r);
+		js->found = true;
+		js->alter_text = xstrdup(row[0]);
+		js->shadow = xstrdup(row[1]);
+		js->phase = xstrdup(row[2]);
+		js->rows_copied = row[4] ? atoll(row[4]) : 0;
+		/* decode length-prefixed key columns */
+		const char *p = row[3];
+		unsigned long left = row[3] ? len[3] : 0;
+		while (left >= sizeof(uint32_t)) {
+			uint32_t l;
+			memcpy(&l, p, sizeof l);
+			p += sizeof l;
+			left -= sizeof l;
+			if (l > left)
+				break;
+			struct keyval *k = &js->last_key;
+			k->v = xrealloc(k->v, sizeof *k->v * (size_t)(k->n + 1));
+			k->len = xrealloc(k->len, sizeof *k->len * (size_t)(k->n + 1));
+			k->v[k->n] = xmalloc(l + 1);
+			memcpy(k->v[k->n], p, l);
+			k->v[k->n][l] = '\0';
+			k->len[k->n] = l;
+			k->n++;
+			p += l;
+			left -= l;
+		}
+	}
+	mysql_free_result(r);
+	return 0;
+}
+
+void jobstate_free(struct jobstate *js)
+{
+	free(js->alter_text);
+	free(js->shadow);
+	free(js->phase);
+	keyval_free(&js->last_key);
+	memset(js, 0, sizeof *js);
+}
+
+int state_begin(struct migration *m)
+{
+	/* The DDL of sql/oscar_state.sql, for the table's schema. */
+	const char *ddl = OSCAR_STATE_SQL;
+	const char *name = strstr(ddl, "`" STATE_TABLE "`");
+	if (!name)
+		return -1;
+	struct sbuf q = SBUF_INIT;
+	sb_addn(&q, ddl, (size_t)(name - ddl));
+	state_table(&q, m->schema);
+	sb_add(&q, name + strlen("`" STATE_TABLE "`"));
+	int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
+	sb_reset(&q);
+	if (!rc) {
+		sb_add(&q, "REPLACE INTO ");
+		state_table(&q, m->schema);
+		sb_add(&q, " (table_name, alter_text, shadow_name, trigger_names, phase, last_key, rows_copied,"
+			   " started_at, updated_at) VALUES (");
+		sb_literal(&q, m->table);
+		sb_add(&q, ", ");
+		sb_literal(&q, opt.alter);
+		sb_add(&q, ", ");
+		sb_literal(&q, m->names.shadow);
+		sb_add(&q, ", ");
+		struct sbuf t = SBUF_INIT;
+		sb_addf(&t, "%s,%s,%s", m->names.trg_del, m->names.trg_upd, m->names.trg_ins);
+		sb_literal(&q, sb_str(&t));
+		sb_free(&t);
+		sb_add(&q, ", 'copy', NULL, 0, NOW(6), NOW(6))");
+		rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
+	}
+	sb_free(&q);
+	return rc;
+}
+
+int state_progress(struct migration *m, const struct keyval *last)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "UPDATE ");
+	state_table(&q, m->schema);
+	sb_add(&q, " SET last_key = X'");
+	for (int i = 0; i < last->n; i++) {
+		uint32_t l = (uint32_t)last->len[i];
+		const unsigned char *lb = (const unsigned char *)&l;
+		for (size_t j = 0; j < sizeof l; j++)
+			sb_addf(&q, "%02X", lb[j]);
+		for (unsigned long j = 0; j < last->len[i]; j++)
+			sb_addf(&q, "%02X", (unsigned char)last->v[i][j]);
+	}
+	sb_addf(&q, "', rows_copied = %lld, updated_at = NOW(6) WHERE table_name = ", m->rows_copied);
+	sb_literal(&q, m->table);
+	int rc = db_exec(m->db, DB_CHANGE | DB_SILENT, sb_str(&q));
+	sb_free(&q);
+	return rc;
+}
+
+int state_phase(struct migration *m, const char *phase)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "UPDATE ");
+	state_table(&q, m->schema);
+	sb_add(&q, " SET phase = ");
+	sb_literal(&q, phase);
+	sb_add(&q, ", updated_at = NOW(6) WHERE table_name = ");
+	sb_literal(&q, m->table);
+	int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
+	sb_free(&q);
+	return rc;
+}
+
+int state_forget(struct db *db, const char *schema, const char *table)
+{
+	bool exists;
+	if (catalog_table_exists(db, schema, STATE_TABLE, &exists))
+		return -1;
+	if (!exists)
+		return 0;
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "DELETE FROM ");
+	state_table(&q, schema);
+	sb_add(&q, " WHERE table_name = ");
+	sb_literal(&q, table);
+	int rc = db_exec(db, DB_CHANGE, sb_str(&q));
+	sb_reset(&q);
+	if (!rc) {
+		sb_add(&q, "SELECT COUNT(*) FROM ");
+		state_table(&q, schema);
+		bool found;
+		char *n = db_scalar(db, sb_str(&q), &found);
+		if (found && n && atoll(n) == 0) {
+			sb_reset(&q);
+			sb_add(&q, "DROP TABLE IF EXISTS ");
+			state_table(&q, schema);
+			rc = db_exec(db, DB_CHANGE, sb_str(&q));
+		}
+		free(n);
+	}
+	sb_free(&q);
+	return rc;
+}
