@@ -14,6 +14,8 @@
 # Nothing else runs against the server: this measures the cost of the copy, not
 # behaviour under load.
 #
+# At the end it runs scripts/bench-live.sh on the same server: the same change
+# while sysbench writes to the table (BENCH_LIVE=0 skips it).
 # BENCH_MAKER=seq makes the table without sysbench even when it is installed.
 # Prints a table and writes it to build/bench-results.txt. It does not judge
 # the numbers; it fails only when a tool fails.
@@ -209,3 +211,13 @@ mkdir -p "$(dirname "$OUT")"
 	done
 } | tee "$OUT"
 say "written to ${OUT#"$root"/}"
+
+# --- the same change under load (scripts/bench-live.sh) --------------------
+if [ "${BENCH_LIVE:-1}" = 0 ]; then
+	say "live-load comparison skipped (BENCH_LIVE=0)"
+elif ! command -v sysbench >/dev/null 2>&1 || ! command -v pt-online-schema-change >/dev/null 2>&1; then
+	say "live-load comparison skipped: it needs sysbench and pt-online-schema-change"
+else
+	say "live-load comparison (scripts/bench-live.sh; BENCH_LIVE=0 skips it)"
+	BENCH_LIVE_SOCKET=$sock BENCH_ROWS=$ROWS BENCH_ALTER=$ALTER scripts/bench-live.sh || die "live-load benchmark"
+fi
