@@ -18,6 +18,7 @@ tap_finish() {
 		echo "# $_tap_fail of $_tap_n failed"
 		exit 1
 	fi
+	exit 0
 }
 
 ok() { # ok CONDITION-STATUS NAME
@@ -132,4 +133,60 @@ wait_for() { # wait_for SECONDS COMMAND...
 		sleep 0.05
 	done
 	return 0
+}
+
+# --- replicas (26-replica-lag.t) ---
+
+# SQL on the replica as root: tab-separated, no headers.
+rsql() { mariadb --no-defaults -uroot --socket="$REPLICA_SOCKET" -N -B "$@"; }
+
+# start_replica: a second server (server_id 2, own directory and port next to
+# the test server's) replicating from the test server over loopback, from the
+# primary's current binlog position. Sets REPLICA_DIR, REPLICA_PORT and
+# REPLICA_SOCKET, and stops the replica when the test exits.
+start_replica() {
+	REPLICA_DIR=${OSCAR_TEST_DIR:-$(dirname "$OSCAR_SOCKET")}.replica
+	REPLICA_PORT=$((OSCAR_PORT + 1))
+	REPLICA_SOCKET=$REPLICA_DIR/sock
+	"$OSCAR_ROOT/scripts/testserver.sh" stop "$REPLICA_DIR" >/dev/null 2>&1 || true
+	rm -rf "$REPLICA_DIR"
+	# the same EXIT work as above, with the replica stopped first
+	trap 'stop_replica; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"; tap_finish' EXIT
+	TESTSERVER_CNF="server_id=2
+report_host=127.0.0.1
+report_port=$REPLICA_PORT
+relay_log=$REPLICA_DIR/relay
+innodb_buffer_pool_size=128M
+innodb_log_file_size=48M" "$OSCAR_ROOT/scripts/testserver.sh" start "$REPLICA_DIR" "$REPLICA_PORT" || return 1
+	sql -e "SET sql_log_bin=0; CREATE USER IF NOT EXISTS 'oscar_repl'@'127.0.0.1' IDENTIFIED BY 'repl-pw';
+	        GRANT REPLICATION SLAVE ON *.* TO 'oscar_repl'@'127.0.0.1'" || return 1
+	local file pos
+	read -r file pos _ < <(sql -e "SHOW MASTER STATUS")
+	rsql -e "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$OSCAR_PORT, MASTER_USER='oscar_repl',
+	         MASTER_PASSWORD='repl-pw', MASTER_LOG_FILE='$file', MASTER_LOG_POS=$pos, MASTER_CONNECT_RETRY=1;
+	         START SLAVE" || return 1
+	wait_replica_sync 30
+}
+
+# wait_replica_sync [SECONDS]: until the replica has applied all the primary
+# has logged so far; status 0 when it did.
+wait_replica_sync() {
+	local file pos r
+	read -r file pos _ < <(sql -e "SHOW MASTER STATUS")
+	r=$(rsql -e "SELECT MASTER_POS_WAIT('$file', $pos, ${1:-30})")
+	[ -n "$r" ] && [ "$r" != NULL ] && [ "$r" -ge 0 ]
+}
+
+stop_replica() {
+	[ -n "${REPLICA_DIR:-}" ] || return 0
+	"$OSCAR_ROOT/scripts/testserver.sh" stop "$REPLICA_DIR" >/dev/null 2>&1
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$REPLICA_DIR"
+}
+
+# leftovers on the replica: what leftovers DB shows on the primary, plus
+# oscar's heartbeat tables.
+replica_leftovers() { # replica_leftovers DB
+	rsql -e "SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$1'
+	         UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$1'
+	         AND (TABLE_NAME LIKE '\\_%\\_new' OR TABLE_NAME LIKE '\\_%\\_old' OR TABLE_NAME LIKE '\\_%\\_hb')"
 }

@@ -98,7 +98,7 @@ for tb in "$L60" "$L60B" "$L64"; do
 done
 names_of() { # oscar objects in the schema, "kind name" lines
 	sql -e "SELECT CONCAT('trigger ', TRIGGER_NAME, ' ', EVENT_OBJECT_TABLE) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'
-		UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE '\\_%'"
+		UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE '\\_%' AND TABLE_NAME <> '_oscar_state'"
 }
 oscar_run --database=$DB --table="$L60" --alter="ADD COLUMN z INT" --no-swap --execute --chunk-size=50
 is "$RC" 0 "60-char name, --no-swap: exit 0"
