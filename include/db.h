@@ -38,6 +38,19 @@ extern bool db_dry_run;
 
 /* Returns 0, or an EXIT_* status after printing one line. */
 int db_connect(struct db *db, const char *label);
+
+/* Where another server is (a replica); NULL fields: the client library's defaults. */
+struct dbtarget {
+	const char *host;
+	unsigned port;
+	const char *socket;
+	const char *user;
+	const char *password;
+	bool quiet; /* a failure is only recorded in db, not printed (reconnect attempts) */
+};
+/* Like db_connect, to the given server; label names it in messages and must
+ * outlive the connection. */
+int db_connect_to(struct db *db, const char *label, const struct dbtarget *t);
 void db_close(struct db *db);
 int db_reconnect(struct db *db);
 
@@ -46,6 +59,8 @@ int db_exec(struct db *db, unsigned flags, const char *sql);
 int db_execf(struct db *db, unsigned flags, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Runs a query and returns its stored result, or NULL on error. */
 MYSQL_RES *db_query(struct db *db, const char *sql);
+/* db_query with DB_SILENT: the caller reports the error. */
+MYSQL_RES *db_query_f(struct db *db, unsigned flags, const char *sql);
 /* First column of the first row, newly allocated; NULL if no row/NULL value/error
  * (*found tells which). */
 char *db_scalar(struct db *db, const char *sql, bool *found);

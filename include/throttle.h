@@ -1,4 +1,4 @@
-/* throttle: pause the copy while the server is loaded; abort when overloaded. */
+/* throttle: pause the copy while the server is loaded or replicas lag; abort when overloaded. */
 #ifndef OSCAR_THROTTLE_H
 #define OSCAR_THROTTLE_H
 
@@ -7,9 +7,11 @@
 /* Parses "VAR=N[,VAR=N]"; 0, or -1 with a message in err. */
 int throttle_parse(const char *spec, char *err, size_t errlen);
 
-/* After each chunk: waits while a --max-load variable is over its limit
- * (emitting throttle events), returns EXIT_FAILED when a --critical-load
- * variable is over its limit, EXIT_SIGNAL on abort, else 0. */
+/* After each chunk: waits while a --max-load variable is over its limit, a
+ * replica lags more than --max-lag or a replica is stopped (emitting throttle
+ * events); returns EXIT_FAILED when a --critical-load variable is over its
+ * limit, or a replica is stopped and --fail-on-stopped-replica is given,
+ * EXIT_SIGNAL on abort, else 0. */
 int throttle_wait(struct db *db, long long copied, long long estimated);
 
 #endif

@@ -4,6 +4,8 @@
 #   scripts/testserver.sh start DIR [PORT]   create (if needed) and start; prints nothing on success
 #   scripts/testserver.sh stop DIR
 #   scripts/testserver.sh env DIR            print shell assignments (OSCAR_SOCKET, OSCAR_PORT)
+# TESTSERVER_CNF, when set, is appended to the [mariadbd] section (later lines
+# win), e.g. "server_id=2" for a replica.
 set -euo pipefail
 
 cmd=${1:?usage: testserver.sh start|stop|env DIR [PORT]}
@@ -72,6 +74,7 @@ max_connections=500
 server_id=1
 log_bin=$dir/binlog
 binlog_format=ROW
+${TESTSERVER_CNF:-}
 CNF
 	echo "$port" >"$dir/port"
 	"$mariadbd" --defaults-file="$dir/my.cnf" >"$dir/stdout.log" 2>&1 &

@@ -61,16 +61,24 @@ static char *prompt_password(void)
 
 int db_connect(struct db *db, const char *label)
 {
-	memset(db, 0, sizeof *db);
-	db->label = label;
 	if (opt.password_prompt) {
 		opt.password = prompt_password();
 		opt.password_prompt = false;
 		if (!opt.password) {
+			memset(db, 0, sizeof *db);
+			db->label = label;
 			log_error("cannot read a password: no terminal");
 			return EXIT_CONNECT;
 		}
 	}
+	struct dbtarget t = { opt.host, opt.port, opt.socket, opt.user, opt.password, false };
+	return db_connect_to(db, label, &t);
+}
+
+int db_connect_to(struct db *db, const char *label, const struct dbtarget *t)
+{
+	memset(db, 0, sizeof *db);
+	db->label = label;
 	db->my = mysql_init(NULL);
 	if (!db->my) {
 		log_error("cannot initialise the client library");
@@ -88,15 +96,17 @@ int db_connect(struct db *db, const char *label)
 		if (opt.ssl_ca)
 			mysql_optionsv(db->my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
 	}
-	if (opt.socket && !opt.host) {
+	if (t->socket && !t->host) {
 		unsigned proto = MYSQL_PROTOCOL_SOCKET;
 		mysql_optionsv(db->my, MYSQL_OPT_PROTOCOL, &proto);
 	}
-	if (!mysql_real_connect(db->my, opt.host, opt.user, opt.password, NULL, opt.port,
-				opt.socket, CLIENT_FOUND_ROWS)) {
+	if (!mysql_real_connect(db->my, t->host, t->user, t->password, NULL, t->port,
+				t->socket, CLIENT_FOUND_ROWS)) {
 		/* The message names user and host but never the password. */
-		log_error("cannot connect: errno %u (%s): %s", mysql_errno(db->my), mysql_sqlstate(db->my),
-			  mysql_error(db->my));
+		db_set_error(db, mysql_errno(db->my), mysql_sqlstate(db->my), mysql_error(db->my), NULL);
+		if (!t->quiet)
+			log_error("cannot connect%s%s: errno %u (%s): %s", strcmp(label, "main") ? " to " : "",
+				  strcmp(label, "main") ? label : "", db->err, db->sqlstate, db->errmsg);
 		mysql_close(db->my);
 		db->my = NULL;
 		return EXIT_CONNECT;
@@ -226,19 +236,26 @@ int db_execf(struct db *db, unsigned flags, const char *fmt, ...)
 
 MYSQL_RES *db_query(struct db *db, const char *sql)
 {
+	return db_query_f(db, 0, sql);
+}
+
+MYSQL_RES *db_query_f(struct db *db, unsigned flags, const char *sql)
+{
 	if (!db->my) {
 		db_set_error(db, 2006, "HY000", "not connected", sql);
 		return NULL;
 	}
 	if (mysql_real_query(db->my, sql, strlen(sql))) {
 		capture(db, sql);
-		log_error("%s query failed: %s", db->label, db_error_text(db));
+		if (!(flags & DB_SILENT))
+			log_error("%s query failed: %s", db->label, db_error_text(db));
 		return NULL;
 	}
 	MYSQL_RES *r = mysql_store_result(db->my);
 	if (!r && mysql_field_count(db->my)) {
 		capture(db, sql);
-		log_error("%s query failed: %s", db->label, db_error_text(db));
+		if (!(flags & DB_SILENT))
+			log_error("%s query failed: %s", db->label, db_error_text(db));
 		return NULL;
 	}
 	db->err = 0;

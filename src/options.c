@@ -11,6 +11,7 @@
 
 #include "cutover.h"
 #include "hooks.h"
+#include "replica.h"
 #include "sbuf.h"
 #include "throttle.h"
 
@@ -27,6 +28,8 @@ struct options opt = {
 	.copy_method = "auto",
 	.max_load = "Threads_running=25",
 	.critical_load = "Threads_running=50",
+	.max_lag = 1.0,
+	.recursion_method = "auto",
 	.verify = true,
 };
 
@@ -70,6 +73,10 @@ static const struct optdef optdefs[] = {
 	{ "copy-method", ARG_REQ, "M", "auto, server (INSERT ... SELECT) or client (INSERT ... VALUES)" },
 	{ "max-load", ARG_REQ, "VAR=N", "pause the copy while a status variable is over N (default Threads_running=25)" },
 	{ "critical-load", ARG_REQ, "VAR=N", "abort and roll back when a status variable is over N (default Threads_running=50)" },
+	{ "max-lag", ARG_REQ, "TIME", "pause the copy while a replica lags more than this (500ms, 2s; default 1s)" },
+	{ "replica", ARG_REQ, "DSN", "check this replica (h=HOST,P=PORT,S=SOCKET,u=USER,p=PW) instead of discovering; repeatable" },
+	{ "recursion-method", ARG_REQ, "M", "how to find replicas: auto (default), hosts, processlist or none" },
+	{ "fail-on-stopped-replica", ARG_NONE, NULL, "abort and roll back when a replica is stopped instead of waiting" },
 	{ "max-runtime", ARG_REQ, "DURATION", "stop the copy after this long (90s, 30m, 2h); the next run resumes" },
 	{ "prefer-instant", ARG_NONE, NULL, "apply the ALTER natively when the server can do it instantly" },
 	{ "verify", ARG_NONE, NULL, "compare shadow and table before the swap (the default)" },
@@ -315,6 +322,35 @@ int options_parse(int argc, char **argv)
 				rc = usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);
 				break;
 			}
+		} else if (!strcmp(name, "max-lag")) {
+			if (replica_parse_lag(v, &opt.max_lag)) {
+				rc = usage_error("invalid value '%s' for --%s (e.g. 500ms, 2s)", v, name);
+				break;
+			}
+		} else if (!strcmp(name, "replica")) {
+			char err[160];
+			char *dsn = xstrdup(v);
+			replica_dsn_scrub(optarg); /* a p=PASSWORD part leaves argv at once */
+			int bad = replica_dsn_check(dsn, err, sizeof err);
+			if (bad) {
+				free(dsn);
+				rc = usage_error("invalid --%s: %s", name, err);
+				break;
+			}
+			size_t nr = 0;
+			while (opt.replicas && opt.replicas[nr])
+				nr++;
+			opt.replicas = xrealloc(opt.replicas, (nr + 2) * sizeof *opt.replicas);
+			opt.replicas[nr] = dsn;
+			opt.replicas[nr + 1] = NULL;
+		} else if (!strcmp(name, "recursion-method")) {
+			if (strcmp(v, "auto") && strcmp(v, "hosts") && strcmp(v, "processlist") && strcmp(v, "none")) {
+				rc = usage_error("invalid value '%s' for --%s (auto, hosts, processlist or none)", v, name);
+				break;
+			}
+			opt.recursion_method = xstrdup(v);
+		} else if (!strcmp(name, "fail-on-stopped-replica")) {
+			opt.fail_on_stopped_replica = true;
 		} else if (!strcmp(name, "prefer-instant")) {
 			opt.prefer_instant = true;
 		} else if (!strcmp(name, "verify")) {

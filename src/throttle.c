@@ -1,6 +1,8 @@
 /* throttle: reads global status variables between chunks. Over --max-load the
  * copy waits (the triggers keep the shadow in sync meanwhile); over
- * --critical-load the run is rolled back, as a DBA would stop it by hand. */
+ * --critical-load the run is rolled back, as a DBA would stop it by hand.
+ * It also waits while a replica lags more than --max-lag or does not
+ * replicate at all (replica.c measures that). */
 #include "throttle.h"
 
 #include <ctype.h>
@@ -11,6 +13,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "replica.h"
 
 struct limit {
 	char name[64];
@@ -102,6 +105,13 @@ static int over(struct limit *l, int n, const double *vals)
 	return -1;
 }
 
+/* Why the copy waits: one throttle decision. */
+struct decision {
+	const char *kind; /* "max-load", "max-lag", "replica-stopped" */
+	char key[320];    /* kind and subject: a new key is a new event */
+	char text[320];   /* for the log and the progress line */
+};
+
 int throttle_wait(struct db *db, long long copied, long long estimated)
 {
 	struct limit maxl[16], crit[16];
@@ -112,6 +122,7 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 		return EXIT_FAILED; /* validated at startup */
 	double vmax[16], vcrit[16];
 	bool throttled = false;
+	char active[320] = ""; /* key of the last throttle event */
 	double t0 = now_mono();
 	for (;;) {
 		if (oscar_abort)
@@ -131,9 +142,30 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 			return EXIT_FAILED;
 		}
 		int m = over(maxl, nmax, vmax);
+		/* Replicas only when the primary's load lets the copy go on: while it
+		 * waits anyway, their lag changes nothing. */
+		struct lag_state ls = { LAG_OK, NULL, 0, "" };
 		if (m < 0) {
+			int rc = replica_check(db, &ls);
+			if (rc)
+				return rc;
+		}
+		if (m < 0 && ls.verdict == LAG_STOPPED && opt.fail_on_stopped_replica) {
+			log_error("replica '%s' is stopped (%s); --fail-on-stopped-replica: aborting", ls.replica,
+				  ls.detail);
+			struct sbuf ev;
+			ev_begin(&ev, "replica_stopped");
+			ev_str(&ev, "replica", ls.replica);
+			ev_str(&ev, "detail", ls.detail);
+			ev_end(&ev);
+			char msg[400];
+			snprintf(msg, sizeof msg, "replica '%s' is stopped: %s", ls.replica, ls.detail);
+			db_set_error(db, 0, "HY000", msg, NULL);
+			return EXIT_FAILED;
+		}
+		if (m < 0 && ls.verdict == LAG_OK) {
 			if (throttled) {
-				log_info("load back under --max-load after %.1f s; copying again", now_mono() - t0);
+				log_info("throttling over after %.1f s; copying again", now_mono() - t0);
 				struct sbuf ev;
 				ev_begin(&ev, "throttle");
 				ev_bool(&ev, "active", false);
@@ -142,21 +174,56 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 			}
 			return 0;
 		}
-		char reason[256];
-		snprintf(reason, sizeof reason, "throttled: %.63s=%g>%g", maxl[m].name, vmax[m], maxl[m].value);
-		if (!throttled) {
-			log_info("%s; the copy waits (triggers keep the shadow in sync)", reason);
+		if (m < 0 && ls.verdict == LAG_UNSURE) {
+			/* not a decision yet: the replica is read again in a moment, and
+			 * within --max-lag it either shows the heartbeat or is over */
+			sleep_s(0.02);
+			continue;
+		}
+		struct decision d;
+		if (m >= 0) {
+			d.kind = "max-load";
+			snprintf(d.key, sizeof d.key, "max-load %s", maxl[m].name);
+			snprintf(d.text, sizeof d.text, "throttled: %.63s=%g>%g", maxl[m].name, vmax[m], maxl[m].value);
+		} else if (ls.verdict == LAG_OVER) {
+			d.kind = "max-lag";
+			snprintf(d.key, sizeof d.key, "max-lag %.200s", ls.replica);
+			snprintf(d.text, sizeof d.text, "throttled: replica %.200s lag %.3fs>%gs", ls.replica, ls.lag,
+				 opt.max_lag);
+		} else {
+			d.kind = "replica-stopped";
+			snprintf(d.key, sizeof d.key, "replica-stopped %.200s", ls.replica);
+			snprintf(d.text, sizeof d.text, "throttled: replica %.120s stopped (%.160s)", ls.replica, ls.detail);
+		}
+		if (strcmp(d.key, active)) {
+			if (m < 0 && ls.verdict == LAG_STOPPED)
+				log_warn("replica '%s' is stopped (%s): the copy waits until it replicates again "
+					 "(--fail-on-stopped-replica would abort instead)", ls.replica, ls.detail);
+			else
+				log_info("%s; the copy waits (triggers keep the shadow in sync)", d.text);
 			struct sbuf ev;
 			ev_begin(&ev, "throttle");
 			ev_bool(&ev, "active", true);
-			ev_str(&ev, "reason", "max-load");
-			ev_str(&ev, "variable", maxl[m].name);
-			ev_num(&ev, "value", vmax[m]);
-			ev_num(&ev, "limit", maxl[m].value);
+			ev_str(&ev, "reason", d.kind);
+			if (m >= 0) {
+				ev_str(&ev, "variable", maxl[m].name);
+				ev_num(&ev, "value", vmax[m]);
+				ev_num(&ev, "limit", maxl[m].value);
+			} else if (ls.verdict == LAG_OVER) {
+				ev_str(&ev, "replica", ls.replica);
+				ev_num(&ev, "lag", ls.lag);
+				ev_num(&ev, "limit", opt.max_lag);
+			} else {
+				ev_str(&ev, "replica", ls.replica);
+				ev_str(&ev, "detail", ls.detail);
+			}
 			ev_end(&ev);
 			throttled = true;
+			snprintf(active, sizeof active, "%s", d.key);
 		}
-		progress_update(copied, estimated, 0, 0, reason);
-		sleep_s(0.5);
+		progress_update(copied, estimated, 0, 0, d.text);
+		/* lag is re-measured often so the copy resumes promptly; load and a
+		 * stopped replica change slowly */
+		sleep_s(m < 0 && ls.verdict == LAG_OVER ? 0.1 : 0.5);
 	}
 }
