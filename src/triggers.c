@@ -48,6 +48,28 @@ static void replace_new(struct sbuf *q, struct migration *m)
 	sb_add(q, ")");
 }
 
+/* Removes the old image's row from the shadow without ever taking a gap lock:
+ * a DELETE that finds no row (the copy has not reached it yet) would lock the
+ * gap where the row would be, and two application transactions each holding
+ * such a gap lock and then inserting into it deadlock (sysbench's DELETE then
+ * INSERT of one id does exactly that). Inserting the old image first (IGNORE:
+ * a no-op when the row is there) guarantees the DELETE finds its row, and a
+ * DELETE by primary key of an existing row locks that row only. */
+static void remove_old(struct sbuf *q, struct migration *m)
+{
+	sb_add(q, "INSERT IGNORE INTO ");
+	sb_qualified(q, m->schema, m->names.shadow);
+	sb_add(q, " (");
+	col_list(q, m->map.to, m->map.n, "");
+	sb_add(q, ") VALUES (");
+	col_list(q, m->map.from, m->map.n, "OLD.");
+	sb_add(q, "); DELETE FROM ");
+	sb_qualified(q, m->schema, m->names.shadow);
+	sb_add(q, " WHERE ");
+	key_match_old(q, &m->key);
+	sb_add(q, ";");
+}
+
 char *triggers_sql(struct migration *m, int which)
 {
 	static const char *names[] = { "DELETE", "UPDATE", "INSERT" };
@@ -60,17 +82,14 @@ char *triggers_sql(struct migration *m, int which)
 	sb_add(&q, " FOR EACH ROW ");
 	switch (which) {
 	case 0:
-		sb_add(&q, "DELETE IGNORE FROM ");
-		sb_qualified(&q, m->schema, m->names.shadow);
-		sb_add(&q, " WHERE ");
-		key_match_old(&q, &m->key);
+		sb_add(&q, "BEGIN ");
+		remove_old(&q, m);
+		sb_add(&q, " END");
 		break;
 	case 1:
 		/* Only when the key really changed is the old-key row removed; the
 		 * REPLACE then writes the new image. */
-		sb_add(&q, "BEGIN DELETE IGNORE FROM ");
-		sb_qualified(&q, m->schema, m->names.shadow);
-		sb_add(&q, " WHERE NOT (");
+		sb_add(&q, "BEGIN IF NOT (");
 		for (int i = 0; i < m->key.n; i++) {
 			if (i)
 				sb_add(&q, " AND ");
@@ -79,9 +98,9 @@ char *triggers_sql(struct migration *m, int which)
 			sb_add(&q, " <=> NEW.");
 			sb_ident(&q, m->key.old_cols[i]);
 		}
-		sb_add(&q, ") AND ");
-		key_match_old(&q, &m->key);
-		sb_add(&q, "; ");
+		sb_add(&q, ") THEN ");
+		remove_old(&q, m);
+		sb_add(&q, " END IF; ");
 		replace_new(&q, m);
 		sb_add(&q, "; END");
 		break;

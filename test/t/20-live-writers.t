@@ -9,9 +9,9 @@
 # migration until after the swap. OSCAR_STRESS=1 (make stress) runs it bigger.
 #
 # The table has no AUTO_INCREMENT column: an UPDATE that changes such a column
-# holds InnoDB's AUTO-INC table lock, and together with the gap locks the
-# triggers' statements take in the sparse part of the shadow that can deadlock
-# two application transactions (a limit the README documents; bench measures it).
+# holds InnoDB's AUTO-INC table lock, which together with the next-key locks
+# the triggers' REPLACE takes on the shadow's secondary UNIQUE key can deadlock
+# two application transactions (a limit the README documents).
 source "$(dirname "$0")/../lib/common.sh"
 
 DB=live_writers
@@ -65,16 +65,17 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	commits=$(cat "$out"/writer*.stats | sed -n 's/.*commits=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
 	errors=$(cat "$out"/writer*.stats | sed -n 's/.*errors=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
 	ok "$([ "$commits" -gt 100 ] && echo 0 || echo 1)" "$name: writers committed during the run ($commits transactions)"
-	# Deadlocks between two writers through the gap locks the triggers take in
-	# the sparse shadow are a known limit (README, "Limits"): reported as TODO
-	# so they are counted in every run; any other error fails the test.
+	# Deadlocks between two writers through the next-key locks a REPLACE takes
+	# on a secondary UNIQUE key of the shadow (this table has one) are a known
+	# limit (README, "Limits"): reported as TODO so they are counted in every
+	# run; any other error fails the test.
 	local deadlocks
 	deadlocks=$(grep -h '^error: 1213 ' "$out"/writer*.stats | sed -n 's/.* x\([0-9]*\)$/\1/p' | awk '{s+=$1} END {print s+0}')
 	is "$((errors - deadlocks))" 0 "$name: writers saw no errors other than deadlocks"
 	if [ "$deadlocks" = 0 ]; then
 		ok 0 "$name: writers saw no deadlocks"
 	else
-		echo "not ok $((_tap_n + 1)) - $name: writers saw no deadlocks ($deadlocks) # TODO trigger gap locks in the shadow"
+		echo "not ok $((_tap_n + 1)) - $name: writers saw no deadlocks ($deadlocks) # TODO next-key locks of REPLACE on the shadow's secondary UNIQUE key"
 		_tap_n=$((_tap_n + 1))
 	fi
 	[ "$errors" = 0 ] || diag "$(grep -h '^error' "$out"/writer*.stats)"
