@@ -286,6 +286,17 @@ static int triggers_intact(struct migration *m)
 	return 0;
 }
 
+/* The swap of an earlier run happened but its cleanup did not finish. */
+static int finish_swapped(struct migration *m)
+{
+	int rc = cutover_finish(m);
+	if (!rc && state_forget(m->db, m->schema, m->table))
+		rc = EXIT_FAILED;
+	if (!rc)
+		log_info("done: the swap had happened; its cleanup is now finished");
+	return rc;
+}
+
 /* Continues a job an earlier run left (--max-runtime, kill -9, lost connection,
  * server restart, --no-swap), after checking that it is the same ALTER and
  * that its shadow and triggers are intact. */
@@ -308,15 +319,9 @@ static int resume(struct migration *m, struct jobstate *js)
 	if (alter_analyze(opt.alter, &m->alter) || catalog_load(db, m->schema, m->table, &m->orig))
 		return EXIT_FAILED;
 	m->state_started = true;
-	if (!strcmp(js->phase, "swapped")) {
-		/* killed between the swap and its cleanup: only the cleanup is left */
-		rc = cutover_finish(m);
-		if (!rc)
-			rc = state_forget(db, m->schema, m->table) ? EXIT_FAILED : 0;
-		if (!rc)
-			log_info("done: the swap had happened; its cleanup is now finished");
-		return rc;
-	}
+	/* killed between the swap and its cleanup: only the cleanup is left */
+	if (!strcmp(js->phase, "swapped"))
+		return finish_swapped(m);
 	bool exists = false, old_exists = false;
 	if (catalog_table_exists(db, m->schema, m->names.shadow, &exists) ||
 	    catalog_table_exists(db, m->schema, m->names.old, &old_exists))
@@ -328,14 +333,8 @@ static int resume(struct migration *m, struct jobstate *js)
 		bool ours = trg && trg[0] && (!strcmp(trg[0], m->names.trg_del) || !strcmp(trg[0], m->names.trg_ins) ||
 					     !strcmp(trg[0], m->names.trg_upd));
 		strv_free(trg);
-		if (ours) {
-			rc = cutover_finish(m);
-			if (!rc)
-				rc = state_forget(db, m->schema, m->table) ? EXIT_FAILED : 0;
-			if (!rc)
-				log_info("done: the swap had happened; its cleanup is now finished");
-			return rc;
-		}
+		if (ours)
+			return finish_swapped(m);
 	}
 	if (!exists || !m->orig.exists) {
 		log_error("refused: the unfinished job's table or shadow '%s' is gone; start over with oscar --cleanup",

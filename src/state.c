@@ -18,21 +18,31 @@ static void state_table(struct sbuf *q, const char *schema)
 	sb_qualified(q, schema, STATE_TABLE);
 }
 
-int state_load(struct db *db, const char *schema, const char *table, struct jobstate *js)
+/* "<head> `schema`.`_oscar_state` WHERE table_name = 'table'", or NULL (and
+ * *rc = 0 or -1) when the state table does not exist. */
+static char *for_job(struct db *db, const char *head, const char *schema, const char *table, int *rc)
 {
-	memset(js, 0, sizeof *js);
 	bool exists;
-	if (catalog_table_exists(db, schema, STATE_TABLE, &exists))
-		return -1;
-	if (!exists)
-		return 0;
+	*rc = catalog_table_exists(db, schema, STATE_TABLE, &exists);
+	if (*rc || !exists)
+		return NULL;
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT alter_text, shadow_name, phase, last_key, rows_copied FROM ");
+	sb_add(&q, head);
 	state_table(&q, schema);
 	sb_add(&q, " WHERE table_name = ");
 	sb_literal(&q, table);
-	MYSQL_RES *r = db_query(db, sb_str(&q));
-	sb_free(&q);
+	return sb_take(&q);
+}
+
+int state_load(struct db *db, const char *schema, const char *table, struct jobstate *js)
+{
+	memset(js, 0, sizeof *js);
+	int rc;
+	char *sql = for_job(db, "SELECT alter_text, shadow_name, phase, last_key, rows_copied FROM ", schema, table, &rc);
+	if (!sql)
+		return rc;
+	MYSQL_RES *r = db_query(db, sql);
+	free(sql);
 	if (!r)
 		return -1;
 	MYSQL_ROW row = mysql_fetch_row(r);
@@ -150,18 +160,13 @@ int state_phase(struct migration *m, const char *phase)
 
 int state_forget(struct db *db, const char *schema, const char *table)
 {
-	bool exists;
-	if (catalog_table_exists(db, schema, STATE_TABLE, &exists))
-		return -1;
-	if (!exists)
-		return 0;
+	int rc;
+	char *sql = for_job(db, "DELETE FROM ", schema, table, &rc);
+	if (!sql)
+		return rc;
+	rc = db_exec(db, DB_CHANGE, sql);
+	free(sql);
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "DELETE FROM ");
-	state_table(&q, schema);
-	sb_add(&q, " WHERE table_name = ");
-	sb_literal(&q, table);
-	int rc = db_exec(db, DB_CHANGE, sb_str(&q));
-	sb_reset(&q);
 	if (!rc) {
 		sb_add(&q, "SELECT COUNT(*) FROM ");
 		state_table(&q, schema);
