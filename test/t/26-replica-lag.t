@@ -60,6 +60,13 @@ is "$(replica_leftovers $DB)" "" "nothing left behind on the replica"
 
 # --- 2. real lag (MASTER_DELAY, both threads running), --replica=DSN, --max-lag in ms ---
 rsql -e "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=2; START SLAVE"
+# START SLAVE returns before the I/O thread is connected (Connecting counts as stopped)
+slave_status() { mariadb --no-defaults -uroot --socket="$REPLICA_SOCKET" -E -e "SHOW SLAVE STATUS"; }
+replica_running() { slave_status | grep -Ec 'Slave_(IO|SQL)_Running: Yes' | grep -qx 2; }
+wait_for 20 replica_running
+rc=$?
+ok $rc "the delayed replica runs"
+[ $rc -eq 0 ] || diag "$(slave_status | grep -E 'Running|Error')"
 "$OSCAR_BIN" --socket="$OSCAR_SOCKET" --user=root --database=$DB --table=t --alter="ADD COLUMN d INT" \
 	--execute --json --chunk-size=1000 --progress=0.1 --max-lag=300ms --replica="$DSN" >"$TMP/ev2" 2>"$TMP/err2" &
 pid=$!
@@ -79,7 +86,7 @@ rsql -e "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE"
 wait $pid
 is "$?" 0 "the copy completes once the replica catches up"
 like "$(json_events "$TMP/ev2" replica)" "\"replica\":\"$RNAME\",\"found_by\":\"option\"" "the --replica DSN is used"
-first=$(json_events "$TMP/ev2" throttle | head -1)
+first=$(json_events "$TMP/ev2" throttle | grep -m1 '"reason":"max-lag"')
 like "$first" "\"active\":true,\"reason\":\"max-lag\",\"replica\":\"$RNAME\",\"lag\":[0-9.]+,\"limit\":0.300000" \
 	"a max-lag throttle event with the replica and its lag"
 lag=$(printf '%s' "$first" | sed -n 's/.*"lag":\([0-9.]*\).*/\1/p')
