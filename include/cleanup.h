@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include "db.h"
 
+/* The table being changed: child foreign keys go back to it on rollback. */
+void cleanup_set_table(const char *table);
 void cleanup_push_table(const char *schema, const char *name);
 /* A trigger on table that writes into shadow. */
 void cleanup_push_trigger(const char *schema, const char *name, const char *table, const char *shadow);

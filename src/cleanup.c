@@ -12,6 +12,7 @@
 #include "migration.h"
 #include "names.h"
 #include "options.h"
+#include "foreignkeys.h"
 #include "signals.h"
 #include "state.h"
 
@@ -25,6 +26,13 @@ struct obj {
 
 static struct obj objs[16];
 static int nobjs;
+static char *live_table; /* the table being changed, for child foreign keys */
+
+void cleanup_set_table(const char *table)
+{
+	free(live_table);
+	live_table = xstrdup(table);
+}
 
 static void push(bool trigger, const char *schema, const char *name, const char *table, const char *shadow)
 {
@@ -122,6 +130,10 @@ int cleanup_run(struct db *db)
 				drop_at(i);
 	}
 	for (int i = nobjs - 1; i >= 0; i--) {
+		/* a child's foreign key left on the shadow by an interrupted swap
+		 * goes back to the table before the shadow can be dropped */
+		if (live_table && fk_repoint(db, objs[i].schema, objs[i].name, live_table))
+			log_warn("cleanup: cannot point child foreign keys back at '%s'", live_table);
 		struct sbuf q = SBUF_INIT;
 		sb_add(&q, "DROP TABLE IF EXISTS ");
 		sb_qualified(&q, objs[i].schema, objs[i].name);
@@ -179,6 +191,8 @@ int cleanup_leftovers(struct db *db, const char *schema, const char *table)
 		if (catalog_table_exists(db, schema, n.shadow, &exists))
 			rc = -1;
 		else if (exists) {
+			if (fk_repoint(db, schema, n.shadow, table))
+				log_warn("cannot point child foreign keys back at '%s'", table);
 			struct sbuf q = SBUF_INIT;
 			sb_add(&q, "DROP TABLE IF EXISTS ");
 			sb_qualified(&q, schema, n.shadow);

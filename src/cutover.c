@@ -13,6 +13,7 @@
 #include "log.h"
 #include "migration.h"
 #include "fault.h"
+#include "foreignkeys.h"
 #include "options.h"
 #include "signals.h"
 
@@ -171,6 +172,15 @@ int cutover_swap(struct migration *m)
 	/* A signal from here on must not cancel the RENAME halfway through its
 	 * retries' bookkeeping: it is noted, and acted on between attempts. */
 	signals_allow_cancel(false);
+	/* Child tables' constraints move to the shadow now, so the RENAME carries
+	 * them to the new table; a failed swap points them back. */
+	bool children = strcmp(opt.fk_method, "none") != 0;
+	if (children && fk_rebuild(m)) {
+		signals_allow_cancel(true);
+		sb_free(&q);
+		log_error("cannot rebuild the child tables' foreign keys: %s", db_error_text(m->db));
+		return EXIT_FAILED;
+	}
 	double t0 = now_mono();
 	int attempts = 0;
 	int rc = -1;
@@ -202,6 +212,8 @@ int cutover_swap(struct migration *m)
 		sleep_s(backoff);
 		backoff = backoff * 2 > 2 ? 2 : backoff * 2;
 	}
+	if (rc && children && fk_repoint(m->db, m->schema, m->names.shadow, m->table))
+		log_error("cannot point the child tables' foreign keys back at '%s'", m->table);
 	signals_allow_cancel(true);
 	sb_free(&q);
 	if (rc) {

@@ -465,6 +465,7 @@ int main(int argc, char **argv)
 	m.schema = opt.database;
 	m.table = opt.table;
 	m.run_started = now_mono();
+	cleanup_set_table(opt.table);
 	objnames_init(&m.names, m.schema, m.table);
 	rc = run(&m);
 	if (rc == EXIT_FAILED && cleanup_pending())

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "migration.h"
+#include "foreignkeys.h"
 #include "options.h"
 
 static int refuse(const char *msg, const char *a, const char *b)
@@ -68,16 +69,9 @@ int preflight_table(struct migration *m)
 		return refuse("table '%s' exists (kept by an earlier swap?); drop or rename it first%s",
 			      m->names.old, NULL);
 
-	char **fk = catalog_fk_children(db, m->schema, m->table);
-	if (!fk)
-		return EXIT_FAILED;
-	if (fk[0]) {
-		int rc = refuse("table '%s' is referenced by foreign keys (%s); not supported yet", m->table, fk[0]);
-		strv_free(fk);
-		return rc;
-	}
-	strv_free(fk);
-	fk = catalog_fk_own(db, m->schema, m->table);
+	/* Child tables' foreign keys are checked once the new shape is known
+	 * (fk_check); the table's own would be lost by CREATE TABLE ... LIKE. */
+	char **fk = catalog_fk_own(db, m->schema, m->table);
 	if (!fk)
 		return EXIT_FAILED;
 	if (fk[0]) {
@@ -308,5 +302,7 @@ int preflight_shadow(struct migration *m)
 	int rc = choose_key(m);
 	if (rc)
 		return rc;
-	return check_unique_additions(m);
+	if ((rc = check_unique_additions(m)))
+		return rc;
+	return fk_check(m);
 }
