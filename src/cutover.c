@@ -151,6 +151,50 @@ int cutover_wait(struct migration *m)
 	return 0;
 }
 
+/* --alter-foreign-keys-method=drop_swap: the children keep referencing the
+ * table by name, so dropping it (foreign key checks off) and renaming the
+ * shadow into its place gives them the new table without touching them. Not
+ * atomic: between the DROP and the RENAME the name does not exist and the
+ * application's statements on it fail. The old table is gone afterwards. */
+static int drop_swap(struct migration *m)
+{
+	struct sbuf d = SBUF_INIT, r = SBUF_INIT;
+	sb_add(&d, "DROP TABLE ");
+	sb_qualified(&d, m->schema, m->table);
+	sb_add(&r, "RENAME TABLE ");
+	sb_qualified(&r, m->schema, m->names.shadow);
+	sb_add(&r, " TO ");
+	sb_qualified(&r, m->schema, m->table);
+	double t0 = now_mono();
+	int rc = db_exec(m->db, 0, "SET SESSION foreign_key_checks=0");
+	if (!rc)
+		rc = db_exec_mdl(m->db, DB_CHANGE, "dropping the table (drop_swap)", sb_str(&d));
+	if (!rc) {
+		/* the table is gone: the rename must happen, however long it waits */
+		cleanup_forget_all();
+		for (int i = 0; i < 100 && (rc = db_exec_mdl(m->db, DB_CHANGE, "renaming the shadow (drop_swap)",
+								 sb_str(&r))); i++)
+			sleep_s(0.1);
+	}
+	db_exec_keep_error(m->db, "SET SESSION foreign_key_checks=1");
+	sb_free(&d);
+	sb_free(&r);
+	if (rc) {
+		log_error("drop_swap failed: %s", db_error_text(m->db));
+		return EXIT_FAILED;
+	}
+	double ms = (now_mono() - t0) * 1000;
+	log_info("swapped with drop_swap: '%s' was missing for %.1f ms; the old table is gone", m->table, ms);
+	struct sbuf ev;
+	ev_begin(&ev, "cutover");
+	ev_num(&ev, "lock_wait_ms", ms);
+	ev_num(&ev, "rename_ms", ms);
+	ev_int(&ev, "attempts", 1);
+	ev_str(&ev, "method", "drop_swap");
+	ev_end(&ev);
+	return 0;
+}
+
 int cutover_swap(struct migration *m)
 {
 	if (oscar_abort)
@@ -172,6 +216,12 @@ int cutover_swap(struct migration *m)
 	/* A signal from here on must not cancel the RENAME halfway through its
 	 * retries' bookkeeping: it is noted, and acted on between attempts. */
 	signals_allow_cancel(false);
+	if (!strcmp(opt.fk_method, "drop_swap")) {
+		sb_free(&q);
+		int drc = drop_swap(m);
+		signals_allow_cancel(true);
+		return drc;
+	}
 	/* Child tables' constraints move to the shadow now, so the RENAME carries
 	 * them to the new table; a failed swap points them back. */
 	bool children = strcmp(opt.fk_method, "none") != 0;

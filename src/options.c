@@ -78,7 +78,7 @@ static const struct optdef optdefs[] = {
 	{ "replica", ARG_REQ, "DSN", "check this replica (h=HOST,P=PORT,S=SOCKET,u=USER,p=PW) instead of discovering; repeatable" },
 	{ "recursion-method", ARG_REQ, "M", "how to find replicas: auto (default), hosts, processlist or none" },
 	{ "fail-on-stopped-replica", ARG_NONE, NULL, "abort and roll back when a replica is stopped instead of waiting" },
-	{ "alter-foreign-keys-method", ARG_REQ, "M", "none (refuse), rebuild_constraints or auto: child tables' foreign keys follow the new table" },
+	{ "alter-foreign-keys-method", ARG_REQ, "M", "none (refuse), rebuild_constraints, drop_swap or auto: child tables' foreign keys follow the new table" },
 	{ "max-runtime", ARG_REQ, "DURATION", "stop the copy after this long (90s, 30m, 2h); the next run resumes" },
 	{ "prefer-instant", ARG_NONE, NULL, "apply the ALTER natively when the server can do it instantly" },
 	{ "verify", ARG_NONE, NULL, "compare shadow and table before the swap (the default)" },
@@ -320,8 +320,9 @@ int options_parse(int argc, char **argv)
 			else
 				opt.critical_load = xstrdup(v);
 		} else if (!strcmp(name, "alter-foreign-keys-method")) {
-			if (strcmp(v, "none") && strcmp(v, "rebuild_constraints") && strcmp(v, "auto")) {
-				rc = usage_error("invalid value '%s' for --%s (none, rebuild_constraints or auto)", v, name);
+			if (strcmp(v, "none") && strcmp(v, "rebuild_constraints") && strcmp(v, "auto") &&
+			    strcmp(v, "drop_swap")) {
+				rc = usage_error("invalid value '%s' for --%s (none, rebuild_constraints, drop_swap or auto)", v, name);
 				break;
 			}
 			opt.fk_method = xstrdup(v);

@@ -61,6 +61,20 @@ sql $DB -e "INSERT INTO parent (id, name) VALUES (50000, 'only child2'); INSERT 
 is "$(sql $DB -e "SELECT COUNT(*) FROM child2 WHERE pid = 7777777")" 2 "ON UPDATE CASCADE still cascades"
 is "$(leftovers $DB)" "" "nothing left behind"
 
+# drop_swap: the children keep their constraints (same names), which follow
+# the name to the new table
+mk
+oscar --database=$DB --table=parent --alter="ADD COLUMN extra2 INT" --execute --json \
+	--alter-foreign-keys-method=drop_swap >"$TMP/ev5" 2>"$TMP/err5"
+is "$?" 0 "drop_swap: exit 0"
+like "$(grep '"event":"cutover"' "$TMP/ev5")" '"method":"drop_swap"' "drop_swap: cutover event names the method"
+is "$(refs)" "child1:fk_c1->parent
+child2:fk_c2->parent" "drop_swap: constraints unchanged and referencing the new parent"
+is "$(sql -e "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='parent' AND COLUMN_NAME='extra2'")" 1 "drop_swap: the ALTER took effect"
+sql $DB -e "INSERT INTO child1 VALUES (99999998, 88888888)" 2>"$TMP/e5"
+like "$(cat "$TMP/e5")" "1452" "drop_swap: the constraint still enforces"
+is "$(leftovers $DB)" "" "drop_swap: nothing left behind (no _parent_old)"
+
 # rollback after the constraints moved: a failing swap points them back
 mk
 sql $DB -e "CREATE TABLE _parent_old (x INT)"  # makes the RENAME fail
