@@ -37,6 +37,9 @@ struct lag_state {
  * also left in db's error). */
 int replica_check(struct db *db, struct lag_state *st);
 
+/* --cleanup: drops schema._TABLE_hb when it is a heartbeat table of oscar. */
+int replica_drop_leftover_heartbeat(struct db *db, const char *schema, const char *table);
+
 /* Whether any replica is checked (known after the first replica_check). */
 int replica_count(void);
 

@@ -13,6 +13,7 @@
 #include "names.h"
 #include "options.h"
 #include "foreignkeys.h"
+#include "replica.h"
 #include "signals.h"
 #include "state.h"
 
@@ -210,7 +211,7 @@ int cleanup_leftovers(struct db *db, const char *schema, const char *table)
 		if (!catalog_table_exists(db, schema, n.old, &exists) && exists)
 			log_info("kept '%s', the table before an earlier swap; drop it when no longer needed",
 				 n.old);
-		if (state_forget(db, schema, table))
+		if (state_forget(db, schema, table) || replica_drop_leftover_heartbeat(db, schema, table))
 			rc = -1;
 		log_info("cleanup of '%s'.'%s': %d object%s %s", schema, table, removed, removed == 1 ? "" : "s",
 			 db_dry_run ? "to remove (dry run; add --execute)" : "removed");

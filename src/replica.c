@@ -685,3 +685,29 @@ int replica_check(struct db *db, struct lag_state *st)
 	}
 	return 0;
 }
+
+int replica_drop_leftover_heartbeat(struct db *db, const char *schema, const char *table)
+{
+	char *name = oscar_name("_", table, "_hb");
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = BINARY ");
+	sb_literal(&q, schema);
+	sb_add(&q, " AND TABLE_NAME = BINARY ");
+	sb_literal(&q, name);
+	bool found;
+	char *comment = db_scalar(db, sb_str(&q), &found);
+	sb_reset(&q);
+	int rc = 0;
+	/* only a table oscar made, recognised by its comment */
+	if (found && comment && !strcmp(comment, HB_COMMENT)) {
+		sb_add(&q, "DROP TABLE IF EXISTS ");
+		sb_qualified(&q, schema, name);
+		rc = db_exec(db, DB_CHANGE, sb_str(&q));
+		if (!rc)
+			log_info("%s heartbeat table '%s'", db_dry_run ? "would remove" : "removed", name);
+	}
+	free(comment);
+	free(name);
+	sb_free(&q);
+	return rc;
+}
