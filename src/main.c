@@ -22,6 +22,7 @@
 #include "options.h"
 #include "signals.h"
 #include "state.h"
+#include "throttle.h"
 #include "verify.h"
 
 static void colmap_free(struct colmap *c)
@@ -422,7 +423,11 @@ static int run(struct migration *m)
 	if (oscar_abort)
 		return fail(m, EXIT_SIGNAL);
 
-	/* 4. Triggers: from now on every write reaches the shadow too. */
+	/* 4. Triggers: from now on every write reaches the shadow too. Load and
+	 * replicas are checked first, so an overloaded server or a broken replica
+	 * stops the run before anything touches the table. */
+	if ((rc = throttle_wait(db, 0, m->orig.rows_estimate)))
+		return fail(m, rc);
 	if (shadow_sync_auto_increment(m))
 		return fail(m, EXIT_FAILED);
 	if ((rc = triggers_install(m)))
