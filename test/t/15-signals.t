@@ -122,13 +122,13 @@ rm -f "$PF"
 DDL=$(table_ddl $DB t)
 start_oscar "ADD COLUMN z_cut INT" --lock-wait-timeout=0.2
 wait_for 30 chunks_at_least 5
-sql $DB -e "BEGIN; SELECT COUNT(*) FROM t WHERE id = 1; SELECT SLEEP(31.25)" >/dev/null 2>&1 &
+sql $DB -e "BEGIN; SELECT COUNT(*) FROM t WHERE id = 1; SELECT SLEEP(600.25)" >/dev/null 2>&1 &
 holder=$!
-holder_id() { sql -e "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(31.25)%'"; }
+holder_id() { sql -e "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(600.25)%'"; }
 holding() { [ -n "$(holder_id)" ]; }
 wait_for 10 holding
 ok $? "cutover: a transaction holds the table"
-wait_for 60 log_has "swap: metadata lock not granted"
+wait_for 180 log_has "swap: metadata lock not granted"
 ok $? "cutover: the swap waits for the lock"
 kill -INT $PID
 sleep 0.5
