@@ -739,6 +739,7 @@ int copy_rows(struct migration *m, const struct keyval *start)
 		log_info("resuming the copy after %lld rows", m->rows_copied);
 	}
 	double t_start = now_mono();
+	double last_state = 0, last_throttle = 0;
 	long long estimate = m->orig.rows_estimate;
 	/* auto: the server-side copy while nobody else inserts (fastest), the
 	 * client-side copy while other sessions insert rows, so their mirrored
@@ -840,19 +841,30 @@ int copy_rows(struct migration *m, const struct keyval *start)
 			keyval_free(&lower);
 			break;
 		}
-		/* after the commit: the state may lag the copy, never lead it */
-		if (state_progress(m, &upper))
-			log_warn("cannot record progress: %s", db_error_text(m->db));
+		/* After the commit: the state may lag the copy, never lead it. Once
+		 * a second is enough (tiny chunks would otherwise pay a write each). */
+		double now = now_mono();
+		bool stopping = opt.max_runtime > 0 && now - m->run_started > opt.max_runtime;
+		if (stopping || now - last_state >= 1.0 || m->chunks == 3) {
+			if (state_progress(m, &upper))
+				log_warn("cannot record progress: %s", db_error_text(m->db));
+			last_state = now;
+		}
 		if (m->chunks == 3)
 			fault_point("mid-copy");
-		if (opt.max_runtime > 0 && now_mono() - m->run_started > opt.max_runtime) {
+		if (stopping) {
 			keyval_free(&lower);
 			keyval_free(&upper);
 			progress_done();
 			db_exec(m->db, 0, "SET SESSION innodb_lock_wait_timeout=1");
 			return EXIT_INCOMPLETE;
 		}
-		int trc = throttle_wait(m->db, m->rows_copied, estimate);
+		/* load and replicas: after every chunk, or every 0.2 s for tiny ones */
+		int trc = 0;
+		if (now - last_throttle >= 0.2 || secs >= 0.2) {
+			trc = throttle_wait(m->db, m->rows_copied, estimate);
+			last_throttle = now_mono();
+		}
 		if (trc) {
 			keyval_free(&lower);
 			keyval_free(&upper);
