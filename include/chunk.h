@@ -31,6 +31,8 @@ void column_list(struct sbuf *q, char **cols, int n);
 void insert_head(struct sbuf *q, struct migration *m);
 /* INSERT IGNORE ... SELECT <range><lock>; rows read in *rows. */
 int chunk_server(struct migration *m, const char *range, const char *lock, long *rows);
+/* Waits while paused (SIGUSR1 until SIGUSR2, or --pause-file); -1 on abort. */
+int wait_while_paused(void);
 /* 0 unless the last statement left a data-changing warning. */
 int check_warnings(struct migration *m);
 

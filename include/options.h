@@ -56,6 +56,7 @@ struct options {
 	bool verify;           /* compare shadow and table before the swap */
 	bool prefer_instant;
 	double max_runtime; /* seconds; 0: none */
+	bool resume;        /* insist on continuing an unfinished job */
 	const char *fk_method; /* none, rebuild_constraints, auto */
 };
 

@@ -290,7 +290,7 @@ static bool pause_file_present(void)
 
 /* Waits while paused by signal or pause file; the triggers keep the shadow in
  * sync meanwhile. Returns -1 on abort. */
-static int wait_while_paused(void)
+int wait_while_paused(void)
 {
 	if (!oscar_paused && !pause_file_present())
 		return 0;

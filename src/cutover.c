@@ -68,6 +68,8 @@ static const char *reason_text(const char *reason)
 		return "the postpone file exists; delete it to cut over";
 	if (!strcmp(reason, "cutover-window"))
 		return "outside the cutover window";
+	if (!strcmp(reason, "paused"))
+		return "paused (SIGUSR1 or --pause-file); SIGUSR2 or removing the file goes on";
 	return "a before-cutover hook failed; trying again every 10 s";
 }
 
@@ -85,7 +87,10 @@ int cutover_wait(struct migration *m)
 			return EXIT_SIGNAL;
 		double now = now_mono();
 		const char *why = NULL;
-		if (opt.postpone_cutover_file && access(opt.postpone_cutover_file, F_OK) == 0) {
+		/* a pause the DBA asked for holds the swap too, not only the copy */
+		if (oscar_paused || (opt.pause_file && access(opt.pause_file, F_OK) == 0)) {
+			why = "paused";
+		} else if (opt.postpone_cutover_file && access(opt.postpone_cutover_file, F_OK) == 0) {
 			why = "postpone-file";
 		} else if (!window_open_now()) {
 			why = "cutover-window";

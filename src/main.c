@@ -377,6 +377,10 @@ static int run(struct migration *m)
 		jobstate_free(&js);
 		return rc;
 	}
+	if (opt.resume) {
+		log_error("refused: --resume, but there is no unfinished oscar job for '%s'.'%s'", m->schema, m->table);
+		return EXIT_REFUSED;
+	}
 	if ((rc = preflight_table(m)))
 		return fail(m, rc);
 	struct sbuf ev;

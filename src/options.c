@@ -79,6 +79,7 @@ static const struct optdef optdefs[] = {
 	{ "recursion-method", ARG_REQ, "M", "how to find replicas: auto (default), hosts, processlist or none" },
 	{ "fail-on-stopped-replica", ARG_NONE, NULL, "abort and roll back when a replica is stopped instead of waiting" },
 	{ "alter-foreign-keys-method", ARG_REQ, "M", "none (refuse), rebuild_constraints, drop_swap or auto: child tables' foreign keys follow the new table" },
+	{ "resume", ARG_NONE, NULL, "continue the unfinished job for the table (also done without it); fail if there is none" },
 	{ "max-runtime", ARG_REQ, "DURATION", "stop the copy after this long (90s, 30m, 2h); the next run resumes" },
 	{ "prefer-instant", ARG_NONE, NULL, "apply the ALTER natively when the server can do it instantly" },
 	{ "verify", ARG_NONE, NULL, "compare shadow and table before the swap (the default)" },
@@ -326,6 +327,8 @@ int options_parse(int argc, char **argv)
 				break;
 			}
 			opt.fk_method = xstrdup(v);
+		} else if (!strcmp(name, "resume")) {
+			opt.resume = true;
 		} else if (!strcmp(name, "max-runtime")) {
 			if (parse_duration(v, &opt.max_runtime)) {
 				rc = usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);

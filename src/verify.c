@@ -274,7 +274,7 @@ int verify_shadow(struct migration *m)
 	int rc = 0;
 	log_info("verifying '%s' against '%s' (%d columns compared)", m->names.shadow, m->table, s.n);
 	for (;;) {
-		if (oscar_abort) {
+		if (wait_while_paused() || oscar_abort) {
 			rc = EXIT_SIGNAL;
 			break;
 		}

@@ -44,6 +44,17 @@ check_final() { # name
 	is "$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='_oscar_state'")" 0 "$1: no job state left"
 }
 
+# Killed right after the preflight: nothing was created; the same command runs.
+mk
+start_writers after-preflight
+OSCAR_FAULT=after-preflight run_oscar
+is "$RC" 137 "after-preflight: killed by SIGKILL"
+is "$(leftovers $DB)" "" "after-preflight: nothing was left"
+run_oscar
+is "$RC" 0 "after-preflight: the same command succeeds"
+stop_writers
+check_final after-preflight
+
 # Crash points where the job can be resumed by running the same command.
 for point in mid-copy before-swap after-swap during-cleanup; do
 	mk
