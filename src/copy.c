@@ -137,18 +137,24 @@ static void order_by(struct sbuf *q, const struct chunkkey *k)
 	}
 }
 
+/* "SELECT k1, k2, ..." as key_expr reads them. */
+static void key_select(struct sbuf *q, const struct chunkkey *k)
+{
+	sb_add(q, "SELECT ");
+	for (int i = 0; i < k->n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		key_expr(q, k, i);
+	}
+}
+
 /* The key of the row `size` rows into the range after `lower` (or from the
  * start): the inclusive upper bound of the next chunk. Returns 1 with *upper set,
  * 0 when fewer rows remain (the chunk runs to the end), -1 on error. */
 int next_boundary(struct migration *m, const struct keyval *lower, long size, struct keyval *upper)
 {
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT ");
-	for (int i = 0; i < m->key.n; i++) {
-		if (i)
-			sb_add(&q, ", ");
-		key_expr(&q, &m->key, i);
-	}
+	key_select(&q, &m->key);
 	from_clause(&q, m);
 	if (lower) {
 		sb_add(&q, " WHERE ");
@@ -506,12 +512,7 @@ static int read_keys(struct migration *m, const char *range, const char *lock, s
 	struct db *db = m->db;
 	struct sbuf q = SBUF_INIT;
 	skip_locked_prefix(&q, db, lock);
-	sb_add(&q, "SELECT ");
-	for (int i = 0; i < m->key.n; i++) {
-		if (i)
-			sb_add(&q, ", ");
-		key_expr(&q, &m->key, i);
-	}
+	key_select(&q, &m->key);
 	sb_add(&q, range);
 	sb_add(&q, lock);
 	memset(ks, 0, sizeof *ks);
