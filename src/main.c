@@ -224,11 +224,11 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		ev_str(&ev, "shadow", m->names.shadow);
 		ev_end(&ev);
 		/* with --json, stdout carries only events */
-		fprintf(opt.json ? stderr : stdout,"shadow '%s' is complete and kept in sync by triggers '%s', '%s', '%s'.\n"
-		       "to finish by hand: RENAME TABLE `%s` TO `%s`, `%s` TO `%s`; then DROP TRIGGER each of them\n"
-		       "to undo: oscar --cleanup --database=%s --table=%s --execute\n",
-		       m->names.shadow, m->names.trg_del, m->names.trg_upd, m->names.trg_ins, m->table, m->names.old,
-		       m->names.shadow, m->table, m->schema, m->table);
+		fprintf(opt.json ? stderr : stdout,
+			"shadow '%s' is complete and kept in sync by triggers '%s', '%s', '%s'.\n"
+			"to finish: run the same command without --no-swap (it resumes the job, verifies and swaps)\n"
+			"to undo: oscar --cleanup --database=%s --table=%s --execute\n",
+			m->names.shadow, m->names.trg_del, m->names.trg_upd, m->names.trg_ins, m->schema, m->table);
 		return EXIT_OK;
 	}
 
