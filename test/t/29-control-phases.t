@@ -63,3 +63,17 @@ oscar --database=$DB --table=t --alter="ADD COLUMN d INT" --execute --resume >/d
 is "$?" 0 "--resume finishes it"
 like "$(cat "$TMP/err5")" "found an unfinished job" "it resumed"
 is "$(leftovers $DB)" "" "nothing left behind"
+
+# --no-swap, then the same command without it: resumes, verifies and swaps
+oscar --database=$DB --table=t --alter="ADD COLUMN e INT" --execute --no-swap >"$TMP/out6" 2>/dev/null
+is "$?" 0 "--no-swap: exit 0"
+like "$(cat "$TMP/out6")" "to finish: run the same command without --no-swap" "--no-swap says how to finish"
+sql $DB -e "INSERT INTO t (id, v) VALUES (900001, 'after no-swap'); UPDATE t SET v = 'changed' WHERE id = 7; DELETE FROM t WHERE id = 8"
+oscar --database=$DB --table=t --alter="ADD COLUMN e INT" --execute --json >"$TMP/ev7" 2>"$TMP/err7"
+is "$?" 0 "the same command without --no-swap finishes the job"
+like "$(cat "$TMP/err7")" "found an unfinished job" "it resumed the --no-swap job"
+like "$(grep '"event":"verify"' "$TMP/ev7")" '"ok":true' "and verified before the swap"
+is "$(sql $DB -e "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='t' AND COLUMN_NAME='e'")" 1 "the ALTER took effect"
+is "$(sql $DB -e "SELECT CONCAT_WS(',', (SELECT v FROM t WHERE id = 900001), (SELECT v FROM t WHERE id = 7), (SELECT COUNT(*) FROM t WHERE id = 8))")" "after no-swap,changed,0" \
+	"writes made between the two runs are in the new table"
+is "$(leftovers $DB)" "" "nothing left behind"
