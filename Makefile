@@ -52,7 +52,7 @@ test:
 	scripts/run-tests.sh
 
 stress:
-	OSCAR_STRESS=1 scripts/run-tests.sh test/t/30-stress.t
+	OSCAR_STRESS=1 scripts/run-tests.sh test/t/20-live-writers.t test/t/21-metadata-locks.t
 
 demo:
 	scripts/demo.sh
