@@ -57,6 +57,31 @@ start)
 			--auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
 			|| { cat "$dir/install.log" >&2; exit 1; }
 	fi
+	# TLS for the tests of --ssl-ca/--ssl-cert/--ssl-key: a throwaway CA, a
+	# server certificate for 127.0.0.1 and a client certificate
+	tls=""
+	if command -v openssl >/dev/null 2>&1; then
+		if [ ! -f "$dir/tls/client.pem" ]; then
+			mkdir -p "$dir/tls"
+			(
+				cd "$dir/tls"
+				openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=oscar-test-ca" \
+					-keyout ca.key -out ca.pem
+				printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
+				for who in server client; do
+					openssl req -newkey rsa:2048 -nodes -subj "/CN=oscar-test-$who" \
+						-keyout "$who.key" -out "$who.csr"
+					openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+						-days 30 -extfile san.ext -out "$who.pem"
+				done
+			) >"$dir/tls.log" 2>&1 || rm -rf "$dir/tls"
+		fi
+		if [ -f "$dir/tls/server.pem" ]; then
+			tls="ssl_ca=$dir/tls/ca.pem
+ssl_cert=$dir/tls/server.pem
+ssl_key=$dir/tls/server.key"
+		fi
+	fi
 	cat >"$dir/my.cnf" <<CNF
 [mariadbd]
 datadir=$dir/data
@@ -74,6 +99,7 @@ max_connections=500
 server_id=1
 log_bin=$dir/binlog
 binlog_format=ROW
+$tls
 ${TESTSERVER_CNF:-}
 CNF
 	echo "$port" >"$dir/port"
