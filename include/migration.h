@@ -42,6 +42,7 @@ struct migration {
 	char **dropped_cols; /* old columns not copied */
 	char **added_cols;   /* shadow columns that take their defaults */
 	char *global_sql_mode;
+	int user_triggers;   /* the table's own triggers, moved at the swap */
 	bool instant;        /* the server can apply the ALTER with ALGORITHM=INSTANT */
 	double run_started;
 	bool state_started; /* the job has a row in the state table */

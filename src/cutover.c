@@ -14,6 +14,7 @@
 #include "migration.h"
 #include "fault.h"
 #include "foreignkeys.h"
+#include "usertriggers.h"
 #include "options.h"
 #include "signals.h"
 
@@ -221,6 +222,14 @@ int cutover_swap(struct migration *m)
 	/* A signal from here on must not cancel the RENAME halfway through its
 	 * retries' bookkeeping: it is noted, and acted on between attempts. */
 	signals_allow_cancel(false);
+	/* the table's own triggers go onto the shadow, guarded, so the new table
+	 * has them the moment it is renamed into place */
+	if (utrig_install_guarded(m)) {
+		signals_allow_cancel(true);
+		sb_free(&q);
+		log_error("cannot copy the table's own triggers to the shadow: %s", db_error_text(m->db));
+		return EXIT_FAILED;
+	}
 	if (!strcmp(opt.fk_method, "drop_swap")) {
 		sb_free(&q);
 		int drc = drop_swap(m);
@@ -286,6 +295,8 @@ int cutover_finish(struct migration *m)
 	/* The triggers followed the old table; they write into nothing that matters
 	 * any more, but must go before the old table does. */
 	if (triggers_drop(m->db, m->schema, &m->names, true))
+		rc = EXIT_FAILED;
+	if (!rc && utrig_restore(m))
 		rc = EXIT_FAILED;
 	fault_point("during-cleanup");
 	if (!opt.no_drop_old_table && rc == 0) {

@@ -355,6 +355,8 @@ static int resume(struct migration *m, struct jobstate *js)
 	cleanup_push_trigger(m->schema, m->names.trg_upd, m->table, m->names.shadow);
 	cleanup_push_trigger(m->schema, m->names.trg_ins, m->table, m->names.shadow);
 	m->rows_copied = js->rows_copied;
+	if (db_exec(db, 0, "SET @oscar_mirroring = 1"))
+		return fail(m, EXIT_FAILED);
 	return finish_from_copy(m, &js->last_key);
 }
 
@@ -441,6 +443,10 @@ static int run(struct migration *m)
 	if (state_begin(m))
 		return fail(m, EXIT_FAILED);
 	m->state_started = true;
+	/* oscar's own writes into the shadow are not the application's: the
+	 * guarded copies of the table's triggers skip them (usertriggers.c) */
+	if (db_exec(db, 0, "SET @oscar_mirroring = 1"))
+		return fail(m, EXIT_FAILED);
 	return finish_from_copy(m, NULL);
 }
 

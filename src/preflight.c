@@ -9,6 +9,7 @@
 #include "migration.h"
 #include "foreignkeys.h"
 #include "options.h"
+#include "usertriggers.h"
 
 static int refuse(const char *msg, const char *a, const char *b)
 {
@@ -51,11 +52,8 @@ int preflight_table(struct migration *m)
 				strv_free(trg);
 				return rc;
 			}
-	if (trg[0]) {
-		int rc = refuse("table '%s' has triggers of its own ('%s'); not supported yet", m->table, trg[0]);
-		strv_free(trg);
-		return rc;
-	}
+	/* the table's own triggers are checked against the new shape later
+	 * (utrig_check) and moved at the swap */
 	strv_free(trg);
 	bool exists;
 	if (catalog_table_exists(db, m->schema, m->names.shadow, &exists))
@@ -302,7 +300,7 @@ int preflight_shadow(struct migration *m)
 	int rc = choose_key(m);
 	if (rc)
 		return rc;
-	if ((rc = check_unique_additions(m)))
+	if ((rc = check_unique_additions(m)) || (rc = utrig_check(m)))
 		return rc;
 	return fk_check(m);
 }

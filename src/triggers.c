@@ -80,16 +80,23 @@ char *triggers_sql(struct migration *m, int which)
 	sb_addf(&q, " AFTER %s ON ", names[which]);
 	sb_qualified(&q, m->schema, m->table);
 	sb_add(&q, " FOR EACH ROW ");
+	/* With triggers of its own on the table, the mirror marks its writes
+	 * (@oscar_mirroring) so the guarded copies on the shadow ignore them; an
+	 * exit handler clears the mark when a write fails. */
+	bool mark = m->user_triggers > 0;
+	if (mark)
+		sb_add(&q, "BEGIN DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET @oscar_mirroring = NULL; RESIGNAL; END; "
+			   "SET @oscar_mirroring = 1; ");
+	else if (which != 2)
+		sb_add(&q, "BEGIN ");
 	switch (which) {
 	case 0:
-		sb_add(&q, "BEGIN ");
 		remove_old(&q, m);
-		sb_add(&q, " END");
 		break;
 	case 1:
 		/* Only when the key really changed is the old-key row removed; the
 		 * REPLACE then writes the new image. */
-		sb_add(&q, "BEGIN IF NOT (");
+		sb_add(&q, "IF NOT (");
 		for (int i = 0; i < m->key.n; i++) {
 			if (i)
 				sb_add(&q, " AND ");
@@ -102,12 +109,18 @@ char *triggers_sql(struct migration *m, int which)
 		remove_old(&q, m);
 		sb_add(&q, " END IF; ");
 		replace_new(&q, m);
-		sb_add(&q, "; END");
+		sb_add(&q, ";");
 		break;
 	default:
 		replace_new(&q, m);
+		if (mark)
+			sb_add(&q, ";");
 		break;
 	}
+	if (mark)
+		sb_add(&q, " SET @oscar_mirroring = NULL; END");
+	else if (which != 2)
+		sb_add(&q, " END");
 	return sb_take(&q);
 }
 
