@@ -105,6 +105,8 @@ static void print_plan(struct migration *m)
 	printf("instant: %s\n", m->instant ? "the server can apply this ALTER with ALGORITHM=INSTANT"
 					      " (--prefer-instant does that instead of copying)"
 					    : "no, the server would have to copy the table");
+	if (m->user_triggers)
+		printf("triggers of the table: %d, moved to the new table at the swap\n", m->user_triggers);
 	printf("triggers:\n");
 	for (int w = 0; w < 3; w++) {
 		char *s = triggers_sql(m, w);
