@@ -30,6 +30,9 @@ defs() { sql -e "SELECT TRIGGER_NAME, EVENT_MANIPULATION, ACTION_TIMING, ACTION_
                  WHERE TRIGGER_SCHEMA='$DB' AND EVENT_OBJECT_TABLE='t' ORDER BY TRIGGER_NAME"; }
 want=$(defs)
 
+like "$(oscar --database=$DB --table=t --alter="ADD COLUMN z0 INT" 2>/dev/null)" "triggers of the table: 4, moved to the new table" \
+	"the dry run says the triggers will move"
+
 oscar --database=$DB --table=t --alter="ADD COLUMN z INT, DROP COLUMN gone" --execute 2>/dev/null >/dev/null
 is "$?" 0 "a table with triggers of its own can be migrated (they use no dropped column)"
 
