@@ -44,6 +44,7 @@ struct migration {
 	char *global_sql_mode;
 	int user_triggers;   /* the table's own triggers, moved at the swap */
 	bool instant;        /* the server can apply the ALTER with ALGORITHM=INSTANT */
+	bool report_only;    /* verify: report differences, repair nothing */
 	double run_started;
 	bool state_started; /* the job has a row in the state table */
 	long long rows_copied;

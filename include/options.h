@@ -57,6 +57,9 @@ struct options {
 	bool prefer_instant;
 	double max_runtime; /* seconds; 0: none */
 	bool resume;        /* insist on continuing an unfinished job */
+	double revert_window; /* seconds the old table is kept in sync after the swap */
+	bool revert;        /* swap back within the window */
+	bool finish;        /* end the window */
 	const char *fk_method; /* none, rebuild_constraints, auto */
 };
 

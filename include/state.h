@@ -15,6 +15,8 @@ struct jobstate {
 	char *alter_text;
 	char *shadow;
 	char *phase;
+	char *revert_until;   /* phase revert: when the window ends */
+	bool window_over;     /* ... and whether it has */
 	struct keyval last_key; /* n == 0: nothing copied yet */
 	long long rows_copied;
 };
@@ -28,6 +30,8 @@ int state_begin(struct migration *m);
  * the copy, never lead it). */
 int state_progress(struct migration *m, const struct keyval *last);
 int state_phase(struct migration *m, const char *phase);
+/* Phase revert, the window ending `seconds` from now. */
+int state_revert_window(struct migration *m, double seconds);
 /* Removes the job's row, and the state table once it is empty. */
 int state_forget(struct db *db, const char *schema, const char *table);
 

@@ -21,6 +21,7 @@
 #include "migration.h"
 #include "options.h"
 #include "signals.h"
+#include "revert.h"
 #include "state.h"
 #include "throttle.h"
 #include "verify.h"
@@ -240,6 +241,18 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	if (opt.verify && (rc = verify_shadow(m)))
 		return fail(m, rc);
 	fault_point("before-swap");
+	if (opt.revert_window > 0) {
+		/* the old table stays, kept in sync by reverse triggers */
+		if ((rc = revert_swap(m)))
+			return fail(m, rc);
+		ev_begin(&ev, "done");
+		ev_int(&ev, "rows_copied", m->rows_copied);
+		ev_num(&ev, "seconds", now_mono() - m->run_started);
+		ev_num(&ev, "revert_window_s", opt.revert_window);
+		ev_end(&ev);
+		hooks_run("success", m, NULL);
+		return EXIT_OK;
+	}
 	if ((rc = cutover_swap(m)))
 		return fail(m, rc);
 	fault_point("after-swap");
@@ -289,6 +302,54 @@ static int triggers_intact(struct migration *m)
 	return 0;
 }
 
+/* A revert window is open for the table: --revert, --finish, or (any other
+ * run, once the window is over) finish it; otherwise refuse. */
+static int revert_command(struct migration *m, struct jobstate *js)
+{
+	if (!opt.revert && !opt.finish && !js->window_over) {
+		log_error("refused: a revert window is open for '%s' until %s; use --revert or --finish", m->table,
+			  js->revert_until ? js->revert_until : "?");
+		return EXIT_REFUSED;
+	}
+	if (opt.revert && js->window_over) {
+		log_error("refused: the revert window for '%s' ended at %s; --finish closes it", m->table,
+			  js->revert_until ? js->revert_until : "?");
+		return EXIT_REFUSED;
+	}
+	if (opt.finish || !opt.revert)
+		return opt.execute ? revert_finish(m)
+				   : (printf("dry run: --execute would close the revert window of `%s`.`%s`\n", m->schema,
+					     m->table), EXIT_OK);
+	if (opt.execute)
+		return revert_back(m, js);
+	/* dry run of --revert: would going back lose anything? the old table
+	 * (old shape) against the table (new shape), nothing repaired */
+	struct migration c;
+	memset(&c, 0, sizeof c);
+	c.db = m->db;
+	c.schema = m->schema;
+	c.table = m->names.old;
+	objnames_init(&c.names, m->schema, m->names.old);
+	free(c.names.shadow);
+	c.names.shadow = xstrdup(m->table);
+	c.report_only = true;
+	c.global_sql_mode = xstrdup(m->global_sql_mode ? m->global_sql_mode : "");
+	bool saved = opt.allow_unique_key_change;
+	opt.allow_unique_key_change = true;
+	int rc = EXIT_FAILED;
+	if (!alter_analyze(js->alter_text, &c.alter) && !catalog_load(m->db, m->schema, m->names.old, &c.orig) &&
+	    !shadow_map(&c) && !preflight_shadow(&c))
+		rc = verify_shadow(&c);
+	opt.allow_unique_key_change = saved;
+	if (rc == 0)
+		printf("a revert now would be lossless: '%s' holds every row of '%s' in the old shape\n", m->names.old,
+		       m->table);
+	else
+		printf("a revert now would lose data: see the differing keys above\n");
+	migration_free(&c);
+	return rc;
+}
+
 /* The swap of an earlier run happened but its cleanup did not finish. */
 static int finish_swapped(struct migration *m)
 {
@@ -307,6 +368,12 @@ static int resume(struct migration *m, struct jobstate *js)
 {
 	struct db *db = m->db;
 	int rc;
+	if (!strcmp(js->phase, "revert"))
+		return revert_command(m, js);
+	if (opt.revert || opt.finish) {
+		log_error("refused: no revert window is open for '%s'", m->table);
+		return EXIT_REFUSED;
+	}
 	if (strcmp(js->alter_text, opt.alter)) {
 		log_error("refused: an unfinished oscar job for '%s' has a different ALTER ('%s'); run that command to "
 			  "finish it, or remove it with oscar --cleanup", m->table, js->alter_text);
@@ -376,13 +443,24 @@ static int run(struct migration *m)
 	struct jobstate js;
 	if (state_load(db, m->schema, m->table, &js))
 		return EXIT_FAILED;
-	if (js.found) {
+	if (js.found && !strcmp(js.phase, "revert") && js.window_over && !opt.revert && !opt.finish &&
+	    opt.execute) {
+		/* the revert window is over: close it, then do what was asked */
+		log_info("the revert window of '%s' ended at %s; closing it", m->table, js.revert_until);
+		jobstate_free(&js);
+		if ((rc = revert_finish(m)))
+			return rc;
+	} else if (js.found) {
 		rc = resume(m, &js);
 		jobstate_free(&js);
 		return rc;
 	}
 	if (opt.resume) {
 		log_error("refused: --resume, but there is no unfinished oscar job for '%s'.'%s'", m->schema, m->table);
+		return EXIT_REFUSED;
+	}
+	if (opt.revert || opt.finish) {
+		log_error("refused: no revert window is open for '%s'.'%s'", m->schema, m->table);
 		return EXIT_REFUSED;
 	}
 	if ((rc = preflight_table(m)))
@@ -403,6 +481,12 @@ static int run(struct migration *m)
 	/* 2. Shadow table in the new shape, column mapping, chunk key. */
 	if ((rc = shadow_create(m)) || (rc = shadow_map(m)) || (rc = preflight_shadow(m)))
 		return fail(m, rc);
+
+	if (opt.revert_window > 0 && (m->user_triggers || strcmp(opt.fk_method, "none"))) {
+		log_error("refused: --revert-window does not support tables with triggers of their own or with child "
+			  "foreign keys yet");
+		return fail(m, EXIT_REFUSED);
+	}
 
 	/* 3. Dry run stops here, with the plan. */
 	if (!opt.execute) {

@@ -79,6 +79,9 @@ static const struct optdef optdefs[] = {
 	{ "recursion-method", ARG_REQ, "M", "how to find replicas: auto (default), hosts, processlist or none" },
 	{ "fail-on-stopped-replica", ARG_NONE, NULL, "abort and roll back when a replica is stopped instead of waiting" },
 	{ "alter-foreign-keys-method", ARG_REQ, "M", "none (refuse), rebuild_constraints, drop_swap or auto: child tables' foreign keys follow the new table" },
+	{ "revert-window", ARG_REQ, "DURATION", "keep the old table in sync after the swap, so --revert can go back" },
+	{ "revert", ARG_NONE, NULL, "swap back to the table before the change (dry run: say whether it is lossless)" },
+	{ "finish", ARG_NONE, NULL, "end the revert window: drop the reverse triggers and the old table" },
 	{ "resume", ARG_NONE, NULL, "continue the unfinished job for the table (also done without it); fail if there is none" },
 	{ "max-runtime", ARG_REQ, "DURATION", "stop the copy after this long (90s, 30m, 2h); the next run resumes" },
 	{ "prefer-instant", ARG_NONE, NULL, "apply the ALTER natively when the server can do it instantly" },
@@ -327,6 +330,15 @@ int options_parse(int argc, char **argv)
 				break;
 			}
 			opt.fk_method = xstrdup(v);
+		} else if (!strcmp(name, "revert-window")) {
+			if (parse_duration(v, &opt.revert_window)) {
+				rc = usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);
+				break;
+			}
+		} else if (!strcmp(name, "revert")) {
+			opt.revert = true;
+		} else if (!strcmp(name, "finish")) {
+			opt.finish = true;
 		} else if (!strcmp(name, "resume")) {
 			opt.resume = true;
 		} else if (!strcmp(name, "max-runtime")) {
@@ -404,8 +416,10 @@ int options_parse(int argc, char **argv)
 		return usage_error("missing --database%s%s", "", "");
 	if (!opt.table || !*opt.table)
 		return usage_error("missing --table%s%s", "", "");
-	if (!opt.cleanup && (!opt.alter || !*opt.alter))
+	if (!opt.cleanup && !opt.revert && !opt.finish && (!opt.alter || !*opt.alter))
 		return usage_error("missing --alter%s%s", "", "");
+	if ((opt.revert || opt.finish) && (opt.alter || opt.cleanup || (opt.revert && opt.finish)))
+		return usage_error("--revert and --finish take no --alter and go alone%s%s", "", "");
 	if (opt.cleanup && opt.alter)
 		return usage_error("--cleanup takes no --alter%s%s", "", "");
 	if (strlen(opt.database) > 64 || strlen(opt.table) > 64)

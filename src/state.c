@@ -38,7 +38,8 @@ int state_load(struct db *db, const char *schema, const char *table, struct jobs
 {
 	memset(js, 0, sizeof *js);
 	int rc;
-	char *sql = for_job(db, "SELECT alter_text, shadow_name, phase, last_key, rows_copied FROM ", schema, table, &rc);
+	char *sql = for_job(db, "SELECT alter_text, shadow_name, phase, last_key, rows_copied, revert_until,"
+			    " revert_until IS NOT NULL AND revert_until < NOW(6) FROM ", schema, table, &rc);
 	if (!sql)
 		return rc;
 	MYSQL_RES *r = db_query(db, sql);
@@ -53,6 +54,8 @@ int state_load(struct db *db, const char *schema, const char *table, struct jobs
 		js->shadow = xstrdup(row[1]);
 		js->phase = xstrdup(row[2]);
 		js->rows_copied = row[4] ? atoll(row[4]) : 0;
+		js->revert_until = row[5] ? xstrdup(row[5]) : NULL;
+		js->window_over = row[6] && atoi(row[6]);
 		/* decode length-prefixed key columns */
 		const char *p = row[3];
 		unsigned long left = row[3] ? len[3] : 0;
@@ -84,6 +87,7 @@ void jobstate_free(struct jobstate *js)
 	free(js->alter_text);
 	free(js->shadow);
 	free(js->phase);
+	free(js->revert_until);
 	keyval_free(&js->last_key);
 	memset(js, 0, sizeof *js);
 }
@@ -152,6 +156,19 @@ int state_phase(struct migration *m, const char *phase)
 	sb_add(&q, " SET phase = ");
 	sb_literal(&q, phase);
 	sb_add(&q, ", updated_at = NOW(6) WHERE table_name = ");
+	sb_literal(&q, m->table);
+	int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
+	sb_free(&q);
+	return rc;
+}
+
+int state_revert_window(struct migration *m, double seconds)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "UPDATE ");
+	state_table(&q, m->schema);
+	sb_addf(&q, " SET phase = 'revert', revert_until = NOW(6) + INTERVAL %lld MICROSECOND, updated_at = NOW(6)"
+		    " WHERE table_name = ", (long long)(seconds * 1e6));
 	sb_literal(&q, m->table);
 	int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
 	sb_free(&q);

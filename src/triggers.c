@@ -83,7 +83,7 @@ char *triggers_sql(struct migration *m, int which)
 	/* With triggers of its own on the table, the mirror marks its writes
 	 * (@oscar_mirroring) so the guarded copies on the shadow ignore them; an
 	 * exit handler clears the mark when a write fails. */
-	bool mark = m->user_triggers > 0;
+	bool mark = m->user_triggers > 0 || opt.revert_window > 0;
 	if (mark)
 		sb_add(&q, "BEGIN DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET @oscar_mirroring = NULL; RESIGNAL; END; "
 			   "SET @oscar_mirroring = 1; ");

@@ -292,7 +292,11 @@ int verify_shadow(struct migration *m)
 		double c0 = now_mono();
 		int eq = chunk_equal(m, &s, lo, hi, &rows);
 		ctl_next(&ctl, rows, now_mono() - c0);
-		if (eq == 0) {
+		if (eq == 0 && m->report_only) {
+			mismatched++;
+			report_differences(m, &s, lo, hi);
+			eq = 1;
+		} else if (eq == 0) {
 			mismatched++;
 			log_warn("verify: chunk %lld differs; copying it again", chunks + 1);
 			if (chunk_recopy(m, lo, hi) == 0)
@@ -321,7 +325,12 @@ int verify_shadow(struct migration *m)
 	}
 	keyval_free(&lower);
 	double secs = now_mono() - t0;
-	if (!rc) {
+	if (!rc && m->report_only) {
+		log_info("compared %lld rows in %lld chunks: %lld chunk%s differ", rows_total, chunks, mismatched,
+			 mismatched == 1 ? "" : "s");
+		if (mismatched)
+			rc = EXIT_FAILED;
+	} else if (!rc) {
 		log_info("verified %lld rows in %lld chunks in %.2f s (the copy took %.2f s); %lld chunk%s repaired",
 			 rows_total, chunks, secs, m->copy_seconds, mismatched, mismatched == 1 ? "" : "s");
 	}

@@ -1,0 +1,329 @@
+/* revert: an instant, lossless way back after the swap.
+ *
+ * With --revert-window the old table is not dropped at the swap: reverse
+ * triggers on the new table write every change back into it (new shape to old
+ * shape), so `oscar --revert` can swap the two back with one RENAME without
+ * losing a write made in between.
+ *
+ * The reverse triggers must exist on the new table the moment it becomes the
+ * table, so they are created on the shadow before the swap, guarded like the
+ * table's own triggers (IF @oscar_mirroring IS NULL: oscar's mirroring and
+ * copying into the shadow do not bounce back). Their bodies name `_T_old`,
+ * and every application statement on the table prelocks the tables its
+ * triggers (and theirs) use, so the names must exist before the swap as well:
+ * an empty placeholder `_T_old` is created, and the swap is one RENAME of four
+ * pairs: _T_old -> _T_oph, T -> _T_old, _T_new -> T, _T_nph -> _T_new (the
+ * last keeps the name the old table's forward triggers use until they are
+ * dropped, under a table lock, right after). */
+#include "revert.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "migration.h"
+#include "names.h"
+#include "options.h"
+#include "signals.h"
+#include "state.h"
+#include "verify.h"
+
+struct revnames {
+	char *oph, *nph, *rdel, *rupd, *rins;
+};
+
+static void revnames_init(struct revnames *r, const char *table)
+{
+	r->oph = oscar_name("_", table, "_oph");
+	r->nph = oscar_name("_", table, "_nph");
+	r->rdel = oscar_name("oscar_", table, "_rdel");
+	r->rupd = oscar_name("oscar_", table, "_rupd");
+	r->rins = oscar_name("oscar_", table, "_rins");
+}
+
+static void revnames_free(struct revnames *r)
+{
+	free(r->oph);
+	free(r->nph);
+	free(r->rdel);
+	free(r->rupd);
+	free(r->rins);
+}
+
+/* old key columns = NEW/OLD key of the new shape */
+static void key_match(struct sbuf *q, struct migration *m, const char *row)
+{
+	for (int i = 0; i < m->key.n; i++) {
+		if (i)
+			sb_add(q, " AND ");
+		sb_ident(q, m->key.old_cols[i]);
+		sb_addf(q, " = %s.", row);
+		sb_ident(q, m->key.new_cols[i]);
+	}
+}
+
+/* INSERT IGNORE INTO _T_old (old cols) VALUES (NEW.new cols) ON DUPLICATE KEY
+ * UPDATE ...: an upsert that leaves the old-only columns of existing rows as
+ * they were; IGNORE so a value that does not fit the old shape never fails the
+ * application's write (the dry run of --revert reports such rows). */
+static void upsert_new(struct sbuf *q, struct migration *m)
+{
+	sb_add(q, "INSERT IGNORE INTO ");
+	sb_qualified(q, m->schema, m->names.old);
+	sb_add(q, " (");
+	for (int i = 0; i < m->map.n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		sb_ident(q, m->map.from[i]);
+	}
+	sb_add(q, ") VALUES (");
+	for (int i = 0; i < m->map.n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		sb_add(q, "NEW.");
+		sb_ident(q, m->map.to[i]);
+	}
+	sb_add(q, ") ON DUPLICATE KEY UPDATE ");
+	for (int i = 0; i < m->map.n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		sb_ident(q, m->map.from[i]);
+		sb_add(q, " = VALUES(");
+		sb_ident(q, m->map.from[i]);
+		sb_add(q, ")");
+	}
+}
+
+static char *reverse_sql(struct migration *m, struct revnames *r, int which)
+{
+	static const char *ev[] = { "DELETE", "UPDATE", "INSERT" };
+	const char *name = which == 0 ? r->rdel : which == 1 ? r->rupd : r->rins;
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "CREATE TRIGGER ");
+	sb_qualified(&q, m->schema, name);
+	sb_addf(&q, " AFTER %s ON ", ev[which]);
+	sb_qualified(&q, m->schema, m->names.shadow);
+	sb_add(&q, " FOR EACH ROW IF @oscar_mirroring IS NULL THEN ");
+	if (which == 0 || which == 1) {
+		if (which == 1) {
+			sb_add(&q, "IF NOT (");
+			for (int i = 0; i < m->key.n; i++) {
+				if (i)
+					sb_add(&q, " AND ");
+				sb_add(&q, "OLD.");
+				sb_ident(&q, m->key.new_cols[i]);
+				sb_add(&q, " <=> NEW.");
+				sb_ident(&q, m->key.new_cols[i]);
+			}
+			sb_add(&q, ") THEN ");
+		}
+		sb_add(&q, "DELETE FROM ");
+		sb_qualified(&q, m->schema, m->names.old);
+		sb_add(&q, " WHERE ");
+		key_match(&q, m, "OLD");
+		sb_add(&q, ";");
+		if (which == 1)
+			sb_add(&q, " END IF; ");
+	}
+	if (which != 0) {
+		upsert_new(&q, m);
+		sb_add(&q, ";");
+	}
+	sb_add(&q, " END IF");
+	return sb_take(&q);
+}
+
+static int lock_tables(struct migration *m, const char *a, const char *b, const char *c)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "LOCK TABLES ");
+	sb_qualified(&q, m->schema, a);
+	sb_add(&q, " WRITE, ");
+	sb_qualified(&q, m->schema, b);
+	sb_add(&q, " WRITE");
+	if (c) {
+		sb_add(&q, ", ");
+		sb_qualified(&q, m->schema, c);
+		sb_add(&q, " WRITE");
+	}
+	int rc = db_exec_mdl(m->db, DB_CHANGE, "locking the tables for trigger changes", sb_str(&q));
+	sb_free(&q);
+	return rc;
+}
+
+static int drop_named(struct migration *m, const char *what, const char *name)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_addf(&q, "DROP %s IF EXISTS ", what);
+	sb_qualified(&q, m->schema, name);
+	int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
+	sb_free(&q);
+	return rc;
+}
+
+static int create_like(struct migration *m, const char *name, const char *like)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "CREATE TABLE ");
+	sb_qualified(&q, m->schema, name);
+	sb_add(&q, " LIKE ");
+	sb_qualified(&q, m->schema, like);
+	int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
+	sb_free(&q);
+	if (!rc)
+		cleanup_push_table(m->schema, name);
+	return rc;
+}
+
+int revert_swap(struct migration *m)
+{
+	struct revnames r;
+	revnames_init(&r, m->table);
+	int rc = EXIT_FAILED;
+	if (shadow_sync_auto_increment(m))
+		goto out;
+	/* 1. placeholders for the names the triggers use */
+	if (create_like(m, m->names.old, m->table) || create_like(m, r.nph, m->names.shadow))
+		goto out;
+	/* 2. the reverse triggers, guarded, on the shadow */
+	if (lock_tables(m, m->table, m->names.shadow, m->names.old))
+		goto out;
+	int trc = 0;
+	for (int w = 0; w < 3 && !trc; w++) {
+		char *sql = reverse_sql(m, &r, w);
+		trc = db_exec(m->db, DB_CHANGE, sql);
+		free(sql);
+	}
+	db_exec_keep_error(m->db, "UNLOCK TABLES");
+	if (trc)
+		goto out;
+	/* 3. the swap, one RENAME of four pairs */
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "RENAME TABLE ");
+	sb_qualified(&q, m->schema, m->names.old);
+	sb_add(&q, " TO ");
+	sb_qualified(&q, m->schema, r.oph);
+	sb_add(&q, ", ");
+	sb_qualified(&q, m->schema, m->table);
+	sb_add(&q, " TO ");
+	sb_qualified(&q, m->schema, m->names.old);
+	sb_add(&q, ", ");
+	sb_qualified(&q, m->schema, m->names.shadow);
+	sb_add(&q, " TO ");
+	sb_qualified(&q, m->schema, m->table);
+	sb_add(&q, ", ");
+	sb_qualified(&q, m->schema, r.nph);
+	sb_add(&q, " TO ");
+	sb_qualified(&q, m->schema, m->names.shadow);
+	signals_allow_cancel(false);
+	double t0 = now_mono();
+	int src = db_exec_mdl(m->db, DB_CHANGE, "swapping the tables", sb_str(&q));
+	signals_allow_cancel(true);
+	sb_free(&q);
+	if (src) {
+		log_error("cannot swap the tables: %s", db_error_text(m->db));
+		goto out;
+	}
+	double ms = (now_mono() - t0) * 1000;
+	/* what the cleanup stack knew by the old names is now elsewhere */
+	cleanup_forget_all();
+	log_info("swapped: '%s' is the new table; the old one is '%s', kept in sync for the revert window (%.1f ms)",
+		 m->table, m->names.old, ms);
+	struct sbuf ev;
+	ev_begin(&ev, "cutover");
+	ev_num(&ev, "lock_wait_ms", ms);
+	ev_num(&ev, "rename_ms", ms);
+	ev_int(&ev, "attempts", 1);
+	ev_num(&ev, "revert_window_s", opt.revert_window);
+	ev_end(&ev);
+	if (state_revert_window(m, opt.revert_window))
+		log_warn("cannot record the revert window: %s", db_error_text(m->db));
+	/* 4. the forward triggers go (they write into the placeholder now) */
+	if (lock_tables(m, m->table, m->names.old, NULL) == 0) {
+		drop_named(m, "TRIGGER", m->names.trg_del);
+		drop_named(m, "TRIGGER", m->names.trg_upd);
+		drop_named(m, "TRIGGER", m->names.trg_ins);
+		db_exec_keep_error(m->db, "UNLOCK TABLES");
+	} else {
+		log_warn("cannot lock the tables to drop the forward triggers; dropping them one by one");
+		triggers_drop(m->db, m->schema, &m->names, false);
+	}
+	/* 5. the placeholders */
+	if (drop_named(m, "TABLE", m->names.shadow) || drop_named(m, "TABLE", r.oph))
+		log_warn("cannot drop a placeholder table: %s", db_error_text(m->db));
+	log_info("revert window open until the state table's revert_until: 'oscar --revert' swaps back, "
+		 "'oscar --finish' ends it");
+	rc = 0;
+out:
+	revnames_free(&r);
+	return rc;
+}
+
+/* Drops the reverse triggers from `table`. */
+static int drop_reverse(struct migration *m, struct revnames *r, const char *table, const char *other)
+{
+	int locked = other ? lock_tables(m, table, other, NULL) : -1;
+	int rc = drop_named(m, "TRIGGER", r->rdel) || drop_named(m, "TRIGGER", r->rupd) ||
+		 drop_named(m, "TRIGGER", r->rins);
+	if (!locked)
+		db_exec_keep_error(m->db, "UNLOCK TABLES");
+	return rc;
+}
+
+int revert_finish(struct migration *m)
+{
+	struct revnames r;
+	revnames_init(&r, m->table);
+	int rc = drop_reverse(m, &r, m->table, m->names.old) ? EXIT_FAILED : 0;
+	if (!rc && !opt.no_drop_old_table && drop_named(m, "TABLE", m->names.old))
+		rc = EXIT_FAILED;
+	if (!rc && state_forget(m->db, m->schema, m->table))
+		rc = EXIT_FAILED;
+	if (!rc)
+		log_info("revert window closed: reverse triggers dropped%s", opt.no_drop_old_table ? "" : ", old table dropped");
+	else
+		log_error("cannot close the revert window: %s", db_error_text(m->db));
+	revnames_free(&r);
+	return rc;
+}
+
+int revert_back(struct migration *m, struct jobstate *js)
+{
+	(void)js;
+	struct revnames r;
+	revnames_init(&r, m->table);
+	int rc = EXIT_FAILED;
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "RENAME TABLE ");
+	sb_qualified(&q, m->schema, m->table);
+	sb_add(&q, " TO ");
+	sb_qualified(&q, m->schema, m->names.shadow);
+	sb_add(&q, ", ");
+	sb_qualified(&q, m->schema, m->names.old);
+	sb_add(&q, " TO ");
+	sb_qualified(&q, m->schema, m->table);
+	signals_allow_cancel(false);
+	int src = db_exec_mdl(m->db, DB_CHANGE, "swapping back", sb_str(&q));
+	signals_allow_cancel(true);
+	sb_free(&q);
+	if (src) {
+		log_error("cannot swap back: %s", db_error_text(m->db));
+		goto out;
+	}
+	log_info("reverted: '%s' is the table before the change again", m->table);
+	struct sbuf ev;
+	ev_begin(&ev, "revert");
+	ev_end(&ev);
+	/* nobody writes the set-aside new table; its reverse triggers can go */
+	if (drop_reverse(m, &r, m->names.shadow, NULL) || drop_named(m, "TABLE", m->names.shadow) ||
+	    state_forget(m->db, m->schema, m->table)) {
+		log_error("reverted, but the cleanup failed: %s; run 'oscar --cleanup'", db_error_text(m->db));
+		goto out;
+	}
+	rc = 0;
+out:
+	revnames_free(&r);
+	return rc;
+}
