@@ -60,6 +60,7 @@ struct options {
 	double revert_window; /* seconds the old table is kept in sync after the swap */
 	bool revert;        /* swap back within the window */
 	bool finish;        /* end the window */
+	bool revert_wait;   /* stay until the window ends, then close it */
 	const char *fk_method; /* none, rebuild_constraints, auto */
 };
 

@@ -194,6 +194,8 @@ static int take_table_lock(struct migration *m)
 	return EXIT_LOCKED;
 }
 
+static int revert_wait(struct migration *m);
+
 /* Steps 5 to 7, shared by a new run and a resumed one. */
 static int finish_from_copy(struct migration *m, const struct keyval *start)
 {
@@ -251,7 +253,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		ev_num(&ev, "revert_window_s", opt.revert_window);
 		ev_end(&ev);
 		hooks_run("success", m, NULL);
-		return EXIT_OK;
+		return opt.revert_wait ? revert_wait(m) : EXIT_OK;
 	}
 	if ((rc = cutover_swap(m)))
 		return fail(m, rc);
@@ -300,6 +302,46 @@ static int triggers_intact(struct migration *m)
 			return -1;
 	}
 	return 0;
+}
+
+/* --revert-window-wait: stay until the window ends, then close it. The
+ * per-table lock is released meanwhile, so `oscar --revert` or `--finish`
+ * from elsewhere can act; if one does (the job's row goes), there is nothing
+ * left to do. */
+static int revert_wait(struct migration *m)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT RELEASE_LOCK(");
+	sb_literal(&q, m->names.lock);
+	sb_add(&q, ")");
+	char *v = db_scalar(m->db, sb_str(&q), NULL);
+	free(v);
+	sb_free(&q);
+	log_info("waiting for the revert window to end (SIGINT/SIGTERM leave it open)");
+	for (;;) {
+		if (oscar_abort) {
+			log_info("stopped waiting; the revert window stays open: 'oscar --finish' closes it");
+			return EXIT_OK;
+		}
+		struct jobstate js;
+		if (state_load(m->db, m->schema, m->table, &js))
+			return EXIT_FAILED;
+		bool open = js.found && !strcmp(js.phase, "revert");
+		bool over = js.window_over;
+		jobstate_free(&js);
+		if (!open) {
+			log_info("the revert window was closed by another run");
+			return EXIT_OK;
+		}
+		if (over) {
+			if (take_table_lock(m)) {
+				sleep_s(0.5); /* a --revert or --finish is at work: look again */
+				continue;
+			}
+			return revert_finish(m);
+		}
+		sleep_s(0.5);
+	}
 }
 
 /* A revert window is open for the table: --revert, --finish, or (any other

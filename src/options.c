@@ -81,6 +81,7 @@ static const struct optdef optdefs[] = {
 	{ "alter-foreign-keys-method", ARG_REQ, "M", "none (refuse), rebuild_constraints, drop_swap or auto: child tables' foreign keys follow the new table" },
 	{ "revert-window", ARG_REQ, "DURATION", "keep the old table in sync after the swap, so --revert can go back" },
 	{ "revert", ARG_NONE, NULL, "swap back to the table before the change (dry run: say whether it is lossless)" },
+	{ "revert-window-wait", ARG_NONE, NULL, "with --revert-window: stay until the window ends, then close it" },
 	{ "finish", ARG_NONE, NULL, "end the revert window: drop the reverse triggers and the old table" },
 	{ "resume", ARG_NONE, NULL, "continue the unfinished job for the table (also done without it); fail if there is none" },
 	{ "max-runtime", ARG_REQ, "DURATION", "stop the copy after this long (90s, 30m, 2h); the next run resumes" },
@@ -337,6 +338,8 @@ int options_parse(int argc, char **argv)
 			}
 		} else if (!strcmp(name, "revert")) {
 			opt.revert = true;
+		} else if (!strcmp(name, "revert-window-wait")) {
+			opt.revert_wait = true;
 		} else if (!strcmp(name, "finish")) {
 			opt.finish = true;
 		} else if (!strcmp(name, "resume")) {

@@ -108,3 +108,27 @@ ok $? "writers: the reverted table equals what they committed, before, during an
 [ -s "$TMP/checkw" ] && diag "$(tail -5 "$TMP/checkw")"
 is "$(sql -e "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='w' AND COLUMN_NAME='added'")" 0 "writers: the old shape is back"
 is "$(leftovers $DB)" "" "writers: nothing left behind"
+
+# --revert-window-wait: the run stays, closes the window when it ends
+oscar --database=$DB --table=t --finish --execute >/dev/null 2>&1
+"$OSCAR_BIN" --socket="$OSCAR_SOCKET" --user=root --database=$DB --table=t --alter="ADD COLUMN ww INT" --execute \
+	--revert-window=2s --revert-window-wait >/dev/null 2>"$TMP/err8" &
+pid=$!
+for _ in $(seq 1 50); do grep -q "waiting for the revert window" "$TMP/err8" && break; sleep 0.1; done
+is "$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='_t_old'")" 1 "--revert-window-wait: the old table is kept during the window"
+wait $pid
+is "$?" 0 "--revert-window-wait: exits 0 when the window ends"
+like "$(cat "$TMP/err8")" "revert window closed" "it closed the window itself"
+is "$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME NOT IN ('t', 'w')")" 0 "nothing left behind"
+
+# --revert from elsewhere while a run waits: the waiting run sees it and ends
+"$OSCAR_BIN" --socket="$OSCAR_SOCKET" --user=root --database=$DB --table=t --alter="ADD COLUMN wx INT" --execute \
+	--revert-window=1h --revert-window-wait >/dev/null 2>"$TMP/err9" &
+pid=$!
+for _ in $(seq 1 50); do grep -q "waiting for the revert window" "$TMP/err9" && break; sleep 0.1; done
+oscar --database=$DB --table=t --revert --execute >/dev/null 2>&1
+is "$?" 0 "--revert while another run waits for the window"
+wait $pid
+is "$?" 0 "the waiting run ends"
+like "$(cat "$TMP/err9")" "closed by another run" "and says why"
+is "$(sql -e "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='t' AND COLUMN_NAME='wx'")" 0 "the table is back in its old shape"
