@@ -65,6 +65,14 @@ MYSQL_RES *db_query_f(struct db *db, unsigned flags, const char *sql);
  * (*found tells which). */
 char *db_scalar(struct db *db, const char *sql, bool *found);
 
+/* LOCK TABLES schema.a WRITE[, b WRITE[, c WRITE]] (NULLs skipped), each
+ * attempt waiting briefly like any metadata lock: trigger DDL runs under it,
+ * because MariaDB fails statements that are executing a table's trigger while
+ * another trigger of the table is created or dropped. */
+int db_lock_tables(struct db *db, const char *schema, const char *a, const char *b, const char *c);
+/* UNLOCK TABLES, keeping the error being reported. */
+void db_unlock_tables(struct db *db);
+
 /* Runs a statement that must not replace the error being reported (ROLLBACK,
  * UNLOCK TABLES after a failure). */
 void db_exec_keep_error(struct db *db, const char *sql);

@@ -375,3 +375,27 @@ void db_exec_keep_error(struct db *db, const char *sql)
 	memcpy(db->sqlstate, state, sizeof state);
 	memcpy(db->errmsg, msg, sizeof msg);
 }
+
+int db_lock_tables(struct db *db, const char *schema, const char *a, const char *b, const char *c)
+{
+	const char *names[] = { a, b, c };
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "LOCK TABLES ");
+	for (int i = 0, n = 0; i < 3; i++) {
+		if (!names[i])
+			continue;
+		if (n++)
+			sb_add(&q, ", ");
+		sb_qualified(&q, schema, names[i]);
+		sb_add(&q, " WRITE");
+	}
+	int rc = db_exec_mdl(db, DB_CHANGE, "locking the tables for trigger changes", sb_str(&q));
+	sb_free(&q);
+	return rc;
+}
+
+void db_unlock_tables(struct db *db)
+{
+	if (!db_dry_run)
+		db_exec_keep_error(db, "UNLOCK TABLES");
+}

@@ -135,24 +135,6 @@ static char *reverse_sql(struct migration *m, struct revnames *r, int which)
 	return sb_take(&q);
 }
 
-static int lock_tables(struct migration *m, const char *a, const char *b, const char *c)
-{
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "LOCK TABLES ");
-	sb_qualified(&q, m->schema, a);
-	sb_add(&q, " WRITE, ");
-	sb_qualified(&q, m->schema, b);
-	sb_add(&q, " WRITE");
-	if (c) {
-		sb_add(&q, ", ");
-		sb_qualified(&q, m->schema, c);
-		sb_add(&q, " WRITE");
-	}
-	int rc = db_exec_mdl(m->db, DB_CHANGE, "locking the tables for trigger changes", sb_str(&q));
-	sb_free(&q);
-	return rc;
-}
-
 static int drop_named(struct migration *m, const char *what, const char *name)
 {
 	struct sbuf q = SBUF_INIT;
@@ -188,7 +170,7 @@ int revert_swap(struct migration *m)
 	if (create_like(m, m->names.old, m->table) || create_like(m, r.nph, m->names.shadow))
 		goto out;
 	/* 2. the reverse triggers, guarded, on the shadow */
-	if (lock_tables(m, m->table, m->names.shadow, m->names.old))
+	if (db_lock_tables(m->db, m->schema, m->table, m->names.shadow, m->names.old))
 		goto out;
 	int trc = 0;
 	for (int w = 0; w < 3 && !trc; w++) {
@@ -196,7 +178,7 @@ int revert_swap(struct migration *m)
 		trc = db_exec(m->db, DB_CHANGE, sql);
 		free(sql);
 	}
-	db_exec_keep_error(m->db, "UNLOCK TABLES");
+	db_unlock_tables(m->db);
 	if (trc)
 		goto out;
 	/* 3. the swap, one RENAME of four pairs */
@@ -241,11 +223,11 @@ int revert_swap(struct migration *m)
 	if (state_revert_window(m, opt.revert_window))
 		log_warn("cannot record the revert window: %s", db_error_text(m->db));
 	/* 4. the forward triggers go (they write into the placeholder now) */
-	if (lock_tables(m, m->table, m->names.old, NULL) == 0) {
+	if (db_lock_tables(m->db, m->schema, m->table, m->names.old, NULL) == 0) {
 		drop_named(m, "TRIGGER", m->names.trg_del);
 		drop_named(m, "TRIGGER", m->names.trg_upd);
 		drop_named(m, "TRIGGER", m->names.trg_ins);
-		db_exec_keep_error(m->db, "UNLOCK TABLES");
+		db_unlock_tables(m->db);
 	} else {
 		log_warn("cannot lock the tables to drop the forward triggers; dropping them one by one");
 		triggers_drop(m->db, m->schema, &m->names, false);
@@ -264,11 +246,11 @@ out:
 /* Drops the reverse triggers from `table`. */
 static int drop_reverse(struct migration *m, struct revnames *r, const char *table, const char *other)
 {
-	int locked = other ? lock_tables(m, table, other, NULL) : -1;
+	int locked = other ? db_lock_tables(m->db, m->schema, table, other, NULL) : -1;
 	int rc = drop_named(m, "TRIGGER", r->rdel) || drop_named(m, "TRIGGER", r->rupd) ||
 		 drop_named(m, "TRIGGER", r->rins);
 	if (!locked)
-		db_exec_keep_error(m->db, "UNLOCK TABLES");
+		db_unlock_tables(m->db);
 	return rc;
 }
 

@@ -124,39 +124,11 @@ char *triggers_sql(struct migration *m, int which)
 	return sb_take(&q);
 }
 
-/* LOCK TABLES table WRITE [, shadow WRITE], waiting briefly per attempt like any
- * other metadata lock. Trigger DDL runs under this lock because MariaDB fails
- * statements that are executing one of the table's triggers while another
- * trigger is created or dropped (error 1146 naming the shadow, seen with
- * server-side prepared statements); with the table locked, no application
- * statement is running on it while its triggers change. */
-static int lock_table_and_shadow(struct db *db, const char *schema, const char *table, const char *shadow)
-{
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "LOCK TABLES ");
-	sb_qualified(&q, schema, table);
-	sb_add(&q, " WRITE");
-	if (shadow) {
-		sb_add(&q, ", ");
-		sb_qualified(&q, schema, shadow);
-		sb_add(&q, " WRITE");
-	}
-	int rc = db_exec_mdl(db, DB_CHANGE, "locking the table for trigger changes", sb_str(&q));
-	sb_free(&q);
-	return rc;
-}
-
-static void unlock_tables(struct db *db)
-{
-	if (!db_dry_run)
-		db_exec_keep_error(db, "UNLOCK TABLES");
-}
-
 int triggers_remove(struct db *db, const char *schema, const char *table, const char *shadow, char **names, int n)
 {
 	if (n == 0)
 		return 0;
-	bool locked = lock_table_and_shadow(db, schema, table, shadow) == 0;
+	bool locked = db_lock_tables(db, schema, table, shadow, NULL) == 0;
 	if (!locked)
 		log_warn("cannot lock '%s' for dropping triggers (%s); dropping them one by one", table,
 			 db_error_text(db));
@@ -173,7 +145,7 @@ int triggers_remove(struct db *db, const char *schema, const char *table, const 
 		sb_free(&q);
 	}
 	if (locked)
-		unlock_tables(db);
+		db_unlock_tables(db);
 	return rc;
 }
 
@@ -192,7 +164,7 @@ int triggers_install(struct migration *m)
 	if (rc)
 		return EXIT_FAILED;
 	const char *tn[] = { m->names.trg_del, m->names.trg_upd, m->names.trg_ins };
-	rc = lock_table_and_shadow(db, m->schema, m->table, m->names.shadow);
+	rc = db_lock_tables(db, m->schema, m->table, m->names.shadow, NULL);
 	bool locked = rc == 0;
 	double t0 = now_mono();
 	for (int which = 0; which < 3 && !rc; which++) {
@@ -206,7 +178,7 @@ int triggers_install(struct migration *m)
 		}
 	}
 	if (locked)
-		unlock_tables(db);
+		db_unlock_tables(db);
 	if (!rc)
 		log_info("created triggers '%s', '%s', '%s' (table locked %.1f ms)", tn[0], tn[1], tn[2],
 			 (now_mono() - t0) * 1000);

@@ -213,19 +213,6 @@ static char *guarded_name(const char *name)
 	return oscar_name("_og_", name, "");
 }
 
-static int lock2(struct migration *m, const char *a, const char *b)
-{
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "LOCK TABLES ");
-	sb_qualified(&q, m->schema, a);
-	sb_add(&q, " WRITE, ");
-	sb_qualified(&q, m->schema, b);
-	sb_add(&q, " WRITE");
-	int rc = db_exec_mdl(m->db, DB_CHANGE, "locking the tables to move triggers", sb_str(&q));
-	sb_free(&q);
-	return rc;
-}
-
 int utrig_install_guarded(struct migration *m)
 {
 	if (!m->user_triggers)
@@ -234,14 +221,13 @@ int utrig_install_guarded(struct migration *m)
 	int n;
 	if (load(m, m->table, false, &u, &n))
 		return -1;
-	int rc = lock2(m, m->table, m->names.shadow);
+	int rc = db_lock_tables(m->db, m->schema, m->table, m->names.shadow, NULL);
 	for (int i = 0; i < n && !rc; i++) {
 		char *g = guarded_name(u[i].name);
 		rc = create_one(m, &u[i], g, m->names.shadow, true);
 		free(g);
 	}
-	if (!db_dry_run)
-		db_exec_keep_error(m->db, "UNLOCK TABLES");
+	db_unlock_tables(m->db);
 	if (!rc)
 		log_info("created guarded copies of %d trigger%s on '%s'", n, n == 1 ? "" : "s", m->names.shadow);
 	utrig_free(u, n);
@@ -265,7 +251,7 @@ int utrig_restore(struct migration *m)
 		 * then drop the guarded copy: if anything fails, the new table still
 		 * has a working trigger for every event. Under the lock no write runs
 		 * while both the copy and the original exist. */
-		rc = lock2(m, m->table, m->names.old);
+		rc = db_lock_tables(m->db, m->schema, m->table, m->names.old, NULL);
 		for (int i = 0; i < n && !rc; i++) {
 			struct sbuf q = SBUF_INIT;
 			sb_add(&q, "DROP TRIGGER ");
@@ -300,8 +286,7 @@ int utrig_restore(struct migration *m)
 				sb_free(&q);
 			}
 		}
-		if (!db_dry_run)
-			db_exec_keep_error(m->db, "UNLOCK TABLES");
+		db_unlock_tables(m->db);
 		if (!rc)
 			log_info("moved %d trigger%s of '%s' to the new table", n, n == 1 ? "" : "s", m->table);
 		else
