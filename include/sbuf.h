@@ -22,6 +22,9 @@ void sb_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf
 void sb_ident(struct sbuf *sb, const char *name);
 /* `schema`.`name` */
 void sb_qualified(struct sbuf *sb, const char *schema, const char *name);
+/* "RENAME TABLE `s`.`a` TO `s`.`b`, ..." from a NULL-terminated list of
+ * from, to names: one statement, so all pairs swap atomically. */
+void sb_rename(struct sbuf *sb, const char *schema, const char *const *pairs);
 /* Single-quoted string literal, safe whatever the session's sql_mode: quotes are
  * doubled and backslashes doubled, and we never run with NO_BACKSLASH_ESCAPES. */
 void sb_literal(struct sbuf *sb, const char *s);

@@ -39,6 +39,26 @@ static bool only_chars(const char *s, unsigned long n, const char *allowed)
 	return n > 0;
 }
 
+/* Digits as they are, temporal values quoted; both checked to hold nothing
+ * else, so no value read from the server can change the statement. */
+static int number_literal(struct sbuf *q, const char *v, unsigned long len)
+{
+	if (!only_chars(v, len, "0123456789+-.eE"))
+		return -1;
+	sb_addn(q, v, len);
+	return 0;
+}
+
+static int temporal_literal(struct sbuf *q, const char *v, unsigned long len)
+{
+	if (!only_chars(v, len, "0123456789-: ."))
+		return -1;
+	sb_add(q, "'");
+	sb_addn(q, v, len);
+	sb_add(q, "'");
+	return 0;
+}
+
 /* One key value as an SQL literal that compares exactly as the column does. */
 static int key_literal(struct sbuf *q, const struct chunkkey *k, int i, const char *v, unsigned long len)
 {
@@ -47,17 +67,9 @@ static int key_literal(struct sbuf *q, const struct chunkkey *k, int i, const ch
 	case KK_UINT:
 	case KK_ENUM:
 	case KK_NUMBER:
-		if (!only_chars(v, len, "0123456789+-.eE"))
-			return -1;
-		sb_addn(q, v, len);
-		return 0;
+		return number_literal(q, v, len);
 	case KK_TEMPORAL:
-		if (!only_chars(v, len, "0123456789-: ."))
-			return -1;
-		sb_add(q, "'");
-		sb_addn(q, v, len);
-		sb_add(q, "'");
-		return 0;
+		return temporal_literal(q, v, len);
 	case KK_STRING:
 		if (!only_chars(k->charsets[i], strlen(k->charsets[i]), "abcdefghijklmnopqrstuvwxyz0123456789_") ||
 		    !only_chars(k->collations[i], strlen(k->collations[i]), "abcdefghijklmnopqrstuvwxyz0123456789_"))
@@ -368,21 +380,11 @@ static int value_literal(struct sbuf *q, const struct column *c, const char *v, 
 	const char *d = c->data_type;
 	if (!strcasecmp(d, "tinyint") || !strcasecmp(d, "smallint") || !strcasecmp(d, "mediumint") ||
 	    !strcasecmp(d, "int") || !strcasecmp(d, "bigint") || !strcasecmp(d, "decimal") ||
-	    !strcasecmp(d, "float") || !strcasecmp(d, "double") || !strcasecmp(d, "year")) {
-		if (!only_chars(v, len, "0123456789+-.eE"))
-			return -1;
-		sb_addn(q, v, len);
-		return 0;
-	}
+	    !strcasecmp(d, "float") || !strcasecmp(d, "double") || !strcasecmp(d, "year"))
+		return number_literal(q, v, len);
 	if (!strcasecmp(d, "date") || !strcasecmp(d, "datetime") || !strcasecmp(d, "timestamp") ||
-	    !strcasecmp(d, "time")) {
-		if (!only_chars(v, len, "0123456789-: ."))
-			return -1;
-		sb_add(q, "'");
-		sb_addn(q, v, len);
-		sb_add(q, "'");
-		return 0;
-	}
+	    !strcasecmp(d, "time"))
+		return temporal_literal(q, v, len);
 	if (c->charset && strcasecmp(d, "bit")) {
 		if (!only_chars(c->charset, strlen(c->charset), "abcdefghijklmnopqrstuvwxyz0123456789_"))
 			return -1;

@@ -167,10 +167,7 @@ static int drop_swap(struct migration *m)
 	struct sbuf d = SBUF_INIT, r = SBUF_INIT;
 	sb_add(&d, "DROP TABLE ");
 	sb_qualified(&d, m->schema, m->table);
-	sb_add(&r, "RENAME TABLE ");
-	sb_qualified(&r, m->schema, m->names.shadow);
-	sb_add(&r, " TO ");
-	sb_qualified(&r, m->schema, m->table);
+	sb_rename(&r, m->schema, (const char *const[]){ m->names.shadow, m->table, NULL });
 	double t0 = now_mono();
 	int rc = db_exec(m->db, 0, "SET SESSION foreign_key_checks=0");
 	if (!rc)
@@ -210,14 +207,8 @@ int cutover_swap(struct migration *m)
 	if (oscar_abort)
 		return EXIT_SIGNAL;
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "RENAME TABLE ");
-	sb_qualified(&q, m->schema, m->table);
-	sb_add(&q, " TO ");
-	sb_qualified(&q, m->schema, m->names.old);
-	sb_add(&q, ", ");
-	sb_qualified(&q, m->schema, m->names.shadow);
-	sb_add(&q, " TO ");
-	sb_qualified(&q, m->schema, m->table);
+	sb_rename(&q, m->schema,
+		  (const char *const[]){ m->table, m->names.old, m->names.shadow, m->table, NULL });
 
 	/* A signal from here on must not cancel the RENAME halfway through its
 	 * retries' bookkeeping: it is noted, and acted on between attempts. */

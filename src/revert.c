@@ -183,22 +183,9 @@ int revert_swap(struct migration *m)
 		goto out;
 	/* 3. the swap, one RENAME of four pairs */
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "RENAME TABLE ");
-	sb_qualified(&q, m->schema, m->names.old);
-	sb_add(&q, " TO ");
-	sb_qualified(&q, m->schema, r.oph);
-	sb_add(&q, ", ");
-	sb_qualified(&q, m->schema, m->table);
-	sb_add(&q, " TO ");
-	sb_qualified(&q, m->schema, m->names.old);
-	sb_add(&q, ", ");
-	sb_qualified(&q, m->schema, m->names.shadow);
-	sb_add(&q, " TO ");
-	sb_qualified(&q, m->schema, m->table);
-	sb_add(&q, ", ");
-	sb_qualified(&q, m->schema, r.nph);
-	sb_add(&q, " TO ");
-	sb_qualified(&q, m->schema, m->names.shadow);
+	sb_rename(&q, m->schema,
+		  (const char *const[]){ m->names.old, r.oph, m->table, m->names.old, m->names.shadow, m->table, r.nph,
+					 m->names.shadow, NULL });
 	signals_allow_cancel(false);
 	double t0 = now_mono();
 	int src = db_exec_mdl(m->db, DB_CHANGE, "swapping the tables", sb_str(&q));
@@ -278,14 +265,7 @@ int revert_back(struct migration *m, struct jobstate *js)
 	revnames_init(&r, m->table);
 	int rc = EXIT_FAILED;
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "RENAME TABLE ");
-	sb_qualified(&q, m->schema, m->table);
-	sb_add(&q, " TO ");
-	sb_qualified(&q, m->schema, m->names.shadow);
-	sb_add(&q, ", ");
-	sb_qualified(&q, m->schema, m->names.old);
-	sb_add(&q, " TO ");
-	sb_qualified(&q, m->schema, m->table);
+	sb_rename(&q, m->schema, (const char *const[]){ m->table, m->names.shadow, m->names.old, m->table, NULL });
 	signals_allow_cancel(false);
 	int src = db_exec_mdl(m->db, DB_CHANGE, "swapping back", sb_str(&q));
 	signals_allow_cancel(true);

@@ -124,6 +124,18 @@ void sb_qualified(struct sbuf *sb, const char *schema, const char *name)
 	sb_ident(sb, name);
 }
 
+void sb_rename(struct sbuf *sb, const char *schema, const char *const *pairs)
+{
+	sb_add(sb, "RENAME TABLE ");
+	for (int i = 0; pairs[i] && pairs[i + 1]; i += 2) {
+		if (i)
+			sb_add(sb, ", ");
+		sb_qualified(sb, schema, pairs[i]);
+		sb_add(sb, " TO ");
+		sb_qualified(sb, schema, pairs[i + 1]);
+	}
+}
+
 void sb_literal(struct sbuf *sb, const char *s)
 {
 	sb_addn(sb, "'", 1);

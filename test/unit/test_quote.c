@@ -50,6 +50,13 @@ int main(void)
 	is_str(sb_str(&sb), "`d``b`.`t`", "qualified name quotes both parts");
 	sb_free(&sb);
 
+	sb_rename(&sb, "d", (const char *const[]){ "t", "_t_old", "_t_new", "t", NULL });
+	is_str(sb_str(&sb), "RENAME TABLE `d`.`t` TO `d`.`_t_old`, `d`.`_t_new` TO `d`.`t`", "two-pair rename");
+	sb_reset(&sb);
+	sb_rename(&sb, "d`b", (const char *const[]){ "a`x", "b", NULL });
+	is_str(sb_str(&sb), "RENAME TABLE `d``b`.`a``x` TO `d``b`.`b`", "rename quotes every name");
+	sb_free(&sb);
+
 	is_str(s = literal("abc"), "'abc'", "plain literal"); free(s);
 	is_str(s = literal("it's"), "'it''s'", "single quote doubled"); free(s);
 	is_str(s = literal("a\\b"), "'a\\\\b'", "backslash doubled"); free(s);
