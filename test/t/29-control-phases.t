@@ -57,7 +57,7 @@ ok "$([ "$(grep -c ' oscar: copy ' "$TMP/err3")" -ge 2 ] && echo 0 || echo 1)" "
 oscar --database=$DB --table=t --alter="ADD COLUMN d INT" --execute --resume 2>"$TMP/err4"
 is "$?" 3 "--resume without an unfinished job: refused"
 like "$(cat "$TMP/err4")" "no unfinished oscar job for '$DB'.'t'" "the message says so"
-oscar --database=$DB --table=t --alter="ADD COLUMN d INT" --execute --max-runtime=0.05 --chunk-size=100 >/dev/null 2>&1
+oscar --database=$DB --table=t --alter="ADD COLUMN d INT" --execute --max-runtime=0.001 --chunk-size=100 >/dev/null 2>&1
 is "$?" 7 "--max-runtime leaves a job"
 oscar --database=$DB --table=t --alter="ADD COLUMN d INT" --execute --resume >/dev/null 2>"$TMP/err5"
 is "$?" 0 "--resume finishes it"
