@@ -89,6 +89,10 @@ void db_set_error(struct db *db, unsigned err, const char *state, const char *ms
  * naming the oldest open transactions. Returns 0 or -1. */
 int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql);
 
+/* Names the oldest open transactions (log lines and lock_blocker events):
+ * what a metadata lock is most likely waiting for. */
+void db_report_blockers(struct db *db);
+
 /* The set of flags observed by signal handling. */
 extern volatile int oscar_abort;  /* SIGINT/SIGTERM */
 extern volatile int oscar_paused; /* SIGUSR1 until SIGUSR2 */

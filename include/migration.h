@@ -42,6 +42,8 @@ struct migration {
 	char **dropped_cols; /* old columns not copied */
 	char **added_cols;   /* shadow columns that take their defaults */
 	char *global_sql_mode;
+	char **deferred_defs;  /* secondary indexes built after the copy: "KEY `k` (`c`)" */
+	char **deferred_names; /* ... and their names */
 	int user_triggers;   /* the table's own triggers, moved at the swap */
 	bool instant;        /* the server can apply the ALTER with ALGORITHM=INSTANT */
 	bool report_only;    /* verify: report differences, repair nothing */
@@ -71,9 +73,18 @@ int copy_rows(struct migration *m, const struct keyval *start); /* copy.c */
 /* Waits while --postpone-cutover-file exists, outside --cutover-window, or
  * while a before-cutover hook fails; the triggers keep the shadow in sync. */
 int cutover_wait(struct migration *m);                   /* cutover.c */
+/* Whether cutover_wait may hold the swap for a while (file, window, hook). */
+bool cutover_may_wait(void);                             /* cutover.c */
 int cutover_swap(struct migration *m);                   /* cutover.c */
 int cutover_finish(struct migration *m);                 /* cutover.c */
 int instant_apply(struct migration *m);                  /* instant.c */
+/* Secondary indexes left out of the copy and built after it (indexes.c). */
+int indexes_plan(struct migration *m);
+int indexes_drop_deferred(struct migration *m);
+void indexes_restore_plan(struct migration *m, const char *defs);
+int indexes_build_start(struct migration *m);
+int indexes_build_finish(struct migration *m, bool cancel);
+void indexes_stop_orphans(struct db *db, const char *schema, const char *shadow);
 int cleanup_leftovers(struct db *db, const char *schema, const char *table); /* cleanup.c */
 
 #endif

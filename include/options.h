@@ -31,6 +31,7 @@ struct options {
 	char *ssl_ca, *ssl_cert, *ssl_key;
 	double chunk_time;
 	long chunk_size; /* 0: adaptive */
+	double max_lock_time; /* seconds per copy transaction while others write; 0: chunk_time / 4 */
 	bool no_swap;
 	bool no_drop_old_table;
 	bool cleanup;
@@ -43,6 +44,8 @@ struct options {
 	int chunk_retries;
 	double progress_interval;
 	const char *copy_method; /* auto, server, client */
+	const char *copy_binlog_format; /* auto, row */
+	bool defer_indexes;      /* build plain secondary indexes after the copy */
 	const char *max_load;      /* VAR=N[,VAR=N] */
 	const char *critical_load;
 	double max_lag;            /* seconds a replica may lag before the copy waits */

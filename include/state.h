@@ -19,6 +19,7 @@ struct jobstate {
 	bool window_over;     /* ... and whether it has */
 	struct keyval last_key; /* n == 0: nothing copied yet */
 	long long rows_copied;
+	char *deferred;       /* index definitions built after the copy, one per line */
 };
 
 /* Reads the state row of schema.table; found=false when none. */

@@ -4,6 +4,8 @@
 -- phase 'revert': swapped, the old table kept in sync until revert_until.
 -- last_key is the chunk key of the last row known copied, each column as a
 -- 4-byte little-endian length followed by its bytes: binary-safe, any key type.
+-- deferred_indexes: the shadow's secondary index definitions, one per line,
+-- built after the copy (a resumed run builds those still missing).
 CREATE TABLE IF NOT EXISTS `_oscar_state` (
   `table_name` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `alter_text` MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -12,6 +14,7 @@ CREATE TABLE IF NOT EXISTS `_oscar_state` (
   `phase` ENUM('copy', 'swapped', 'revert') NOT NULL,
   `revert_until` DATETIME(6) NULL,
   `last_key` MEDIUMBLOB NULL,
+  `deferred_indexes` MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
   `rows_copied` BIGINT UNSIGNED NOT NULL DEFAULT 0,
   `started_at` DATETIME(6) NOT NULL,
   `updated_at` DATETIME(6) NOT NULL,

@@ -60,20 +60,22 @@ static MYSQL_RES *query_2(struct db *db, const char *fmt_head, const char *schem
 
 int catalog_table_exists(struct db *db, const char *schema, const char *table, bool *exists)
 {
+	/* Only the name columns: the server then answers from the directory
+	 * without opening the table, which an ALTER running on it may hold. */
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = BINARY ");
+	sb_add(&q, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
 	sb_literal(&q, schema);
-	sb_add(&q, " AND TABLE_NAME = BINARY ");
+	sb_add(&q, " AND TABLE_NAME = ");
 	sb_literal(&q, table);
-	bool found;
-	char *v = db_scalar(db, sb_str(&q), &found);
+	MYSQL_RES *r = db_query(db, sb_str(&q));
 	sb_free(&q);
-	if (!found) {
-		free(v);
+	if (!r)
 		return -1;
-	}
-	*exists = v && atoi(v) > 0;
-	free(v);
+	*exists = false;
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(r)))
+		*exists |= row[0] && !strcmp(row[0], table);
+	mysql_free_result(r);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "binlog.h"
 #include "chunk.h"
 #include "controller.h"
 #include "fault.h"
@@ -692,19 +693,67 @@ static int chunk_copy(struct migration *m, const char *range, bool client, long 
 	db_exec_keep_error(db, "ROLLBACK");
 	if (db->err != 1205)
 		return -1;
-	return chunk_copy_skipping(m, range, client, max_stmt, rows, skipped);
+	/* which rows SKIP LOCKED passes over is not repeatable on a replica */
+	if (binlog_copy_rows(m))
+		return -1;
+	rc = chunk_copy_skipping(m, range, client, max_stmt, rows, skipped);
+	if (binlog_copy_statements(m))
+		return -1;
+	return rc;
 }
 
-/* Innodb_rows_inserted: how many rows the whole server has inserted. */
-static long long rows_inserted(struct db *db)
+/* Row writes the whole server has done: inserted, and inserted, updated or
+ * deleted (the handler counters; InnoDB's own Innodb_rows_* are gone from
+ * MariaDB 10.6 on). */
+static int rows_changed(struct db *db, long long *inserted, long long *changed)
 {
-	MYSQL_RES *r = db_query(db, "SHOW GLOBAL STATUS LIKE 'Innodb_rows_inserted'");
+	MYSQL_RES *r = db_query(db, "SHOW GLOBAL STATUS WHERE Variable_name IN"
+				    " ('Handler_write', 'Handler_update', 'Handler_delete')");
 	if (!r)
 		return -1;
-	MYSQL_ROW row = mysql_fetch_row(r);
-	long long v = row && row[1] ? atoll(row[1]) : -1;
+	MYSQL_ROW row;
+	*inserted = *changed = 0;
+	while ((row = mysql_fetch_row(r))) {
+		long long v = row[1] ? atoll(row[1]) : 0;
+		*changed += v;
+		if (row[0] && !strcasecmp(row[0], "Handler_write"))
+			*inserted = v;
+	}
 	mysql_free_result(r);
-	return v;
+	return 0;
+}
+
+/* One transaction of the copy: the rows after lower up to upper (NULL: to
+ * the end), retried when it gives way to the application's locks. */
+static int copy_tx(struct migration *m, const struct keyval *lower, const struct keyval *upper, bool client,
+		   long long max_stmt, long *rows, long *skipped)
+{
+	struct sbuf q = SBUF_INIT;
+	if (range_sql(&q, m, lower, upper)) {
+		log_error("key value of an unexpected form in '%s'", m->table);
+		sb_free(&q);
+		return -1;
+	}
+	int rc = -1;
+	double backoff = 0.05;
+	for (int attempt = 1; attempt <= opt.chunk_retries; attempt++) {
+		rc = chunk_copy(m, sb_str(&q), client, max_stmt, rows, skipped);
+		if (rc == 0 || db_last_class(m->db) != ERR_RETRY || oscar_abort)
+			break;
+		/* oscar's statement is the one to give way: retry it, never the application's */
+		log_warn("chunk attempt %d: errno %u (%s), retrying", attempt, m->db->err, m->db->errmsg);
+		struct sbuf ev;
+		ev_begin(&ev, "chunk_retry");
+		ev_int(&ev, "attempt", attempt);
+		ev_int(&ev, "errno", m->db->err);
+		ev_end(&ev);
+		sleep_s(backoff);
+		backoff = backoff * 2 > 1 ? 1 : backoff * 2;
+	}
+	if (rc)
+		log_error("copying a chunk failed: %s", db_error_text(m->db));
+	sb_free(&q);
+	return rc;
 }
 
 /* Whether the shadow's AUTO-INC lock can stall application inserts (see
@@ -722,8 +771,7 @@ static bool autoinc_contention_possible(struct migration *m)
 	return !interleaved;
 }
 
-/* Copies the rows after start (all rows when start is NULL or empty). */
-int copy_rows(struct migration *m, const struct keyval *start)
+static int copy_chunks(struct migration *m, const struct keyval *start)
 {
 	struct controller ctl;
 	ctl_init(&ctl, opt.chunk_time, opt.chunk_size);
@@ -749,7 +797,14 @@ int copy_rows(struct migration *m, const struct keyval *start)
 	 * inserts never wait for the shadow's AUTO-INC lock */
 	bool adaptive = !strcmp(opt.copy_method, "auto") && autoinc_contention_possible(m);
 	bool client = !strcmp(opt.copy_method, "client");
-	long long ins_before = adaptive ? rows_inserted(m->db) : 0;
+	long long ins_before = 0, chg_before = 0;
+	if (rows_changed(m->db, &ins_before, &chg_before))
+		return EXIT_FAILED;
+	/* whether other sessions write (assumed until the first chunk says), and
+	 * the copy's rate, which sizes its transactions while they do */
+	bool writers = true;
+	double tx_rate = 0;
+	double lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
 	/* MySQL's minimum is 1 second */
 	if (db_exec(m->db, 0, m->db->mariadb ? "SET SESSION innodb_lock_wait_timeout=0"
 					     : "SET SESSION innodb_lock_wait_timeout=1"))
@@ -770,58 +825,85 @@ int copy_rows(struct migration *m, const struct keyval *start)
 		}
 		long size = ctl.size;
 		struct keyval upper = { 0, NULL, NULL };
-		int more = next_boundary(m, have_lower ? &lower : NULL, size, &upper);
-		if (more < 0) {
-			keyval_free(&lower);
-			return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
+		/* While others write, the chunk is copied in several transactions of
+		 * about --max-lock-time each: an application write that meets a row
+		 * the copy has locked waits for one transaction, not the chunk. */
+		long tx_rows = size;
+		if (writers) {
+			double want = tx_rate > 0 ? tx_rate * lock_time : CTL_FIRST_CHUNK;
+			if (want < 100)
+				want = 100;
+			if (want < (double)tx_rows)
+				tx_rows = (long)want;
 		}
-		struct sbuf q = SBUF_INIT;
-		if (range_sql(&q, m, have_lower ? &lower : NULL, more ? &upper : NULL)) {
-			log_error("key value of an unexpected form in '%s'", m->table);
-			sb_free(&q);
-			keyval_free(&lower);
-			keyval_free(&upper);
-			return EXIT_FAILED;
-		}
-		double t0 = 0, secs = 0;
-		int rc = -1;
-		double backoff = 0.05;
+		double t0 = now_mono();
 		long rows = 0, skipped = 0;
-		for (int attempt = 1; attempt <= opt.chunk_retries; attempt++) {
-			t0 = now_mono();
-			rc = chunk_copy(m, sb_str(&q), client, max_stmt, &rows, &skipped);
-			secs = now_mono() - t0;
-			if (rc == 0 || db_last_class(m->db) != ERR_RETRY || oscar_abort)
-				break;
-			/* oscar's statement is the one to give way: retry it, never the application's */
-			log_warn("chunk attempt %d: errno %u (%s), retrying", attempt, m->db->err, m->db->errmsg);
-			struct sbuf ev;
-			ev_begin(&ev, "chunk_retry");
-			ev_int(&ev, "attempt", attempt);
-			ev_int(&ev, "errno", m->db->err);
-			ev_end(&ev);
-			sleep_s(backoff);
-			backoff = backoff * 2 > 1 ? 1 : backoff * 2;
+		int more = 1, txs = 0;
+		while (rows < size && more) {
+			long want = size - rows < tx_rows ? size - rows : tx_rows;
+			struct keyval sub = { 0, NULL, NULL };
+			more = next_boundary(m, have_lower ? &lower : NULL, want, &sub);
+			int rc = more < 0 ? -1 : 0;
+			long got = 0, skip = 0;
+			double tx0 = now_mono();
+			if (!rc)
+				rc = copy_tx(m, have_lower ? &lower : NULL, more ? &sub : NULL, client, max_stmt, &got, &skip);
+			if (rc) {
+				keyval_free(&lower);
+				keyval_free(&upper);
+				keyval_free(&sub);
+				return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
+			}
+			double tx_secs = now_mono() - tx0;
+			if (got >= CTL_MIN_CHUNK && tx_secs > 1e-4) {
+				double r = (double)got / tx_secs;
+				tx_rate = tx_rate > 0 ? 0.5 * tx_rate + 0.5 * r : r;
+			}
+			rows += got;
+			skipped += skip;
+			txs++;
+			if (more) {
+				keyval_free(&lower);
+				lower = sub;
+				have_lower = true;
+				/* the chunk's end so far, for the job state */
+				keyval_free(&upper);
+				upper.n = lower.n;
+				upper.v = xcalloc((size_t)lower.n, sizeof *upper.v);
+				upper.len = xcalloc((size_t)lower.n, sizeof *upper.len);
+				for (int i = 0; i < lower.n; i++) {
+					upper.v[i] = xmalloc(lower.len[i] + 1);
+					memcpy(upper.v[i], lower.v[i], lower.len[i] + 1);
+					upper.len[i] = lower.len[i];
+				}
+			}
+			if (oscar_abort) {
+				keyval_free(&lower);
+				keyval_free(&upper);
+				return EXIT_SIGNAL;
+			}
 		}
-		if (rc)
-			log_error("copying a chunk failed: %s", db_error_text(m->db));
-		sb_free(&q);
-		if (rc) {
-			keyval_free(&lower);
-			keyval_free(&upper);
-			return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
-		}
+		double secs = now_mono() - t0;
 		m->rows_copied += rows;
 		m->chunks++;
-		if (adaptive) {
-			/* rows inserted by others since the last chunk: ours are `rows` at most */
-			long long now_ins = rows_inserted(m->db);
-			bool busy = now_ins - ins_before > rows;
-			if (busy != client)
-				log_info("%s", busy ? "other sessions insert rows: copying through the client"
-						    : "no other inserts: copying with INSERT ... SELECT");
-			client = busy;
+		/* others' row changes since the last chunk: ours are `rows` inserts,
+		 * plus a few for the job state and the replica heartbeat */
+		long long now_ins, now_chg;
+		if (rows_changed(m->db, &now_ins, &now_chg) == 0) {
+			bool others = now_chg - chg_before > rows + 10;
+			if (others != writers)
+				log_info("%s", others ? "other sessions write: copying in transactions of about --max-lock-time"
+						      : "no other writes: one transaction per chunk");
+			writers = others;
+			if (adaptive) {
+				bool busy = now_ins - ins_before > rows + 10;
+				if (busy != client)
+					log_info("%s", busy ? "other sessions insert rows: copying through the client"
+							    : "no other inserts: copying with INSERT ... SELECT");
+				client = busy;
+			}
 			ins_before = now_ins;
+			chg_before = now_chg;
 		}
 		long next = ctl_next(&ctl, rows, secs);
 		if (m->rows_copied > estimate)
@@ -838,10 +920,12 @@ int copy_rows(struct migration *m, const struct keyval *start)
 		ev_int(&ev, "copied", m->rows_copied);
 		ev_int(&ev, "estimated_total", estimate);
 		ev_int(&ev, "skipped_locked", skipped);
+		ev_int(&ev, "transactions", txs);
 		ev_end(&ev);
 		progress_update(m->rows_copied, estimate, rate, next, NULL);
 		if (!more) {
 			keyval_free(&lower);
+			keyval_free(&upper);
 			break;
 		}
 		/* After the commit: the state may lag the copy, never lead it. Once
@@ -873,9 +957,7 @@ int copy_rows(struct migration *m, const struct keyval *start)
 			keyval_free(&upper);
 			return trc;
 		}
-		keyval_free(&lower);
-		lower = upper;
-		have_lower = true;
+		keyval_free(&upper);
 	}
 	progress_done();
 	if (db_exec(m->db, 0, "SET SESSION innodb_lock_wait_timeout=1"))
@@ -883,4 +965,15 @@ int copy_rows(struct migration *m, const struct keyval *start)
 	m->copy_seconds = now_mono() - t_start;
 	log_info("copied %lld rows in %lld chunks, %.2f s", m->rows_copied, m->chunks, m->copy_seconds);
 	return 0;
+}
+
+/* Copies the rows after start (all rows when start is NULL or empty). */
+int copy_rows(struct migration *m, const struct keyval *start)
+{
+	if (binlog_copy_begin(m))
+		return EXIT_FAILED;
+	int rc = copy_chunks(m, start);
+	if (binlog_copy_end(m) && !rc)
+		rc = EXIT_FAILED;
+	return rc;
 }

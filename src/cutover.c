@@ -74,6 +74,11 @@ static const char *reason_text(const char *reason)
 	return "a before-cutover hook failed; trying again every 10 s";
 }
 
+bool cutover_may_wait(void)
+{
+	return opt.postpone_cutover_file || opt.cutover_window || hooks_exist("before-cutover");
+}
+
 int cutover_wait(struct migration *m)
 {
 	const double poll = 0.25;

@@ -282,15 +282,24 @@ char *db_scalar(struct db *db, const char *sql, bool *found)
 }
 
 /* Names the oldest open transactions: they are what blocks a metadata lock. */
-static void report_blockers(struct db *db)
+void db_report_blockers(struct db *db)
 {
-	MYSQL_RES *r = db_query(db,
+	/* trx_started counts whole seconds: among transactions of the same second,
+	 * the one idle or busy longest in its current statement comes first, not
+	 * an application's write that began a moment ago */
+	MYSQL_RES *r = db_query(db, db->mariadb ?
 		"SELECT t.trx_mysql_thread_id, IFNULL(p.USER,''), IFNULL(p.HOST,''),"
 		" TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), IFNULL(LEFT(p.INFO,80),'')"
 		" FROM information_schema.INNODB_TRX t"
 		" LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
 		" WHERE t.trx_mysql_thread_id <> CONNECTION_ID()"
-		" ORDER BY t.trx_started LIMIT 3");
+		" ORDER BY t.trx_started, IFNULL(p.TIME_MS, 0) DESC LIMIT 3" :
+		"SELECT t.trx_mysql_thread_id, IFNULL(p.USER,''), IFNULL(p.HOST,''),"
+		" TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), IFNULL(LEFT(p.INFO,80),'')"
+		" FROM information_schema.INNODB_TRX t"
+		" LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
+		" WHERE t.trx_mysql_thread_id <> CONNECTION_ID()"
+		" ORDER BY t.trx_started, IFNULL(p.TIME, 0) DESC LIMIT 3");
 	if (!r)
 		return;
 	MYSQL_ROW row;
@@ -348,7 +357,7 @@ int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql
 		log_warn("%s: metadata lock not granted within %.3f s (attempt %d of %d), retrying", what,
 			 opt.lock_wait_timeout, attempt, opt.lock_retries);
 		if (attempt == 1 || attempt % 5 == 0)
-			report_blockers(db);
+			db_report_blockers(db);
 		struct sbuf ev;
 		ev_begin(&ev, "lock_wait");
 		ev_str(&ev, "what", what);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binlog.h"
 #include "cleanup.h"
 #include "db.h"
 #include "fault.h"
@@ -63,6 +64,8 @@ void migration_free(struct migration *m)
 	chunkkey_free(&m->key);
 	strv_free(m->dropped_cols);
 	strv_free(m->added_cols);
+	strv_free(m->deferred_defs);
+	strv_free(m->deferred_names);
 	free(m->global_sql_mode);
 }
 
@@ -98,6 +101,7 @@ static void print_plan(struct migration *m)
 		printf("  %s -> %s\n", m->map.from[i], m->map.to[i]);
 	print_list("columns dropped", m->dropped_cols);
 	print_list("columns added (defaults)", m->added_cols);
+	print_list("indexes built after the copy", m->deferred_names);
 	printf("chunk key: %s (", m->key.old_index);
 	for (int i = 0; i < m->key.n; i++)
 		printf("%s%s", i ? ", " : "", m->key.old_cols[i]);
@@ -117,6 +121,12 @@ static void print_plan(struct migration *m)
 	char *c = copy_sql_example(m);
 	printf("copy:\n  %s\n", c);
 	free(c);
+	const char *why;
+	if (binlog_statement_copy_safe(m, &why))
+		printf("copy statements in the binary log: as statements (binlog_format=STATEMENT for the copy)\n");
+	else
+		printf("copy statements in the binary log: %s (%s)\n", strcmp(why, "no binary log") ? "by row" : "none",
+		       why);
 	printf("cutover:\n  RENAME TABLE `%s` TO `%s`, `%s` TO `%s`\n", m->table, m->names.old, m->names.shadow,
 	       m->table);
 }
@@ -196,6 +206,21 @@ static int take_table_lock(struct migration *m)
 
 static int revert_wait(struct migration *m);
 
+/* Ends the run early with shadow, triggers and state kept: the same command
+ * continues the job. */
+static int stop_resumable(struct migration *m, const char *when)
+{
+	struct sbuf ev;
+	cleanup_forget_all();
+	log_info("stopped %s with %lld rows copied; shadow and triggers stay in sync: "
+		 "run the same command again to continue", when, m->rows_copied);
+	ev_begin(&ev, "incomplete");
+	ev_int(&ev, "rows_copied", m->rows_copied);
+	ev_num(&ev, "seconds", now_mono() - m->run_started);
+	ev_end(&ev);
+	return EXIT_INCOMPLETE;
+}
+
 /* Steps 5 to 7, shared by a new run and a resumed one. */
 static int finish_from_copy(struct migration *m, const struct keyval *start)
 {
@@ -205,19 +230,32 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 
 	/* 5. Copy the existing rows. */
 	rc = copy_rows(m, start);
-	if (rc == EXIT_INCOMPLETE) {
-		cleanup_forget_all();
-		log_info("stopped after --max-runtime with %lld rows copied; shadow and triggers stay in sync: "
-			 "run the same command again to continue", m->rows_copied);
-		ev_begin(&ev, "incomplete");
-		ev_int(&ev, "rows_copied", m->rows_copied);
-		ev_num(&ev, "seconds", now_mono() - m->run_started);
-		ev_end(&ev);
-		return EXIT_INCOMPLETE;
-	}
+	if (rc == EXIT_INCOMPLETE)
+		return stop_resumable(m, "after --max-runtime");
 	if (rc)
 		return fail(m, rc);
 	hooks_run("copy-done", m, NULL);
+
+	/* 5b. Indexes left out of the copy. The verification reads both tables
+	 * meanwhile, unless the swap may wait (then it is done just before). */
+	bool verified = false;
+	fault_point("before-indexes");
+	if ((rc = indexes_build_start(m)))
+		return fail(m, rc);
+	if (opt.verify && !opt.no_swap && !cutover_may_wait()) {
+		rc = verify_shadow(m);
+		int brc = indexes_build_finish(m, rc != 0);
+		if (rc)
+			return fail(m, rc);
+		rc = brc;
+		verified = true;
+	} else {
+		rc = indexes_build_finish(m, false);
+	}
+	if (rc == EXIT_INCOMPLETE)
+		return stop_resumable(m, "without its secondary indexes");
+	if (rc)
+		return fail(m, rc);
 
 	if (opt.no_swap) {
 		cleanup_forget_all();
@@ -240,7 +278,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	/* 6. Cutover, when the DBA's conditions allow it. */
 	if ((rc = cutover_wait(m)))
 		return fail(m, rc);
-	if (opt.verify && (rc = verify_shadow(m)))
+	if (opt.verify && !verified && (rc = verify_shadow(m)))
 		return fail(m, rc);
 	fault_point("before-swap");
 	if (opt.revert_window > 0) {
@@ -434,6 +472,7 @@ static int resume(struct migration *m, struct jobstate *js)
 	/* killed between the swap and its cleanup: only the cleanup is left */
 	if (!strcmp(js->phase, "swapped"))
 		return finish_swapped(m);
+	indexes_stop_orphans(db, m->schema, m->names.shadow);
 	bool exists = false, old_exists = false;
 	if (catalog_table_exists(db, m->schema, m->names.shadow, &exists) ||
 	    catalog_table_exists(db, m->schema, m->names.old, &old_exists))
@@ -455,6 +494,7 @@ static int resume(struct migration *m, struct jobstate *js)
 	}
 	if ((rc = shadow_map(m)) || (rc = preflight_shadow(m)))
 		return rc;
+	indexes_restore_plan(m, js->deferred);
 	if (triggers_intact(m)) {
 		log_error("refused: the triggers of the unfinished job on '%s' are missing or changed; start over with "
 			  "oscar --cleanup", m->table);
@@ -521,7 +561,8 @@ static int run(struct migration *m)
 	fault_point("after-preflight");
 
 	/* 2. Shadow table in the new shape, column mapping, chunk key. */
-	if ((rc = shadow_create(m)) || (rc = shadow_map(m)) || (rc = preflight_shadow(m)))
+	if ((rc = shadow_create(m)) || (rc = shadow_map(m)) || (rc = preflight_shadow(m)) ||
+	    (rc = indexes_plan(m)))
 		return fail(m, rc);
 
 	if (opt.revert_window > 0 && (m->user_triggers || strcmp(opt.fk_method, "none"))) {
@@ -564,6 +605,8 @@ static int run(struct migration *m)
 		return fail(m, rc);
 	if (shadow_sync_auto_increment(m))
 		return fail(m, EXIT_FAILED);
+	if ((rc = indexes_drop_deferred(m)))
+		return fail(m, rc);
 	if ((rc = triggers_install(m)))
 		return fail(m, rc);
 

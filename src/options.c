@@ -26,6 +26,8 @@ struct options opt = {
 	.chunk_retries = 20,
 	.progress_interval = 5.0,
 	.copy_method = "auto",
+	.copy_binlog_format = "auto",
+	.defer_indexes = true,
 	.max_load = "Threads_running=25",
 	.critical_load = "Threads_running=50",
 	.max_lag = 1.0,
@@ -61,6 +63,7 @@ static const struct optdef optdefs[] = {
 	{ "ssl-key", ARG_REQ, "F", "TLS client key file" },
 	{ "chunk-time", ARG_REQ, "SEC", "target seconds per copy chunk (default 0.5)" },
 	{ "chunk-size", ARG_REQ, "N", "fixed rows per chunk instead of the controller" },
+	{ "max-lock-time", ARG_REQ, "SEC", "while others write, copy each chunk in transactions of about this long (default chunk-time/4)" },
 	{ "no-swap", ARG_NONE, NULL, "stop before the cutover, leaving shadow and triggers live" },
 	{ "no-drop-old-table", ARG_NONE, NULL, "keep the old table after the swap" },
 	{ "cleanup", ARG_NONE, NULL, "remove what an earlier run left for the table" },
@@ -72,6 +75,8 @@ static const struct optdef optdefs[] = {
 	{ "lock-retries", ARG_REQ, "N", "attempts at a metadata lock before giving up (default 30)" },
 	{ "chunk-retries", ARG_REQ, "N", "attempts at a chunk after deadlocks or lock waits (default 20)" },
 	{ "copy-method", ARG_REQ, "M", "auto, server (INSERT ... SELECT) or client (INSERT ... VALUES)" },
+	{ "copy-binlog-format", ARG_REQ, "F", "auto (copy statements logged as statements when that is safe) or row" },
+	{ "no-defer-indexes", ARG_NONE, NULL, "keep secondary indexes on the shadow during the copy instead of building them after" },
 	{ "max-load", ARG_REQ, "VAR=N", "pause the copy while a status variable is over N (default Threads_running=25)" },
 	{ "critical-load", ARG_REQ, "VAR=N", "abort and roll back when a status variable is over N (default Threads_running=50)" },
 	{ "max-lag", ARG_REQ, "TIME", "pause the copy while a replica lags more than this (500ms, 2s; default 1s)" },
@@ -266,6 +271,9 @@ int options_parse(int argc, char **argv)
 		else if (!strcmp(name, "chunk-time")) {
 			if ((rc = parse_double(name, v, 0.01, 60, &opt.chunk_time)))
 				break;
+		} else if (!strcmp(name, "max-lock-time")) {
+			if ((rc = parse_double(name, v, 0.001, 60, &opt.max_lock_time)))
+				break;
 		} else if (!strcmp(name, "chunk-size")) {
 			if ((rc = parse_long(name, v, 1, 100000000, &opt.chunk_size)))
 				break;
@@ -384,6 +392,14 @@ int options_parse(int argc, char **argv)
 			opt.verify = true;
 		} else if (!strcmp(name, "no-verify")) {
 			opt.verify = false;
+		} else if (!strcmp(name, "copy-binlog-format")) {
+			if (strcmp(v, "auto") && strcmp(v, "row")) {
+				rc = usage_error("invalid value '%s' for --%s (auto or row)", v, name);
+				break;
+			}
+			opt.copy_binlog_format = xstrdup(v);
+		} else if (!strcmp(name, "no-defer-indexes")) {
+			opt.defer_indexes = false;
 		} else if (!strcmp(name, "copy-method")) {
 			if (strcmp(v, "auto") && strcmp(v, "server") && strcmp(v, "client")) {
 				rc = usage_error("invalid value '%s' for --%s (auto, server or client)", v, name);

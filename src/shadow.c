@@ -115,6 +115,10 @@ int shadow_map(struct migration *m)
 		m->map.n++;
 	}
 	for (int k = 0; k < m->orig.ncols; k++) {
+		const struct column *still = table_column(&m->shadow, m->orig.cols[k].name);
+		/* a generated column that stays is computed, not dropped */
+		if (m->orig.cols[k].generated && still && still->generated && !alter_dropped(&m->alter, m->orig.cols[k].name))
+			continue;
 		bool used = false;
 		for (int i = 0; i < m->map.n && !used; i++)
 			used = !strcasecmp(m->map.from[i], m->orig.cols[k].name);

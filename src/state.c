@@ -39,7 +39,7 @@ int state_load(struct db *db, const char *schema, const char *table, struct jobs
 	memset(js, 0, sizeof *js);
 	int rc;
 	char *sql = for_job(db, "SELECT alter_text, shadow_name, phase, last_key, rows_copied, revert_until,"
-			    " revert_until IS NOT NULL AND revert_until < NOW(6) FROM ", schema, table, &rc);
+			    " revert_until IS NOT NULL AND revert_until < NOW(6), deferred_indexes FROM ", schema, table, &rc);
 	if (!sql)
 		return rc;
 	MYSQL_RES *r = db_query(db, sql);
@@ -56,6 +56,7 @@ int state_load(struct db *db, const char *schema, const char *table, struct jobs
 		js->rows_copied = row[4] ? atoll(row[4]) : 0;
 		js->revert_until = row[5] ? xstrdup(row[5]) : NULL;
 		js->window_over = row[6] && atoi(row[6]);
+		js->deferred = row[7] ? xstrdup(row[7]) : NULL;
 		/* decode length-prefixed key columns */
 		const char *p = row[3];
 		unsigned long left = row[3] ? len[3] : 0;
@@ -88,6 +89,7 @@ void jobstate_free(struct jobstate *js)
 	free(js->shadow);
 	free(js->phase);
 	free(js->revert_until);
+	free(js->deferred);
 	keyval_free(&js->last_key);
 	memset(js, 0, sizeof *js);
 }
@@ -108,8 +110,8 @@ int state_begin(struct migration *m)
 	if (!rc) {
 		sb_add(&q, "REPLACE INTO ");
 		state_table(&q, m->schema);
-		sb_add(&q, " (table_name, alter_text, shadow_name, trigger_names, phase, last_key, rows_copied,"
-			   " started_at, updated_at) VALUES (");
+		sb_add(&q, " (table_name, alter_text, shadow_name, trigger_names, phase, last_key, deferred_indexes,"
+			   " rows_copied, started_at, updated_at) VALUES (");
 		sb_literal(&q, m->table);
 		sb_add(&q, ", ");
 		sb_literal(&q, opt.alter);
@@ -120,7 +122,17 @@ int state_begin(struct migration *m)
 		sb_addf(&t, "%s,%s,%s", m->names.trg_del, m->names.trg_upd, m->names.trg_ins);
 		sb_literal(&q, sb_str(&t));
 		sb_free(&t);
-		sb_add(&q, ", 'copy', NULL, 0, NOW(6), NOW(6))");
+		sb_add(&q, ", 'copy', NULL, ");
+		if (m->deferred_defs && m->deferred_defs[0]) {
+			struct sbuf d = SBUF_INIT;
+			for (int i = 0; m->deferred_defs[i]; i++)
+				sb_addf(&d, "%s%s", i ? "\n" : "", m->deferred_defs[i]);
+			sb_literal(&q, sb_str(&d));
+			sb_free(&d);
+		} else {
+			sb_add(&q, "NULL");
+		}
+		sb_add(&q, ", 0, NOW(6), NOW(6))");
 		rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
 	}
 	sb_free(&q);

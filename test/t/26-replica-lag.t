@@ -119,6 +119,40 @@ is "$(replica_leftovers $DB)" "" "nothing left behind on the replica once it cau
 is "$(rsql -e "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='t' AND COLUMN_NAME='d'")" 1 \
 	"the replica's table is untouched"
 
+# --- 5. writers during the migration: chunks logged as statements, rows by
+# the triggers, index built after the copy; the replica replays them all ---
+sql $DB -e "CREATE TABLE w (id BIGINT NOT NULL PRIMARY KEY, u VARCHAR(40) NULL,
+	  txt VARCHAR(100) CHARACTER SET utf8mb4 NULL, dt DATETIME(6) NULL, \`dec\` DECIMAL(12,4) NULL,
+	  n INT NULL, UNIQUE KEY uk_u (u), KEY k_n (n)) ENGINE=InnoDB;
+	INSERT INTO w (id, u, txt, dt, \`dec\`, n)
+	  SELECT seq, CONCAT('init-', seq), CONCAT('r', seq), '2021-01-01 00:00:00.000001', seq / 3, seq FROM seq_1_to_30000"
+wait_replica_sync 30
+mkdir -p "$TMP/w"
+perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB w 3 "$TMP/wstop" "$TMP/w" $RANDOM &
+wpid=$!
+sleep 0.3
+oscar --database=$DB --table=w --alter="ADD COLUMN added INT NULL DEFAULT 7" --execute --chunk-size=1500 2>"$TMP/err7"
+is "$?" 0 "writers and a replica: the migration succeeds"
+sleep 0.5
+touch "$TMP/wstop"
+wait $wpid
+like "$(cat "$TMP/err7")" "chunks are logged as statements in the binary log" "writers and a replica: chunks logged as statements"
+like "$(cat "$TMP/err7")" "built 1 index on '_w_new'" "writers and a replica: the index was built after the copy"
+perl "$OSCAR_ROOT/test/lib/check.pl" "$OSCAR_SOCKET" $DB w "$TMP/w" >"$TMP/check7" 2>&1
+ok $? "writers and a replica: the primary's table equals what the writers committed"
+[ -s "$TMP/check7" ] && diag "$(tail -5 "$TMP/check7")"
+wait_replica_sync 60
+ok $? "writers and a replica: the replica catches up"
+dump_table $DB w id >"$TMP/primary7.dump"
+rsql -e "SELECT * FROM $DB.w ORDER BY id" >"$TMP/replica7.dump"
+cmp -s "$TMP/primary7.dump" "$TMP/replica7.dump"
+ok $? "writers and a replica: the replica's table equals the primary's, row by row ($(wc -l <"$TMP/replica7.dump") rows)"
+[ -s "$TMP/primary7.dump" ] && ! cmp -s "$TMP/primary7.dump" "$TMP/replica7.dump" && diag "$(diff "$TMP/primary7.dump" "$TMP/replica7.dump" | head -10)"
+is "$(rsql -e "SELECT n, COUNT(*) FROM $DB.w FORCE INDEX (k_n) GROUP BY n ORDER BY n" | md5sum)" \
+	"$(sql -e "SELECT n, COUNT(*) FROM $DB.w FORCE INDEX (k_n) GROUP BY n ORDER BY n" | md5sum)" \
+	"writers and a replica: the replica's new index holds the same entries"
+is "$(replica_leftovers $DB)" "" "writers and a replica: nothing left behind on the replica"
+
 # --- 4. usage errors ---
 for v in "" 0 0ms -1s 1x abc 1.5h 2e3; do
 	oscar --database=$DB --table=t --alter="ADD COLUMN e INT" --max-lag="$v" 2>"$TMP/err4"
