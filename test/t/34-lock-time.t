@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Copy transactions while other sessions write: a chunk is then copied in
+# several transactions of about --max-lock-time, so an application write waits
+# for one of them at most, not for the chunk; with nobody else writing, a
+# chunk is one transaction. An AUTO_INCREMENT table whose rows others insert
+# is copied through the client (no AUTO-INC table lock on the shadow). The
+# data must come out exactly as the writers committed it.
+source "$(dirname "$0")/../lib/common.sh"
+
+DB=oscar_t34
+fresh_db $DB
+mk() { # mk ROWS
+	sql $DB -e "DROP TABLE IF EXISTS t;
+	CREATE TABLE t (id BIGINT NOT NULL PRIMARY KEY, u VARCHAR(40) NULL,
+	  txt VARCHAR(100) CHARACTER SET utf8mb4 NULL, dt DATETIME(6) NULL, \`dec\` DECIMAL(12,4) NULL,
+	  n INT NULL, pad CHAR(200) NOT NULL DEFAULT 'p', UNIQUE KEY uk_u (u), KEY k_n (n)) ENGINE=InnoDB;
+	INSERT INTO t (id, u, txt, dt, \`dec\`, n)
+	  SELECT seq, CONCAT('init-', seq), CONCAT('r', seq), '2021-01-01 00:00:00.000001', seq / 3, seq FROM seq_1_to_$1"
+}
+chunk_field() { # chunk_field FILE FIELD: the field of every chunk event, one per line
+	grep '"event":"chunk"' "$1" | sed -n "s/.*\"$2\":\\([0-9.]*\\).*/\\1/p"
+}
+
+# 1. writers during the copy: chunks of about 0.5 s copied in transactions of
+# about 5 ms
+mk 150000
+OUT=$TMP/w
+mkdir -p "$OUT"
+perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t 3 "$TMP/stop" "$OUT" $RANDOM &
+wpid=$!
+sleep 0.5
+oscar --database=$DB --table=t --alter="ADD COLUMN added INT NULL DEFAULT 7" --execute --json \
+	--chunk-time=0.5 --max-lock-time=0.005 >"$TMP/ev1" 2>"$TMP/err1"
+rc=$?
+sleep 0.5
+touch "$TMP/stop"
+wait $wpid
+is "$rc" 0 "with writers: exit 0"
+like "$(cat "$TMP/err1")" "other sessions write: copying in transactions of about --max-lock-time" \
+	"with writers: the log says the chunks are split"
+max_tx=$(chunk_field "$TMP/ev1" transactions | sort -n | tail -1)
+ok $(( ${max_tx:-0} > 1 ? 0 : 1 )) "with writers: a chunk was copied in several transactions (at most $max_tx)"
+rows_sum=$(chunk_field "$TMP/ev1" rows | paste -sd+ | bc)
+ok $(( rows_sum >= 150000 ? 0 : 1 )) "with writers: the chunk events account for every row ($rows_sum)"
+perl "$OSCAR_ROOT/test/lib/check.pl" "$OSCAR_SOCKET" $DB t "$OUT" >"$TMP/check1" 2>&1
+ok $? "with writers: the table equals what the writers committed"
+[ -s "$TMP/check1" ] && diag "$(tail -5 "$TMP/check1")"
+is "$(sql $DB -e "CHECK TABLE t" | cut -f4 | tail -1)" "OK" "with writers: CHECK TABLE is OK"
+is "$(leftovers $DB)" "" "with writers: nothing left behind"
+
+# 2. nobody else writes: one transaction per chunk, however small
+# --max-lock-time is
+mk 50000
+oscar --database=$DB --table=t --alter="ADD COLUMN added INT NULL DEFAULT 7" --execute --json \
+	--chunk-size=5000 --max-lock-time=0.001 >"$TMP/ev2" 2>"$TMP/err2"
+is "$?" 0 "idle: exit 0"
+# (until the first chunk shows that nobody writes, oscar assumes someone does)
+is "$(chunk_field "$TMP/ev2" transactions | tail -n +2 | sort -u)" "1" "idle: every chunk after the first is one transaction"
+like "$(cat "$TMP/err2")" "no other writes: one transaction per chunk" "idle: the log says so"
+
+# 3. an AUTO_INCREMENT table others insert into: copied through the client
+sql $DB -e "DROP TABLE IF EXISTS a; CREATE TABLE a (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, v CHAR(100) NOT NULL) ENGINE=InnoDB;
+	INSERT INTO a (v) SELECT CONCAT('v', seq) FROM seq_1_to_60000"
+cat >"$TMP/ins.pl" <<'EOF'
+use strict; use DBI;
+my ($sock, $db, $stop, $out) = @ARGV;
+my $h = DBI->connect("DBI:mysql:database=$db;mysql_socket=$sock", 'root', '', { RaiseError => 1, AutoCommit => 1 });
+my $n = 0;
+until (-e $stop) { $h->do("INSERT INTO a (v) VALUES (?)", undef, "ins-$n"); $n++; }
+open(my $f, '>', $out) or die; print $f "$n\n"; close $f;
+EOF
+perl "$TMP/ins.pl" "$OSCAR_SOCKET" $DB "$TMP/stop3" "$TMP/ins.count" &
+ipid=$!
+sleep 0.3
+oscar --database=$DB --table=a --alter="ADD COLUMN w INT NOT NULL DEFAULT 1" --execute --json \
+	--chunk-time=0.2 >"$TMP/ev3" 2>"$TMP/err3"
+rc=$?
+sleep 0.3
+touch "$TMP/stop3"
+wait $ipid
+is "$rc" 0 "AUTO_INCREMENT with inserts: exit 0"
+like "$(cat "$TMP/err3")" "other sessions insert rows: copying through the client" \
+	"AUTO_INCREMENT with inserts: copied through the client"
+is "$(sql $DB -e "SELECT COUNT(*), COUNT(DISTINCT v), SUM(v LIKE 'ins-%') FROM a")" \
+	"$(printf '%s\t%s\t%s' $((60000 + $(cat "$TMP/ins.count"))) $((60000 + $(cat "$TMP/ins.count"))) "$(cat "$TMP/ins.count")")" \
+	"AUTO_INCREMENT with inserts: every row inserted during the run is there, once"
+is "$(leftovers $DB)" "" "AUTO_INCREMENT with inserts: nothing left behind"
