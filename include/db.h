@@ -93,6 +93,11 @@ int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql
  * what a metadata lock is most likely waiting for. */
 void db_report_blockers(struct db *db);
 
+/* Row writes the whole server has done so far: rows inserted, and rows
+ * inserted, updated or deleted (the handler counters; InnoDB's own
+ * Innodb_rows_* are gone from MariaDB 10.6 on). Returns 0 or -1. */
+int db_row_writes(struct db *db, long long *inserted, long long *changed);
+
 /* The set of flags observed by signal handling. */
 extern volatile int oscar_abort;  /* SIGINT/SIGTERM */
 extern volatile int oscar_paused; /* SIGUSR1 until SIGUSR2 */

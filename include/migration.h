@@ -48,6 +48,7 @@ struct migration {
 	bool instant;        /* the server can apply the ALTER with ALGORITHM=INSTANT */
 	bool report_only;    /* verify: report differences, repair nothing */
 	double run_started;
+	long long writes_at_start; /* the server's row writes when the run started; -1: unknown */
 	bool state_started; /* the job has a row in the state table */
 	long long rows_copied;
 	long long chunks;

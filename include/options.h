@@ -45,7 +45,7 @@ struct options {
 	double progress_interval;
 	const char *copy_method; /* auto, server, client */
 	const char *copy_binlog_format; /* auto, row */
-	bool defer_indexes;      /* build plain secondary indexes after the copy */
+	const char *defer_indexes; /* auto, always, never: plain secondary indexes built after the copy */
 	const char *max_load;      /* VAR=N[,VAR=N] */
 	const char *critical_load;
 	double max_lag;            /* seconds a replica may lag before the copy waits */

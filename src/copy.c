@@ -702,27 +702,6 @@ static int chunk_copy(struct migration *m, const char *range, bool client, long 
 	return rc;
 }
 
-/* Row writes the whole server has done: inserted, and inserted, updated or
- * deleted (the handler counters; InnoDB's own Innodb_rows_* are gone from
- * MariaDB 10.6 on). */
-static int rows_changed(struct db *db, long long *inserted, long long *changed)
-{
-	MYSQL_RES *r = db_query(db, "SHOW GLOBAL STATUS WHERE Variable_name IN"
-				    " ('Handler_write', 'Handler_update', 'Handler_delete')");
-	if (!r)
-		return -1;
-	MYSQL_ROW row;
-	*inserted = *changed = 0;
-	while ((row = mysql_fetch_row(r))) {
-		long long v = row[1] ? atoll(row[1]) : 0;
-		*changed += v;
-		if (row[0] && !strcasecmp(row[0], "Handler_write"))
-			*inserted = v;
-	}
-	mysql_free_result(r);
-	return 0;
-}
-
 /* One transaction of the copy: the rows after lower up to upper (NULL: to
  * the end), retried when it gives way to the application's locks. */
 static int copy_tx(struct migration *m, const struct keyval *lower, const struct keyval *upper, bool client,
@@ -798,7 +777,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 	bool adaptive = !strcmp(opt.copy_method, "auto") && autoinc_contention_possible(m);
 	bool client = !strcmp(opt.copy_method, "client");
 	long long ins_before = 0, chg_before = 0;
-	if (rows_changed(m->db, &ins_before, &chg_before))
+	if (db_row_writes(m->db, &ins_before, &chg_before))
 		return EXIT_FAILED;
 	/* whether other sessions write (assumed until the first chunk says), and
 	 * the copy's rate, which sizes its transactions while they do */
@@ -889,7 +868,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		/* others' row changes since the last chunk: ours are `rows` inserts,
 		 * plus a few for the job state and the replica heartbeat */
 		long long now_ins, now_chg;
-		if (rows_changed(m->db, &now_ins, &now_chg) == 0) {
+		if (db_row_writes(m->db, &now_ins, &now_chg) == 0) {
 			bool others = now_chg - chg_before > rows + 10;
 			if (others != writers)
 				log_info("%s", others ? "other sessions write: copying in transactions of about --max-lock-time"

@@ -408,3 +408,21 @@ void db_unlock_tables(struct db *db)
 	if (!db_dry_run)
 		db_exec_keep_error(db, "UNLOCK TABLES");
 }
+
+int db_row_writes(struct db *db, long long *inserted, long long *changed)
+{
+	MYSQL_RES *r = db_query(db, "SHOW GLOBAL STATUS WHERE Variable_name IN"
+				    " ('Handler_write', 'Handler_update', 'Handler_delete')");
+	if (!r)
+		return -1;
+	MYSQL_ROW row;
+	*inserted = *changed = 0;
+	while ((row = mysql_fetch_row(r))) {
+		long long v = row[1] ? atoll(row[1]) : 0;
+		*changed += v;
+		if (row[0] && !strcasecmp(row[0], "Handler_write"))
+			*inserted = v;
+	}
+	mysql_free_result(r);
+	return 0;
+}

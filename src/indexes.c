@@ -78,7 +78,7 @@ static bool over_stored_columns(const struct table *t, const struct index *ix)
 
 int indexes_plan(struct migration *m)
 {
-	if (!opt.defer_indexes)
+	if (!strcmp(opt.defer_indexes, "never"))
 		return 0;
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "SHOW CREATE TABLE ");
@@ -136,10 +136,35 @@ void indexes_restore_plan(struct migration *m, const char *defs)
 	free(copy);
 }
 
+/* Whether other sessions changed rows since the run started (more than a few
+ * per second): then the build's last phase, which applies their changes to the
+ * new index under an exclusive metadata lock, would stall their writes for a
+ * moment just before the swap, so the indexes stay during the copy. */
+static bool others_write(struct migration *m)
+{
+	/* a window of at least 0.1 s to judge by */
+	double waited = now_mono() - m->run_started;
+	if (waited < 0.1)
+		sleep_s(0.1 - waited);
+	long long ins, chg;
+	if (m->writes_at_start < 0 || db_row_writes(m->db, &ins, &chg))
+		return true;
+	double secs = now_mono() - m->run_started;
+	return (double)(chg - m->writes_at_start) > 5 + 20 * secs;
+}
+
 int indexes_drop_deferred(struct migration *m)
 {
 	if (!m->deferred_names || !m->deferred_names[0])
 		return 0;
+	if (!strcmp(opt.defer_indexes, "auto") && others_write(m)) {
+		log_info("other sessions write: the secondary indexes of '%s' stay during the copy (a build after it "
+			 "would hold their writes at its end)", m->names.shadow);
+		strv_free(m->deferred_defs);
+		strv_free(m->deferred_names);
+		m->deferred_defs = m->deferred_names = NULL;
+		return 0;
+	}
 	/* the shadow is still empty and nothing else uses it yet */
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "ALTER TABLE ");

@@ -101,7 +101,9 @@ static void print_plan(struct migration *m)
 		printf("  %s -> %s\n", m->map.from[i], m->map.to[i]);
 	print_list("columns dropped", m->dropped_cols);
 	print_list("columns added (defaults)", m->added_cols);
-	print_list("indexes built after the copy", m->deferred_names);
+	print_list(strcmp(opt.defer_indexes, "auto") ? "indexes built after the copy"
+						     : "indexes built after the copy (unless others write at the start)",
+		   m->deferred_names);
 	printf("chunk key: %s (", m->key.old_index);
 	for (int i = 0; i < m->key.n; i++)
 		printf("%s%s", i ? ", " : "", m->key.old_cols[i]);
@@ -519,6 +521,9 @@ static int run(struct migration *m)
 	/* 1. Preflight: the table, its surroundings, leftovers of earlier runs. */
 	if ((rc = take_table_lock(m)))
 		return rc;
+	long long ins;
+	if (db_row_writes(db, &ins, &m->writes_at_start))
+		m->writes_at_start = -1;
 	m->global_sql_mode = db_scalar(db, "SELECT @@GLOBAL.sql_mode", NULL);
 	if (!m->global_sql_mode)
 		m->global_sql_mode = xstrdup("");

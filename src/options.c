@@ -27,7 +27,7 @@ struct options opt = {
 	.progress_interval = 5.0,
 	.copy_method = "auto",
 	.copy_binlog_format = "auto",
-	.defer_indexes = true,
+	.defer_indexes = "auto",
 	.max_load = "Threads_running=25",
 	.critical_load = "Threads_running=50",
 	.max_lag = 1.0,
@@ -76,7 +76,7 @@ static const struct optdef optdefs[] = {
 	{ "chunk-retries", ARG_REQ, "N", "attempts at a chunk after deadlocks or lock waits (default 20)" },
 	{ "copy-method", ARG_REQ, "M", "auto, server (INSERT ... SELECT) or client (INSERT ... VALUES)" },
 	{ "copy-binlog-format", ARG_REQ, "F", "auto (copy statements logged as statements when that is safe) or row" },
-	{ "no-defer-indexes", ARG_NONE, NULL, "keep secondary indexes on the shadow during the copy instead of building them after" },
+	{ "defer-indexes", ARG_REQ, "WHEN", "build plain secondary indexes after the copy: auto (when nobody writes at the start), always or never" },
 	{ "max-load", ARG_REQ, "VAR=N", "pause the copy while a status variable is over N (default Threads_running=25)" },
 	{ "critical-load", ARG_REQ, "VAR=N", "abort and roll back when a status variable is over N (default Threads_running=50)" },
 	{ "max-lag", ARG_REQ, "TIME", "pause the copy while a replica lags more than this (500ms, 2s; default 1s)" },
@@ -398,8 +398,12 @@ int options_parse(int argc, char **argv)
 				break;
 			}
 			opt.copy_binlog_format = xstrdup(v);
-		} else if (!strcmp(name, "no-defer-indexes")) {
-			opt.defer_indexes = false;
+		} else if (!strcmp(name, "defer-indexes")) {
+			if (strcmp(v, "auto") && strcmp(v, "always") && strcmp(v, "never")) {
+				rc = usage_error("invalid value '%s' for --%s (auto, always or never)", v, name);
+				break;
+			}
+			opt.defer_indexes = xstrdup(v);
 		} else if (!strcmp(name, "copy-method")) {
 			if (strcmp(v, "auto") && strcmp(v, "server") && strcmp(v, "client")) {
 				rc = usage_error("invalid value '%s' for --%s (auto, server or client)", v, name);

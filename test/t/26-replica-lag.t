@@ -131,7 +131,8 @@ mkdir -p "$TMP/w"
 perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB w 3 "$TMP/wstop" "$TMP/w" $RANDOM &
 wpid=$!
 sleep 0.3
-oscar --database=$DB --table=w --alter="ADD COLUMN added INT NULL DEFAULT 7" --execute --chunk-size=1500 2>"$TMP/err7"
+oscar --database=$DB --table=w --alter="ADD COLUMN added INT NULL DEFAULT 7" --execute --chunk-size=1500 \
+	--defer-indexes=always 2>"$TMP/err7"
 is "$?" 0 "writers and a replica: the migration succeeds"
 sleep 0.5
 touch "$TMP/wstop"
