@@ -815,7 +815,8 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 	/* whether other sessions write (assumed until the first chunk says), and
 	 * the copy's rate, which sizes its transactions while they do */
 	bool writers = true;
-	double tx_rate = 0;
+	double tx_rate = 0, last_writes_check = 0;
+	long long rows_since_check = 0;
 	double lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
 	/* With one integer key column and nobody else writing, a chunk's end is
 	 * estimated from the key density of the chunk before (key values per
@@ -950,15 +951,19 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		m->chunks++;
 		/* others' row changes since the last chunk: ours are `rows` inserts,
 		 * plus a few for the job state and the replica heartbeat */
+		/* at most every 0.2 s: tiny chunks would otherwise pay a status
+		 * query each */
 		long long now_ins, now_chg;
-		if (db_row_writes(m->db, &now_ins, &now_chg) == 0) {
-			bool others = now_chg - chg_before > rows + 10;
+		rows_since_check += rows;
+		if ((now_mono() - last_writes_check >= 0.2 || secs >= 0.2) &&
+		    db_row_writes(m->db, &now_ins, &now_chg) == 0) {
+			bool others = now_chg - chg_before > rows_since_check + 10;
 			if (others != writers)
 				log_info("%s", others ? "other sessions write: copying in transactions of about --max-lock-time"
 						      : "no other writes: one transaction per chunk");
 			writers = others;
 			if (adaptive) {
-				bool busy = now_ins - ins_before > rows + 10;
+				bool busy = now_ins - ins_before > rows_since_check + 10;
 				if (busy != client)
 					log_info("%s", busy ? "other sessions insert rows: copying through the client"
 							    : "no other inserts: copying with INSERT ... SELECT");
@@ -966,6 +971,8 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			}
 			ins_before = now_ins;
 			chg_before = now_chg;
+			rows_since_check = 0;
+			last_writes_check = now_mono();
 		}
 		long next = ctl_next(&ctl, rows, secs);
 		if (m->rows_copied > estimate)
