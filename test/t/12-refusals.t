@@ -129,6 +129,9 @@ usage "bad --chunk-time (text)" "'abc'.*--chunk-time" "${A[@]}" --table=t --alte
 usage "bad --chunk-time (zero)" "'0'.*--chunk-time" "${A[@]}" --table=t --alter="ADD COLUMN z INT" --chunk-time=0
 usage "bad --chunk-time (negative)" "'-1'.*--chunk-time" "${A[@]}" --table=t --alter="ADD COLUMN z INT" --chunk-time=-1
 usage "bad --chunk-size" "'0'.*--chunk-size" "${A[@]}" --table=t --alter="ADD COLUMN z INT" --chunk-size=0
+usage "bad --max-lock-time" "'0'.*--max-lock-time" "${A[@]}" --table=t --alter="ADD COLUMN z INT" --max-lock-time=0
+usage "bad --defer-indexes" "'sometimes'.*--defer-indexes" "${A[@]}" --table=t --alter="ADD COLUMN z INT" --defer-indexes=sometimes
+usage "bad --copy-binlog-format" "'mixed'.*--copy-binlog-format" "${A[@]}" --table=t --alter="ADD COLUMN z INT" --copy-binlog-format=mixed
 usage "--cleanup with --alter" "--cleanup" "${A[@]}" --table=t --alter="ADD COLUMN z INT" --cleanup
 usage "stray argument" "'stray'" "${A[@]}" --table=t --alter="ADD COLUMN z INT" stray
 # like every other refusal, a usage error should be an "error:" line
