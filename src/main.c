@@ -178,9 +178,11 @@ static int fail(struct migration *m, int code)
 static int take_table_lock(struct migration *m)
 {
 	struct sbuf q = SBUF_INIT;
+	/* a moment's wait: the connection of an oscar killed just before may
+	 * still hold the lock until the server has noticed it is gone */
 	sb_add(&q, "SELECT GET_LOCK(");
 	sb_literal(&q, m->names.lock);
-	sb_add(&q, ", 0)");
+	sb_add(&q, ", 2)");
 	bool found;
 	char *v = db_scalar(m->db, sb_str(&q), &found);
 	sb_free(&q);

@@ -55,14 +55,47 @@ static void replace_new(struct sbuf *q, struct migration *m)
  * INSERT of one id does exactly that). Inserting the old image first (IGNORE:
  * a no-op when the row is there) guarantees the DELETE finds its row, and a
  * DELETE by primary key of an existing row locks that row only. */
+/* Whether a shadow column belongs to a unique key other than the chunk key
+ * and may hold NULL: the placeholder row leaves it NULL (see remove_old). */
+static bool null_in_placeholder(struct migration *m, const char *col)
+{
+	const struct column *c = table_column(&m->shadow, col);
+	if (!c || !c->nullable)
+		return false;
+	for (int i = 0; i < m->shadow.nidx; i++) {
+		const struct index *ix = &m->shadow.idx[i];
+		if (!ix->unique || !strcmp(ix->name, m->key.new_index))
+			continue;
+		for (int k = 0; k < ix->ncols; k++)
+			if (!strcasecmp(ix->cols[k], col))
+				return true;
+	}
+	return false;
+}
+
 static void remove_old(struct sbuf *q, struct migration *m)
 {
+	/* The row inserted only to be deleted at once needs just its key. Its
+	 * nullable columns of the shadow's other unique keys stay NULL: a value
+	 * there would be an entry in that key's index, inserted into a gap that
+	 * another application transaction's duplicate check may hold (REPLACE
+	 * locks the entry after the one it checks), a deadlock the table itself
+	 * never sees; NULLs are never checked for duplicates. */
 	sb_add(q, "INSERT IGNORE INTO ");
 	sb_qualified(q, m->schema, m->names.shadow);
 	sb_add(q, " (");
 	col_list(q, m->map.to, m->map.n, "");
 	sb_add(q, ") VALUES (");
-	col_list(q, m->map.from, m->map.n, "OLD.");
+	for (int i = 0; i < m->map.n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		if (null_in_placeholder(m, m->map.to[i])) {
+			sb_add(q, "NULL");
+		} else {
+			sb_add(q, "OLD.");
+			sb_ident(q, m->map.from[i]);
+		}
+	}
 	sb_add(q, "); DELETE FROM ");
 	sb_qualified(q, m->schema, m->names.shadow);
 	sb_add(q, " WHERE ");
