@@ -790,14 +790,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 	struct keyval lower = { 0, NULL, NULL };
 	bool have_lower = false;
 	if (start && start->n == m->key.n) {
-		lower.n = start->n;
-		lower.v = xcalloc((size_t)start->n, sizeof *lower.v);
-		lower.len = xcalloc((size_t)start->n, sizeof *lower.len);
-		for (int i = 0; i < start->n; i++) {
-			lower.v[i] = xmalloc(start->len[i] + 1);
-			memcpy(lower.v[i], start->v[i], start->len[i] + 1);
-			lower.len[i] = start->len[i];
-		}
+		keyval_copy(&lower, start);
 		have_lower = true;
 		log_info("resuming the copy after %lld rows", m->rows_copied);
 	}
