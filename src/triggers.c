@@ -37,13 +37,20 @@ static void key_match_old(struct sbuf *q, const struct chunkkey *k)
 	}
 }
 
-static void replace_new(struct sbuf *q, struct migration *m)
+/* "<VERB> INTO shadow (cols) VALUES (", the head of every row the triggers write. */
+static void into_shadow(struct sbuf *q, struct migration *m, const char *verb)
 {
-	sb_add(q, "REPLACE INTO ");
+	sb_add(q, verb);
+	sb_add(q, " INTO ");
 	sb_qualified(q, m->schema, m->names.shadow);
 	sb_add(q, " (");
 	col_list(q, m->map.to, m->map.n, "");
 	sb_add(q, ") VALUES (");
+}
+
+static void replace_new(struct sbuf *q, struct migration *m)
+{
+	into_shadow(q, m, "REPLACE");
 	col_list(q, m->map.from, m->map.n, "NEW.");
 	sb_add(q, ")");
 }
@@ -81,11 +88,7 @@ static void remove_old(struct sbuf *q, struct migration *m)
 	 * another application transaction's duplicate check may hold (REPLACE
 	 * locks the entry after the one it checks), a deadlock the table itself
 	 * never sees; NULLs are never checked for duplicates. */
-	sb_add(q, "INSERT IGNORE INTO ");
-	sb_qualified(q, m->schema, m->names.shadow);
-	sb_add(q, " (");
-	col_list(q, m->map.to, m->map.n, "");
-	sb_add(q, ") VALUES (");
+	into_shadow(q, m, "INSERT IGNORE");
 	for (int i = 0; i < m->map.n; i++) {
 		if (i)
 			sb_add(q, ", ");
