@@ -807,7 +807,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		return EXIT_FAILED;
 	/* whether other sessions write (assumed until the first chunk says), and
 	 * the copy's rate, which sizes its transactions while they do */
-	bool writers = true;
+	bool writers = true, writers_known = false;
 	double tx_rate = 0, last_writes_check = 0;
 	long long rows_since_check = 0;
 	double lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
@@ -951,10 +951,12 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		if ((now_mono() - last_writes_check >= 0.2 || secs >= 0.2) &&
 		    db_row_writes(m->db, &now_ins, &now_chg) == 0) {
 			bool others = now_chg - chg_before > rows_since_check + 10;
-			if (others != writers)
+			/* said once when first measured, then on every change */
+			if (!writers_known || others != writers)
 				log_info("%s", others ? "other sessions write: copying in transactions of about --max-lock-time"
 						      : "no other writes: one transaction per chunk");
 			writers = others;
+			writers_known = true;
 			if (adaptive) {
 				bool busy = now_ins - ins_before > rows_since_check + 10;
 				if (busy != client)
