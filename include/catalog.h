@@ -43,6 +43,9 @@ struct table {
 
 int catalog_load(struct db *db, const char *schema, const char *name, struct table *t);
 void table_free(struct table *t);
+/* The server's CREATE TABLE text of schema.table (one definition per line), or
+ * NULL after an error. Caller frees. */
+char *catalog_show_create(struct db *db, const char *schema, const char *table);
 const struct column *table_column(const struct table *t, const char *name);
 const struct index *table_index(const struct table *t, const char *name);
 enum keykind column_keykind(const struct column *c);
@@ -51,8 +54,6 @@ enum keykind column_keykind(const struct column *c);
 char **catalog_triggers(struct db *db, const char *schema, const char *table);
 /* "child_schema.child_table (constraint)" for foreign keys pointing at the table. */
 char **catalog_fk_children(struct db *db, const char *schema, const char *table);
-/* Constraint names of foreign keys the table itself declares. */
-char **catalog_fk_own(struct db *db, const char *schema, const char *table);
 int catalog_table_exists(struct db *db, const char *schema, const char *table, bool *exists);
 void strv_free(char **v);
 int strv_len(char **v);

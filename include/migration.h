@@ -45,6 +45,7 @@ struct migration {
 	char **deferred_defs;  /* secondary indexes built after the copy: "KEY `k` (`c`)" */
 	char **deferred_names; /* ... and their names */
 	int user_triggers;   /* the table's own triggers, moved at the swap */
+	int own_fks;         /* foreign keys the table declares, carried to the shadow */
 	bool instant;        /* the server can apply the ALTER with ALGORITHM=INSTANT */
 	bool report_only;    /* verify: report differences, repair nothing */
 	double run_started;
@@ -60,6 +61,8 @@ void migration_free(struct migration *m);
 /* Phase modules. Each returns 0 or an EXIT_* status after reporting. */
 int preflight_table(struct migration *m);                /* preflight.c */
 int preflight_shadow(struct migration *m);               /* preflight.c */
+/* "refused: " + msg (formatted with two strings) and its error event; EXIT_REFUSED. */
+int preflight_refuse(const char *msg, const char *a, const char *b);
 int shadow_create(struct migration *m);                  /* shadow.c */
 int shadow_map(struct migration *m);                     /* shadow.c */
 int shadow_sync_auto_increment(struct migration *m);     /* shadow.c */

@@ -18,10 +18,13 @@ enum tokkind { T_WORD, T_QUOTED_ID, T_STRING, T_PUNCT, T_END };
 struct tok {
 	enum tokkind kind;
 	char *text; /* identifiers unquoted */
+	size_t off, len; /* where it stands in the text, quotes included */
 };
 
 struct lexer {
+	const char *base;
 	const char *p;
+	const char *tok_start;
 	int depth;
 	char *error;
 };
@@ -31,8 +34,20 @@ static void set_err(struct alter_info *ai, const char *msg)
 	snprintf(ai->error, sizeof ai->error, "%s", msg);
 }
 
+static int scan_tok(struct lexer *lx, struct tok *t);
+
 /* Next token; comments and whitespace skipped. Returns -1 on unterminated quote. */
 static int next_tok(struct lexer *lx, struct tok *t)
+{
+	int rc = scan_tok(lx, t);
+	if (!rc) {
+		t->off = (size_t)(lx->tok_start - lx->base);
+		t->len = (size_t)(lx->p - lx->tok_start);
+	}
+	return rc;
+}
+
+static int scan_tok(struct lexer *lx, struct tok *t)
 {
 	const char *p = lx->p;
 	for (;;) {
@@ -52,6 +67,7 @@ static int next_tok(struct lexer *lx, struct tok *t)
 		}
 		break;
 	}
+	lx->tok_start = p;
 	t->text = NULL;
 	if (!*p) {
 		t->kind = T_END;
@@ -173,6 +189,31 @@ static void analyze_clause(struct clause *c, struct alter_info *ai)
 		}
 		return;
 	}
+	if (is_kw(&t[0], "ADD")) {
+		/* ADD [CONSTRAINT [name]] FOREIGN KEY ...: the copy must then check
+		 * the rows against it, as the server's own ALTER would */
+		for (i = 1; i < n && i < 4; i++)
+			if (is_kw(&t[i], "FOREIGN")) {
+				ai->adds_fk = true;
+				break;
+			}
+		return;
+	}
+	if (is_kw(&t[0], "DROP") && n > 2 && (is_kw(&t[1], "CONSTRAINT") || (is_kw(&t[1], "FOREIGN") && is_kw(&t[2], "KEY")))) {
+		/* DROP FOREIGN KEY [IF EXISTS] name / DROP CONSTRAINT [IF EXISTS]
+		 * name: where the name stands, for the shadow's copy of the text */
+		i = is_kw(&t[1], "CONSTRAINT") ? 2 : 3;
+		if (i + 1 < n && is_kw(&t[i], "IF") && is_kw(&t[i + 1], "EXISTS"))
+			i += 2;
+		if (i < n && is_ident(&t[i])) {
+			ai->fkdrop = xrealloc(ai->fkdrop, sizeof *ai->fkdrop * (size_t)(ai->nfkdrops + 1));
+			ai->fkdrop[ai->nfkdrops].name = xstrdup(t[i].text);
+			ai->fkdrop[ai->nfkdrops].off = t[i].off;
+			ai->fkdrop[ai->nfkdrops].len = t[i].len;
+			ai->nfkdrops++;
+		}
+		return;
+	}
 	if (is_kw(&t[0], "DROP")) {
 		i = 1;
 		static const char *not_col[] = { "INDEX", "KEY", "PRIMARY", "FOREIGN", "CONSTRAINT", "CHECK",
@@ -193,7 +234,7 @@ static void analyze_clause(struct clause *c, struct alter_info *ai)
 int alter_analyze(const char *text, struct alter_info *ai)
 {
 	memset(ai, 0, sizeof *ai);
-	struct lexer lx = { text, 0, NULL };
+	struct lexer lx = { text, text, text, 0, NULL };
 	struct clause c = { 0, NULL };
 	int depth = 0;
 	bool any = false;
@@ -254,6 +295,9 @@ void alter_info_free(struct alter_info *ai)
 	free(ai->rename_from);
 	free(ai->rename_to);
 	free(ai->dropped);
+	for (int i = 0; i < ai->nfkdrops; i++)
+		free(ai->fkdrop[i].name);
+	free(ai->fkdrop);
 	memset(ai, 0, sizeof *ai);
 }
 
@@ -273,4 +317,22 @@ bool alter_dropped(const struct alter_info *ai, const char *col)
 		if (!strcasecmp(ai->dropped[i], col))
 			return true;
 	return false;
+}
+
+char *alter_rename_fk_drops(const char *text, const struct alter_info *ai, const char *(*rename)(const char *, void *),
+			    void *arg)
+{
+	struct sbuf sb = SBUF_INIT;
+	size_t at = 0;
+	/* clauses are recorded in the order of the text */
+	for (int i = 0; i < ai->nfkdrops; i++) {
+		const char *to = rename(ai->fkdrop[i].name, arg);
+		if (!to)
+			continue;
+		sb_addn(&sb, text + at, ai->fkdrop[i].off - at);
+		sb_ident(&sb, to);
+		at = ai->fkdrop[i].off + ai->fkdrop[i].len;
+	}
+	sb_add(&sb, text + at);
+	return sb_take(&sb);
 }

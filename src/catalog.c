@@ -256,16 +256,17 @@ char **catalog_fk_children(struct db *db, const char *schema, const char *table)
 	return v;
 }
 
-char **catalog_fk_own(struct db *db, const char *schema, const char *table)
+char *catalog_show_create(struct db *db, const char *schema, const char *table)
 {
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS"
-		   " WHERE CONSTRAINT_SCHEMA = BINARY ");
-	sb_literal(&q, schema);
-	sb_add(&q, " AND TABLE_NAME = BINARY ");
-	sb_literal(&q, table);
-	sb_add(&q, " ORDER BY 1");
-	char **v = name_list(db, sb_str(&q));
+	sb_add(&q, "SHOW CREATE TABLE ");
+	sb_qualified(&q, schema, table);
+	MYSQL_RES *r = db_query(db, sb_str(&q));
 	sb_free(&q);
-	return v;
+	if (!r)
+		return NULL;
+	MYSQL_ROW row = mysql_fetch_row(r);
+	char *ddl = row && row[1] ? xstrdup(row[1]) : NULL;
+	mysql_free_result(r);
+	return ddl;
 }

@@ -21,6 +21,7 @@
 
 struct childfk {
 	char *schema, *table, *name, *on_delete, *on_update;
+	char *ref_schema, *ref_table;
 	int n;
 	char **cols, **refcols;
 };
@@ -33,6 +34,8 @@ static void childfk_free(struct childfk *c, int n)
 		free(c[i].name);
 		free(c[i].on_delete);
 		free(c[i].on_update);
+		free(c[i].ref_schema);
+		free(c[i].ref_table);
 		strv_free(c[i].cols);
 		strv_free(c[i].refcols);
 	}
@@ -47,19 +50,20 @@ static char **push(char **v, int n, const char *s)
 	return v;
 }
 
-/* Child constraints referencing schema.parent, columns in order. */
-static int load(struct db *db, const char *schema, const char *parent, struct childfk **out, int *nout)
+/* Foreign keys, columns in order: with `own`, those schema.table declares;
+ * without, those of child tables referencing schema.table. */
+static int load_fks(struct db *db, const char *schema, const char *table, bool own, struct childfk **out, int *nout)
 {
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "SELECT r.CONSTRAINT_SCHEMA, r.TABLE_NAME, r.CONSTRAINT_NAME, r.DELETE_RULE, r.UPDATE_RULE,"
-		   " k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME"
+		   " k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, r.REFERENCED_TABLE_NAME"
 		   " FROM information_schema.REFERENTIAL_CONSTRAINTS r"
 		   " JOIN information_schema.KEY_COLUMN_USAGE k ON k.CONSTRAINT_SCHEMA = r.CONSTRAINT_SCHEMA"
-		   " AND k.CONSTRAINT_NAME = r.CONSTRAINT_NAME AND k.TABLE_NAME = r.TABLE_NAME"
-		   " WHERE r.UNIQUE_CONSTRAINT_SCHEMA = BINARY ");
+		   " AND k.CONSTRAINT_NAME = r.CONSTRAINT_NAME AND k.TABLE_NAME = r.TABLE_NAME");
+	sb_add(&q, own ? " WHERE r.CONSTRAINT_SCHEMA = BINARY " : " WHERE r.UNIQUE_CONSTRAINT_SCHEMA = BINARY ");
 	sb_literal(&q, schema);
-	sb_add(&q, " AND r.REFERENCED_TABLE_NAME = BINARY ");
-	sb_literal(&q, parent);
+	sb_add(&q, own ? " AND r.TABLE_NAME = BINARY " : " AND r.REFERENCED_TABLE_NAME = BINARY ");
+	sb_literal(&q, table);
 	sb_add(&q, " ORDER BY r.CONSTRAINT_SCHEMA, r.TABLE_NAME, r.CONSTRAINT_NAME, k.ORDINAL_POSITION");
 	MYSQL_RES *r = db_query(db, sb_str(&q));
 	sb_free(&q);
@@ -78,6 +82,8 @@ static int load(struct db *db, const char *schema, const char *parent, struct ch
 			c[n].name = xstrdup(row[2]);
 			c[n].on_delete = xstrdup(row[3]);
 			c[n].on_update = xstrdup(row[4]);
+			c[n].ref_schema = xstrdup(row[7] ? row[7] : schema);
+			c[n].ref_table = xstrdup(row[8] ? row[8] : "");
 			n++;
 		}
 		struct childfk *f = &c[n - 1];
@@ -91,10 +97,50 @@ static int load(struct db *db, const char *schema, const char *parent, struct ch
 	return 0;
 }
 
+static int load(struct db *db, const char *schema, const char *parent, struct childfk **out, int *nout)
+{
+	return load_fks(db, schema, parent, false, out, nout);
+}
+
+/* Constraint names are unique per schema: the copy's name toggles a leading
+ * underscore. */
+static char *toggled(const char *name)
+{
+	if (name[0] == '_')
+		return xstrdup(name + 1);
+	struct sbuf b = SBUF_INIT;
+	sb_addf(&b, "_%s", name);
+	return sb_take(&b);
+}
+
 static bool rule_ok(const char *r)
 {
 	return !strcmp(r, "RESTRICT") || !strcmp(r, "CASCADE") || !strcmp(r, "SET NULL") ||
 	       !strcmp(r, "NO ACTION") || !strcmp(r, "SET DEFAULT");
+}
+
+/* "CONSTRAINT name FOREIGN KEY (cols) REFERENCES schema.parent (refcols) ON ..." */
+static void constraint_clause(struct sbuf *q, const char *name, const struct childfk *f, const char *schema,
+			      const char *parent, char **refcols)
+{
+	sb_add(q, "CONSTRAINT ");
+	sb_ident(q, name);
+	sb_add(q, " FOREIGN KEY (");
+	for (int i = 0; i < f->n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		sb_ident(q, f->cols[i]);
+	}
+	sb_add(q, ") REFERENCES ");
+	sb_qualified(q, schema, parent);
+	sb_add(q, " (");
+	for (int i = 0; i < f->n; i++) {
+		if (i)
+			sb_add(q, ", ");
+		sb_ident(q, refcols[i]);
+	}
+	/* rules come from the catalog's fixed vocabulary, checked by callers */
+	sb_addf(q, ") ON DELETE %s ON UPDATE %s", f->on_delete, f->on_update);
 }
 
 /* Rebuilds one constraint to reference schema.parent (referenced columns
@@ -104,37 +150,14 @@ static int rebuild_one(struct db *db, const struct childfk *f, const char *schem
 {
 	if (!rule_ok(f->on_delete) || !rule_ok(f->on_update))
 		return -1;
-	char *newname;
-	if (f->name[0] == '_')
-		newname = xstrdup(f->name + 1);
-	else {
-		struct sbuf b = SBUF_INIT;
-		sb_addf(&b, "_%s", f->name);
-		newname = sb_take(&b);
-	}
+	char *newname = toggled(f->name);
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "ALTER TABLE ");
 	sb_qualified(&q, f->schema, f->table);
 	sb_add(&q, " DROP FOREIGN KEY ");
 	sb_ident(&q, f->name);
-	sb_add(&q, ", ADD CONSTRAINT ");
-	sb_ident(&q, newname);
-	sb_add(&q, " FOREIGN KEY (");
-	for (int i = 0; i < f->n; i++) {
-		if (i)
-			sb_add(&q, ", ");
-		sb_ident(&q, f->cols[i]);
-	}
-	sb_add(&q, ") REFERENCES ");
-	sb_qualified(&q, schema, parent);
-	sb_add(&q, " (");
-	for (int i = 0; i < f->n; i++) {
-		if (i)
-			sb_add(&q, ", ");
-		sb_ident(&q, refcols[i]);
-	}
-	/* rules come from the catalog's fixed vocabulary, checked above */
-	sb_addf(&q, ") ON DELETE %s ON UPDATE %s", f->on_delete, f->on_update);
+	sb_add(&q, ", ADD ");
+	constraint_clause(&q, newname, f, schema, parent, refcols);
 	/* without checks the constraint is added without reading the child */
 	int rc = db_exec(db, 0, "SET SESSION foreign_key_checks=0");
 	if (!rc)
@@ -224,4 +247,203 @@ int fk_repoint(struct db *db, const char *schema, const char *from, const char *
 			rc = -1;
 	childfk_free(c, n);
 	return rc;
+}
+
+/* The table's own foreign keys. CREATE TABLE ... LIKE does not carry them, so
+ * they are added to the empty shadow before the ALTER runs there (so that the
+ * ALTER may drop them, and renames and type changes of their columns meet the
+ * server's own checks), under the toggled name. The RENAME then gives them to
+ * the table; the old table, dropped, takes the original names with it. */
+int fk_own_check(struct migration *m)
+{
+	struct childfk *c;
+	int n;
+	if (load_fks(m->db, m->schema, m->table, true, &c, &n))
+		return EXIT_FAILED;
+	int rc = 0;
+	for (int i = 0; i < n && !rc; i++) {
+		char *to = toggled(c[i].name);
+		if (!strcmp(c[i].ref_schema, m->schema) && !strcmp(c[i].ref_table, m->table))
+			rc = preflight_refuse("table '%s' references itself (foreign key '%s'); not supported", m->table,
+					c[i].name);
+		else if (!rule_ok(c[i].on_delete) || !rule_ok(c[i].on_update))
+			rc = preflight_refuse("foreign key '%s' has a rule oscar does not know ('%s')", c[i].name,
+					rule_ok(c[i].on_delete) ? c[i].on_update : c[i].on_delete);
+		else if (strlen(to) > 64)
+			rc = preflight_refuse("foreign key '%s': its name on the new table ('%s') would be over 64 characters",
+					c[i].name, to);
+		if (rc) {
+			free(to);
+			break;
+		}
+		struct sbuf q = SBUF_INIT;
+		sb_add(&q, "SELECT MAX(TABLE_NAME) FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = BINARY ");
+		sb_literal(&q, m->schema);
+		sb_add(&q, " AND CONSTRAINT_TYPE = 'FOREIGN KEY' AND CONSTRAINT_NAME = ");
+		sb_literal(&q, to);
+		bool found;
+		char *owner = db_scalar(m->db, sb_str(&q), &found);
+		sb_free(&q);
+		if (!found)
+			rc = EXIT_FAILED;
+		else if (owner)
+			rc = preflight_refuse("foreign key '%s' needs the name '%s' on the new table, which a foreign key of "
+					"another table has; rename one of them first", c[i].name, to);
+		free(owner);
+		free(to);
+	}
+	m->own_fks = n;
+	childfk_free(c, n);
+	return rc;
+}
+
+/* The quoted identifier at p ("`na``me` ..."), unquoted into *name; returns
+ * the position after it, or NULL. */
+static const char *quoted_ident(const char *p, char **name)
+{
+	if (*p != '`')
+		return NULL;
+	struct sbuf n = SBUF_INIT;
+	for (p++; *p; p++) {
+		if (*p == '`') {
+			if (p[1] != '`') {
+				*name = sb_take(&n);
+				return p + 1;
+			}
+			p++;
+		}
+		sb_addn(&n, p, 1);
+	}
+	sb_free(&n);
+	return NULL;
+}
+
+int fk_own_add(struct migration *m)
+{
+	if (!m->own_fks)
+		return 0;
+	/* The server's own text of each constraint, so that the rules read
+	 * exactly as declared; only the name changes. */
+	char *ddl = catalog_show_create(m->db, m->schema, m->table);
+	if (!ddl)
+		return EXIT_FAILED;
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "ALTER TABLE ");
+	sb_qualified(&q, m->schema, m->names.shadow);
+	int n = 0, nnames = 0;
+	char **index_names = xcalloc(1, sizeof *index_names);
+	static const char fkw[] = " FOREIGN KEY ";
+	for (char *line = strtok(ddl, "\n"); line; line = strtok(NULL, "\n")) {
+		char *name = NULL;
+		const char *rest = strncmp(line, "  CONSTRAINT ", 13) ? NULL : quoted_ident(line + 13, &name);
+		if (!rest || strncmp(rest, fkw, sizeof fkw - 1)) {
+			free(name);
+			continue; /* not a foreign key (CHECK constraints came with LIKE) */
+		}
+		rest += sizeof fkw - 1;
+		size_t len = strlen(rest);
+		while (len && (rest[len - 1] == ',' || rest[len - 1] == ' '))
+			len--;
+		char *to = toggled(name);
+		sb_add(&q, n++ ? ", ADD CONSTRAINT " : " ADD CONSTRAINT ");
+		sb_ident(&q, to);
+		sb_add(&q, fkw);
+		sb_addn(&q, rest, len);
+		log_info("foreign key '%s' is '%s' on the new table", name, to);
+		/* The index the server made for the constraint (CREATE TABLE ...
+		 * LIKE copied it) is replaced by one named after the new
+		 * constraint: named back below, the table keeps its index names. */
+		if (table_index(&m->orig, name))
+			index_names = push(index_names, nnames++, name);
+		free(to);
+		free(name);
+	}
+	free(ddl);
+	if (n != m->own_fks) {
+		log_error("found %d of the %d foreign keys of '%s' in its definition", n, m->own_fks, m->table);
+		sb_free(&q);
+		strv_free(index_names);
+		return EXIT_FAILED;
+	}
+	/* the shadow is empty: nothing to check, and no need to read the parents */
+	int rc = db_exec(m->db, 0, "SET SESSION foreign_key_checks=0");
+	if (!rc)
+		rc = db_exec_mdl(m->db, 0, "adding the foreign keys to the shadow", sb_str(&q));
+	db_exec_keep_error(m->db, "SET SESSION foreign_key_checks=1");
+	sb_free(&q);
+	struct table sh;
+	memset(&sh, 0, sizeof sh);
+	if (!rc && nnames)
+		rc = catalog_load(m->db, m->schema, m->names.shadow, &sh);
+	for (int i = 0; i < nnames && !rc; i++) {
+		char *to = toggled(index_names[i]);
+		if (!table_index(&sh, index_names[i]) && table_index(&sh, to)) {
+			sb_add(&q, "ALTER TABLE ");
+			sb_qualified(&q, m->schema, m->names.shadow);
+			sb_add(&q, " RENAME INDEX ");
+			sb_ident(&q, to);
+			sb_add(&q, " TO ");
+			sb_ident(&q, index_names[i]);
+			rc = db_exec(m->db, 0, sb_str(&q));
+			sb_free(&q);
+		}
+		free(to);
+	}
+	if (nnames)
+		table_free(&sh);
+	strv_free(index_names);
+	return rc ? EXIT_FAILED : 0;
+}
+
+struct own_names {
+	struct childfk *c;
+	int n;
+	char *last;
+};
+
+static const char *own_renamed(const char *name, void *arg)
+{
+	struct own_names *o = arg;
+	for (int i = 0; i < o->n; i++)
+		if (!strcasecmp(o->c[i].name, name)) {
+			free(o->last);
+			o->last = toggled(o->c[i].name);
+			return o->last;
+		}
+	return NULL;
+}
+
+char *fk_shadow_alter(struct migration *m)
+{
+	struct own_names o = { NULL, 0, NULL };
+	if (!m->alter.nfkdrops || load_fks(m->db, m->schema, m->table, true, &o.c, &o.n))
+		return xstrdup(opt.alter);
+	char *text = alter_rename_fk_drops(opt.alter, &m->alter, own_renamed, &o);
+	free(o.last);
+	childfk_free(o.c, o.n);
+	return text;
+}
+
+char **fk_key_columns(struct migration *m)
+{
+	char **v = xcalloc(1, sizeof *v);
+	int nv = 0;
+	struct childfk *c;
+	int n;
+	/* the shadow's own (those it got from the table and those the ALTER adds) */
+	if (!load_fks(m->db, m->schema, m->names.shadow, true, &c, &n)) {
+		for (int i = 0; i < n; i++)
+			if (c[i].n)
+				v = push(v, nv++, c[i].cols[0]);
+		childfk_free(c, n);
+	}
+	/* children's, by the new names of the columns they reference */
+	if (!load(m->db, m->schema, m->table, &c, &n)) {
+		for (int i = 0; i < n; i++)
+			for (int j = 0; c[i].n && j < m->map.n; j++)
+				if (!strcasecmp(m->map.from[j], c[i].refcols[0]))
+					v = push(v, nv++, m->map.to[j]);
+		childfk_free(c, n);
+	}
+	return v;
 }

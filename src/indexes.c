@@ -34,6 +34,7 @@
 
 #include "cleanup.h"
 #include "fault.h"
+#include "foreignkeys.h"
 #include "log.h"
 #include "migration.h"
 #include "options.h"
@@ -80,16 +81,7 @@ int indexes_plan(struct migration *m)
 {
 	if (!strcmp(opt.defer_indexes, "never"))
 		return 0;
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SHOW CREATE TABLE ");
-	sb_qualified(&q, m->schema, m->names.shadow);
-	MYSQL_RES *r = db_query(m->db, sb_str(&q));
-	sb_free(&q);
-	if (!r)
-		return EXIT_FAILED;
-	MYSQL_ROW row = mysql_fetch_row(r);
-	char *ddl = row && row[1] ? xstrdup(row[1]) : NULL;
-	mysql_free_result(r);
+	char *ddl = catalog_show_create(m->db, m->schema, m->names.shadow);
 	if (!ddl)
 		return EXIT_FAILED;
 	/* One definition per line (a newline inside a COMMENT is shown as \n),
@@ -97,6 +89,8 @@ int indexes_plan(struct migration *m)
 	 * others of their kind, so only the plain keys after the last one that
 	 * must stay are deferred: the final definition lists the keys in the
 	 * order the server's own ALTER gives (full-text keys always come last). */
+	/* an index a foreign key needs stays (the server would refuse to drop it) */
+	char **fkcols = fk_key_columns(m);
 	for (char *line = strtok(ddl, "\n"); line; line = strtok(NULL, "\n")) {
 		bool plain = !strncmp(line, "  KEY `", 7);
 		if (!plain && strncmp(line, "  SPATIAL KEY `", 15))
@@ -106,7 +100,10 @@ int indexes_plan(struct migration *m)
 			line[--len] = '\0';
 		char *name = key_name(line);
 		const struct index *ix = name ? table_index(&m->shadow, name) : NULL;
-		if (plain && ix && !ix->unique && !ix->primary && over_stored_columns(&m->shadow, ix)) {
+		bool fk_needs = false;
+		for (int i = 0; ix && ix->ncols && fkcols[i] && !fk_needs; i++)
+			fk_needs = !strcasecmp(fkcols[i], ix->cols[0]);
+		if (plain && ix && !fk_needs && !ix->unique && !ix->primary && over_stored_columns(&m->shadow, ix)) {
 			m->deferred_defs = strv_push(m->deferred_defs, line + 2);
 			m->deferred_names = strv_push(m->deferred_names, name);
 		} else {
@@ -116,6 +113,7 @@ int indexes_plan(struct migration *m)
 		}
 		free(name);
 	}
+	strv_free(fkcols);
 	free(ddl);
 	return 0;
 }

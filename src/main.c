@@ -572,9 +572,9 @@ static int run(struct migration *m)
 	    (rc = indexes_plan(m)))
 		return fail(m, rc);
 
-	if (opt.revert_window > 0 && (m->user_triggers || strcmp(opt.fk_method, "none"))) {
-		log_error("refused: --revert-window does not support tables with triggers of their own or with child "
-			  "foreign keys yet");
+	if (opt.revert_window > 0 && (m->user_triggers || m->own_fks || strcmp(opt.fk_method, "none"))) {
+		log_error("refused: --revert-window does not support tables with triggers or foreign keys of their "
+			  "own or with child foreign keys yet");
 		return fail(m, EXIT_REFUSED);
 	}
 

@@ -11,7 +11,7 @@
 #include "options.h"
 #include "usertriggers.h"
 
-static int refuse(const char *msg, const char *a, const char *b)
+int preflight_refuse(const char *msg, const char *a, const char *b)
 {
 	struct sbuf sb = SBUF_INIT;
 	sb_addf(&sb, msg, a ? a : "", b ? b : "");
@@ -29,15 +29,15 @@ int preflight_table(struct migration *m)
 {
 	struct db *db = m->db;
 	if (alter_analyze(opt.alter, &m->alter))
-		return refuse("%s%s", m->alter.error, NULL);
+		return preflight_refuse("%s%s", m->alter.error, NULL);
 	if (catalog_load(db, m->schema, m->table, &m->orig))
 		return EXIT_FAILED;
 	if (!m->orig.exists)
-		return refuse("table '%s'.'%s' does not exist", m->schema, m->table);
+		return preflight_refuse("table '%s'.'%s' does not exist", m->schema, m->table);
 	if (strcmp(m->orig.type, "BASE TABLE"))
-		return refuse("'%s'.'%s' is not a base table", m->schema, m->table);
+		return preflight_refuse("'%s'.'%s' is not a base table", m->schema, m->table);
 	if (strcasecmp(m->orig.engine, "InnoDB"))
-		return refuse("table '%s' uses engine '%s'; only InnoDB is supported", m->table, m->orig.engine);
+		return preflight_refuse("table '%s' uses engine '%s'; only InnoDB is supported", m->table, m->orig.engine);
 
 	/* Leftovers of an earlier run: never build on them, never guess. */
 	char **trg = catalog_triggers(db, m->schema, m->table);
@@ -47,7 +47,7 @@ int preflight_table(struct migration *m)
 	for (char **t = trg; *t; t++)
 		for (int k = 0; k < 3; k++)
 			if (!strcmp(*t, ours[k])) {
-				int rc = refuse("trigger '%s' of an earlier oscar run exists; remove it with oscar --cleanup%s",
+				int rc = preflight_refuse("trigger '%s' of an earlier oscar run exists; remove it with oscar --cleanup%s",
 						*t, NULL);
 				strv_free(trg);
 				return rc;
@@ -59,27 +59,17 @@ int preflight_table(struct migration *m)
 	if (catalog_table_exists(db, m->schema, m->names.shadow, &exists))
 		return EXIT_FAILED;
 	if (exists)
-		return refuse("table '%s' of an earlier oscar run exists; remove it with oscar --cleanup%s",
+		return preflight_refuse("table '%s' of an earlier oscar run exists; remove it with oscar --cleanup%s",
 			      m->names.shadow, NULL);
 	if (catalog_table_exists(db, m->schema, m->names.old, &exists))
 		return EXIT_FAILED;
 	if (exists)
-		return refuse("table '%s' exists (kept by an earlier swap?); drop or rename it first%s",
+		return preflight_refuse("table '%s' exists (kept by an earlier swap?); drop or rename it first%s",
 			      m->names.old, NULL);
 
 	/* Child tables' foreign keys are checked once the new shape is known
-	 * (fk_check); the table's own would be lost by CREATE TABLE ... LIKE. */
-	char **fk = catalog_fk_own(db, m->schema, m->table);
-	if (!fk)
-		return EXIT_FAILED;
-	if (fk[0]) {
-		int rc = refuse("table '%s' has foreign keys ('%s'), which CREATE TABLE ... LIKE would lose; not supported yet",
-				m->table, fk[0]);
-		strv_free(fk);
-		return rc;
-	}
-	strv_free(fk);
-	return 0;
+	 * (fk_check); the table's own are carried to the shadow (fk_own_add). */
+	return fk_own_check(m);
 }
 
 /* A key unique and NOT NULL in a table, over full columns. */
@@ -159,7 +149,7 @@ static int choose_key(struct migration *m)
 		free((void *)newcols);
 		return 0;
 	}
-	return refuse("table '%s' needs a PRIMARY KEY or a NOT NULL UNIQUE key that the ALTER keeps%s",
+	return preflight_refuse("table '%s' needs a PRIMARY KEY or a NOT NULL UNIQUE key that the ALTER keeps%s",
 		      m->table, NULL);
 }
 
@@ -216,7 +206,7 @@ static int check_unique_additions(struct migration *m)
 		/* A key whose columns only change collation is checked without asking:
 		 * the DBA did not add a constraint, but the data must still fit it. */
 		if (!opt.allow_unique_key_change && !recollated)
-			return refuse("the ALTER adds unique key '%s', which would silently drop duplicate rows; "
+			return preflight_refuse("the ALTER adds unique key '%s', which would silently drop duplicate rows; "
 				      "use --allow-unique-key-change to check the data and go on%s",
 				      nix->name, NULL);
 		/* Count duplicates over the mapped old columns. */
@@ -229,7 +219,7 @@ static int check_unique_additions(struct migration *m)
 			if (!from) {
 				sb_free(&cols);
 				sb_free(&notnull);
-				return refuse("unique key '%s' uses column '%s', which has no data yet",
+				return preflight_refuse("unique key '%s' uses column '%s', which has no data yet",
 					      nix->name, nix->cols[k]);
 			}
 			if (k) {
@@ -284,7 +274,7 @@ static int check_unique_additions(struct migration *m)
 			snprintf(buf, sizeof buf, "%lld", dups);
 			sb_free(&cols);
 			sb_free(&notnull);
-			return refuse("the new unique key '%s' has %s duplicated values in the data", nix->name, buf);
+			return preflight_refuse("the new unique key '%s' has %s duplicated values in the data", nix->name, buf);
 		}
 		sb_free(&cols);
 		sb_free(&notnull);
@@ -296,7 +286,7 @@ static int check_unique_additions(struct migration *m)
 int preflight_shadow(struct migration *m)
 {
 	if (m->map.n == 0)
-		return refuse("the new table shares no column with '%s'%s", m->table, NULL);
+		return preflight_refuse("the new table shares no column with '%s'%s", m->table, NULL);
 	int rc = choose_key(m);
 	if (rc)
 		return rc;

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "cleanup.h"
+#include "foreignkeys.h"
 #include "log.h"
 #include "migration.h"
 #include "options.h"
@@ -24,6 +25,8 @@ int shadow_create(struct migration *m)
 		return EXIT_FAILED;
 	cleanup_push_table(m->schema, m->names.shadow);
 	log_info("created shadow table '%s'", m->names.shadow);
+	if ((rc = fk_own_add(m)))
+		return rc;
 
 	/* The user's ALTER runs under the server's own sql_mode, as it would natively. */
 	struct sbuf mode = SBUF_INIT;
@@ -37,7 +40,9 @@ int shadow_create(struct migration *m)
 	sb_add(&q, "ALTER TABLE ");
 	sb_qualified(&q, m->schema, m->names.shadow);
 	sb_add(&q, " ");
-	sb_add(&q, opt.alter);
+	char *text = fk_shadow_alter(m);
+	sb_add(&q, text);
+	free(text);
 	/* Whether the server could apply the ALTER instantly is a property of the
 	 * table definition, which the shadow shares: try it there first. */
 	if (db->mariadb) {

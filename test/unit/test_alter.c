@@ -5,6 +5,17 @@
 #include "alter.h"
 #include "tap.h"
 
+/* the names oscar knows as foreign keys get an underscore */
+static const char *rename_fk(const char *name, void *arg)
+{
+	static char buf[80];
+	(void)arg;
+	if (strcmp(name, "fk1") && strcmp(name, "f`k2"))
+		return NULL;
+	snprintf(buf, sizeof buf, "_%s", name);
+	return buf;
+}
+
 int main(void)
 {
 	struct alter_info ai;
@@ -66,6 +77,26 @@ int main(void)
 
 	ok(alter_analyze("ADD COLUMN c ENUM('a,b', 'c'), CHANGE d e INT", &ai) == 0, "commas inside strings and parentheses");
 	is_str(alter_new_name(&ai, "d"), "e", "clause after a parenthesised list analysed");
+	alter_info_free(&ai);
+
+	ok(alter_analyze("ADD COLUMN c INT, DROP FOREIGN KEY fk1, drop constraint if exists `f``k2`, DROP CONSTRAINT chk, "
+			 "ADD CONSTRAINT `x` FOREIGN KEY (c) REFERENCES p (id)", &ai) == 0, "foreign key clauses accepted");
+	ok(ai.nfkdrops == 3, "three constraint drops recorded (got %d)", ai.nfkdrops);
+	ok(ai.adds_fk, "ADD CONSTRAINT ... FOREIGN KEY seen");
+	{
+		const char *text = "ADD COLUMN c INT, DROP FOREIGN KEY fk1, drop constraint if exists `f``k2`, DROP CONSTRAINT chk, "
+				   "ADD CONSTRAINT `x` FOREIGN KEY (c) REFERENCES p (id)";
+		char *out = alter_rename_fk_drops(text, &ai, rename_fk, NULL);
+		is_str(out, "ADD COLUMN c INT, DROP FOREIGN KEY `_fk1`, drop constraint if exists `_f``k2`, DROP CONSTRAINT chk, "
+			    "ADD CONSTRAINT `x` FOREIGN KEY (c) REFERENCES p (id)",
+		       "only the foreign keys' names are replaced, quoted");
+		free(out);
+	}
+	alter_info_free(&ai);
+	ok(alter_analyze("ADD FOREIGN KEY (c) REFERENCES p (id)", &ai) == 0 && ai.adds_fk, "ADD FOREIGN KEY seen");
+	alter_info_free(&ai);
+	ok(alter_analyze("ADD COLUMN c INT REFERENCES p (id), ADD KEY (c)", &ai) == 0 && !ai.adds_fk,
+	   "an inline REFERENCES (ignored by InnoDB) adds no foreign key");
 	alter_info_free(&ai);
 
 	ok(alter_analyze("ADD COLUMN x INT; DROP TABLE t", &ai) != 0, "';' refused");

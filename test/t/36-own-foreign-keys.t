@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# A table with foreign keys of its own (a child table). CREATE TABLE ... LIKE
+# drops them, so oscar adds them to the empty shadow under a toggled name
+# (fk -> _fk, _fk -> fk) before the ALTER runs there. The result must equal
+# the server's own ALTER but for those names, enforce and cascade as before,
+# and under writes (parent deletes cascading into the table while it is
+# copied) end equal to an untouched twin table. An ALTER that adds a foreign
+# key checks the rows, as the server's own ALTER would.
+source "$(dirname "$0")/../lib/common.sh"
+
+DB=oscar_t36
+OTHER=oscar_t36_other
+fresh_db $DB
+fresh_db $OTHER
+sql $OTHER -e "CREATE TABLE region (code CHAR(2) PRIMARY KEY) ENGINE=InnoDB; INSERT INTO region VALUES ('eu'), ('us'), ('as')"
+mkparent() {
+	sql $DB -e "DROP TABLE IF EXISTS c, c_native, twin, p;
+	CREATE TABLE p (id INT PRIMARY KEY, a INT NOT NULL, b INT NOT NULL, UNIQUE KEY uk_ab (a, b)) ENGINE=InnoDB;
+	INSERT INTO p SELECT seq, seq, seq * 2 FROM seq_1_to_2000"
+}
+# mkchild NAME: a child of p (CASCADE; composite SET NULL / ON UPDATE
+# CASCADE, its index made by the server) and of a table in another schema
+mkchild() {
+	sql $DB -e "CREATE TABLE \`$1\` (id INT PRIMARY KEY, pid INT NULL, a INT NULL, b INT NULL, region CHAR(2) NULL,
+	  v VARCHAR(20) NULL, KEY k_pid (pid), KEY k_v (v),
+	  CONSTRAINT \`fk_$1_p\` FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE,
+	  CONSTRAINT \`fk_$1_ab\` FOREIGN KEY (a, b) REFERENCES p (a, b) ON DELETE SET NULL ON UPDATE CASCADE,
+	  CONSTRAINT \`fk_$1_region\` FOREIGN KEY (region) REFERENCES \`$OTHER\`.region (code)) ENGINE=InnoDB"
+}
+fill() { # fill TABLE ROWS
+	sql $DB -e "INSERT INTO \`$1\` SELECT seq, 1 + seq % 2000, 1 + seq % 1999, 2 * (1 + seq % 1999),
+	  ELT(1 + seq % 4, 'eu', 'us', 'as', NULL), CONCAT('v', seq) FROM seq_1_to_$2"
+}
+digest() { # digest TABLE: every old column of every row
+	sql $DB -e "SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', id, IFNULL(pid, 'N'), IFNULL(a, 'N'), IFNULL(b, 'N'),
+	  IFNULL(region, 'N'), IFNULL(v, 'N')))), 0) FROM \`$1\`"
+}
+fknames() { # fknames TABLE: its constraints, in name order
+	sql -e "SELECT GROUP_CONCAT(CONSTRAINT_NAME ORDER BY BINARY CONSTRAINT_NAME) FROM information_schema.REFERENTIAL_CONSTRAINTS
+	        WHERE CONSTRAINT_SCHEMA='$DB' AND TABLE_NAME='$1'"
+}
+
+ALTER="ADD COLUMN w INT NOT NULL DEFAULT 3, MODIFY v VARCHAR(40) NULL"
+
+# 1. the result equals the server's own ALTER, with the names toggled
+mkparent
+mkchild c
+fill c 30000
+mkchild c_native
+sql $DB -e "INSERT INTO c_native SELECT * FROM c; ALTER TABLE c_native $ALTER"
+before=$(digest c)
+oscar_run --database=$DB --table=c --alter="$ALTER" --execute --json --chunk-size=2000
+is "$RC" 0 "own foreign keys: exit 0"
+[ "$RC" = 0 ] || diag "$(tail -5 <<<"$ERR")"
+want=$(table_ddl $DB c_native | sed 's/`c_native`/`c`/; s/`fk_c_native_/`fk_c_/g; s/CONSTRAINT `fk_c_/CONSTRAINT `_fk_c_/g')
+is "$(table_ddl $DB c)" "$want" "definition equals the native ALTER's, constraints named _fk_... (index names kept)"
+is "$(fknames c)" "_fk_c_ab,_fk_c_p,_fk_c_region" "the three constraints are there, toggled"
+is "$(digest c)" "$before" "every row is there, unchanged"
+like "$ERR" "foreign key 'fk_c_p' is '_fk_c_p' on the new table" "the log names the new constraint names"
+is "$(leftovers $DB)" "" "nothing left behind"
+is "$(sql $DB -e "CHECK TABLE c" | cut -f4 | tail -1)" "OK" "CHECK TABLE is OK"
+
+# 2. they still enforce and cascade
+sql $DB -e "INSERT INTO c (id, pid) VALUES (900001, 777777)" 2>"$TMP/e2"
+like "$(cat "$TMP/e2")" "1452" "an orphan insert fails (1452)"
+sql $DB -e "INSERT INTO c (id, region) VALUES (900002, 'zz')" 2>"$TMP/e2b"
+like "$(cat "$TMP/e2b")" "1452" "the other schema's constraint enforces too"
+sql $DB -e "DELETE FROM p WHERE id = 5"
+is "$(sql $DB -e "SELECT COUNT(*) FROM c WHERE pid = 5")" 0 "ON DELETE CASCADE cascades"
+sql $DB -e "UPDATE p SET b = 100000 WHERE id = 7"
+is "$(sql $DB -e "SELECT COUNT(*) FROM c WHERE a = 7 AND b = 100000") $(sql $DB -e "SELECT COUNT(*) FROM c WHERE a = 7 AND b = 14")" \
+	"$(sql $DB -e "SELECT COUNT(*) FROM c WHERE a = 7") 0" "ON UPDATE CASCADE cascades"
+
+# 3. a second run toggles the names back; the definition is the native one again
+oscar_run --database=$DB --table=c --alter="MODIFY v VARCHAR(40) NULL COMMENT 'x'" --execute
+is "$RC" 0 "second run: exit 0"
+is "$(fknames c)" "fk_c_ab,fk_c_p,fk_c_region" "second run: the original names are back"
+like "$(table_ddl $DB c)" "KEY \`fk_c_ab\` \\(\`a\`,\`b\`\\)" "second run: the server-made index keeps its name"
+
+# 4. DROP FOREIGN KEY by the table's current name
+oscar_run --database=$DB --table=c --alter="DROP FOREIGN KEY fk_c_region, ADD COLUMN z INT NULL" --execute
+is "$RC" 0 "DROP FOREIGN KEY: exit 0"
+is "$(fknames c)" "_fk_c_ab,_fk_c_p" "DROP FOREIGN KEY: that one is gone, the others carried"
+oscar_run --database=$DB --table=c --alter="DROP CONSTRAINT IF EXISTS \`_fk_c_ab\`" --execute
+is "$RC" 0 "DROP CONSTRAINT IF EXISTS, by a toggled name: exit 0"
+is "$(fknames c)" "fk_c_p" "DROP CONSTRAINT: gone"
+oscar_run --database=$DB --table=c --alter="DROP FOREIGN KEY no_such_fk" --execute
+is "$RC" 3 "DROP FOREIGN KEY of a constraint that does not exist: refused"
+like "$ERR" "ALTER fails on the shadow table" "the message says the ALTER fails"
+
+# 5. an ALTER that adds a foreign key: the rows are checked; its index is not
+# deferred (the server needs it for the constraint)
+before_state=$(server_state)
+before=$(digest c)
+sql $DB -e "SET foreign_key_checks=0; INSERT INTO c (id, region) VALUES (900003, 'eu'); UPDATE c SET v = 'orphan' WHERE id = 900003;
+	UPDATE c SET z = 99999 WHERE id = 900003"
+before_state=$(server_state)
+before=$(digest c)
+oscar_run --database=$DB --table=c --alter="ADD CONSTRAINT fk_z FOREIGN KEY (z) REFERENCES p (id)" --execute --chunk-size=5000
+is "$RC" 1 "adding a foreign key that a row violates: exit 1"
+like "$ERR" "warning 1452" "the message names the violation"
+is "$(grep -c 'warning 1452' <<<"$ERR")" 1 "the violation is reported once, not once per row"
+is "$(server_state)" "$before_state" "the table is untouched"
+is "$(digest c)" "$before" "its rows too"
+is "$(leftovers $DB)" "" "nothing left behind"
+sql $DB -e "DELETE FROM c WHERE id = 900003; UPDATE c SET z = 10 + id % 900 WHERE id % 3 = 0"
+oscar_run --database=$DB --table=c --alter="ADD KEY k_z (z), ADD CONSTRAINT fk_z FOREIGN KEY (z) REFERENCES p (id)" \
+	--execute --defer-indexes=always
+is "$RC" 0 "adding a foreign key that the rows satisfy: exit 0"
+[ "$RC" = 0 ] || diag "$(tail -5 <<<"$ERR")"
+like "$(table_ddl $DB c)" "CONSTRAINT \`fk_z\` FOREIGN KEY \\(\`z\`\\) REFERENCES \`p\` \\(\`id\`\\)" "the new constraint is there"
+like "$(table_ddl $DB c)" "KEY \`k_z\` \\(\`z\`\\)" "with its index"
+
+# 6. dry run: nothing changes
+before_state=$(server_state)
+oscar_run --database=$DB --table=c --alter="ADD COLUMN dry INT"
+is "$RC" 0 "dry run: exit 0"
+is "$(server_state)" "$before_state" "dry run: the server is unchanged"
+is "$(fknames c)" "_fk_c_p,fk_z" "dry run: the constraints are untouched"
+
+# 7. a failure just before the swap, then --cleanup: the table as it was
+before_state=$(server_state)
+OSCAR_FAULT=before-swap oscar --database=$DB --table=c --alter="ADD COLUMN f INT" --execute >/dev/null 2>&1
+oscar_run --database=$DB --table=c --cleanup --execute
+is "$RC" 0 "--cleanup after a crash before the swap: exit 0"
+is "$(leftovers $DB)" "" "--cleanup: nothing left behind"
+is "$(fknames c)" "_fk_c_p,fk_z" "--cleanup: the table's constraints are untouched"
+is "$(sql -e "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA='$DB' AND TABLE_NAME <> 'c_native'")" 2 \
+	"--cleanup: no constraint of the shadow remains"
+
+# 8. under writes: parents deleted (cascading into the table) and updated
+# (cascading through the composite key), children inserted, re-parented and
+# deleted, each change made to the table and to an identical twin in one
+# transaction. Whatever reaches the table through its foreign keys during
+# the copy must reach the new table: afterwards both are equal.
+mkparent
+mkchild c
+mkchild twin
+fill c 40000
+sql $DB -e "INSERT INTO twin SELECT * FROM c"
+cat >"$TMP/w.pl" <<'EOF'
+use strict; use DBI;
+my ($sock, $db, $stop, $out, $seed) = @ARGV;
+srand($seed);
+my $h = DBI->connect("DBI:mysql:database=$db;mysql_socket=$sock", 'root', '', { RaiseError => 0, PrintError => 0, AutoCommit => 1 });
+my ($ok, $failed, $next) = (0, 0, 1000000 + $seed * 100000);
+until (-e $stop) {
+	my $r = rand();
+	my $pid = 1 + int(rand(2000));
+	my $id = 1 + int(rand(40000));
+	my @st;
+	if ($r < 0.15) { @st = ("DELETE FROM p WHERE id = $pid"); }
+	elsif ($r < 0.25) { @st = ("INSERT INTO p VALUES ($pid, $pid, 2 * $pid) ON DUPLICATE KEY UPDATE b = b"); }
+	elsif ($r < 0.35) { my $b = int(rand(1e6)) + 5000; @st = ("UPDATE p SET b = $b WHERE id = $pid"); }
+	elsif ($r < 0.6) { $next++; @st = map { "INSERT INTO $_ (id, pid, region, v) VALUES ($next, $pid, 'eu', 'new')" } qw(c twin); }
+	elsif ($r < 0.8) { @st = map { "UPDATE $_ SET pid = $pid, v = 'moved' WHERE id = $id" } qw(c twin); }
+	else { @st = map { "DELETE FROM $_ WHERE id = $id" } qw(c twin); }
+	$h->begin_work;
+	my $good = 1;
+	for (@st) { $good = defined $h->do($_) or last; }
+	if ($good && $h->commit) { $ok++; } else { $h->rollback; $failed++; }
+}
+open(my $f, '>', $out) or die; print $f "$ok $failed\n"; close $f;
+EOF
+rm -f "$TMP/stop8"
+for s in 1 2; do perl "$TMP/w.pl" "$OSCAR_SOCKET" $DB "$TMP/stop8" "$TMP/w8.$s" $s & done
+sleep 0.5
+oscar_run --database=$DB --table=c --alter="$ALTER" --execute --chunk-size=500
+sleep 0.5
+touch "$TMP/stop8"
+wait
+is "$RC" 0 "under writes: exit 0"
+[ "$RC" = 0 ] || diag "$(tail -5 <<<"$ERR")"
+ok $(( $(cut -d' ' -f1 "$TMP/w8.1") + $(cut -d' ' -f1 "$TMP/w8.2") > 100 ? 0 : 1 )) \
+	"under writes: the writers committed changes ($(cat "$TMP/w8.1") / $(cat "$TMP/w8.2") ok/failed)"
+is "$(digest c)" "$(digest twin)" "under writes: the new table equals its untouched twin"
+is "$(sql $DB -e "SELECT COUNT(*) FROM c LEFT JOIN p ON p.id = c.pid WHERE c.pid IS NOT NULL AND p.id IS NULL")" 0 \
+	"under writes: no orphans"
+is "$(fknames c)" "_fk_c_ab,_fk_c_p,_fk_c_region" "under writes: the constraints are carried"
+is "$(leftovers $DB)" "" "under writes: nothing left behind"
+
+# 9. a table that references itself is still refused
+sql $DB -e "CREATE TABLE tree (id INT PRIMARY KEY, up INT NULL, CONSTRAINT fk_up FOREIGN KEY (up) REFERENCES tree (id)) ENGINE=InnoDB"
+before_state=$(server_state)
+oscar_run --database=$DB --table=tree --alter="ADD COLUMN z INT" --execute
+is "$RC" 3 "self-referencing: refused"
+like "$ERR" "table 'tree' references itself \\(foreign key 'fk_up'\\)" "self-referencing: the message says why"
+is "$(server_state)" "$before_state" "self-referencing: nothing changed"
+
+sql -e "DROP DATABASE $DB; DROP DATABASE $OTHER"
