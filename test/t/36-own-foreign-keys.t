@@ -179,7 +179,23 @@ is "$(sql $DB -e "SELECT COUNT(*) FROM c LEFT JOIN p ON p.id = c.pid WHERE c.pid
 is "$(fknames c)" "_fk_c_ab,_fk_c_p,_fk_c_region" "under writes: the constraints are carried"
 is "$(leftovers $DB)" "" "under writes: nothing left behind"
 
-# 9. a table that references itself is still refused
+# 9. a table in the middle: a child of p and a parent of g; its own
+# constraint is carried, its child's rebuilt, and cascades pass through
+sql $DB -e "CREATE TABLE mid (id INT PRIMARY KEY, pid INT NOT NULL,
+	  CONSTRAINT fk_mid FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE) ENGINE=InnoDB;
+	CREATE TABLE g (id INT PRIMARY KEY, mid INT NOT NULL,
+	  CONSTRAINT fk_g FOREIGN KEY (mid) REFERENCES mid (id) ON DELETE CASCADE) ENGINE=InnoDB;
+	INSERT INTO mid SELECT id, id FROM p WHERE id <= 500; INSERT INTO g SELECT id, id FROM mid"
+oscar_run --database=$DB --table=mid --alter="ADD COLUMN z INT" --execute --alter-foreign-keys-method=auto
+is "$RC" 0 "middle table: exit 0"
+is "$(fknames mid),$(fknames g)" "_fk_mid,_fk_g" "middle table: its constraint carried, its child's rebuilt"
+victim=$(sql $DB -e "SELECT MIN(id) FROM mid")
+sql $DB -e "DELETE FROM p WHERE id = $victim"
+is "$(sql $DB -e "SELECT COUNT(*) FROM mid WHERE id = $victim") $(sql $DB -e "SELECT COUNT(*) FROM g WHERE mid = $victim")" "0 0" \
+	"middle table: a parent's delete cascades through it to the grandchild"
+is "$(leftovers $DB)" "" "middle table: nothing left behind"
+
+# 10. a table that references itself is still refused
 sql $DB -e "CREATE TABLE tree (id INT PRIMARY KEY, up INT NULL, CONSTRAINT fk_up FOREIGN KEY (up) REFERENCES tree (id)) ENGINE=InnoDB"
 before_state=$(server_state)
 oscar_run --database=$DB --table=tree --alter="ADD COLUMN z INT" --execute
