@@ -46,6 +46,7 @@ struct migration {
 	char **deferred_names; /* ... and their names */
 	int user_triggers;   /* the table's own triggers, moved at the swap */
 	int own_fks;         /* foreign keys the table declares, carried to the shadow */
+	bool self_fk;        /* one of them references the table itself */
 	bool instant;        /* the server can apply the ALTER with ALGORITHM=INSTANT */
 	bool report_only;    /* verify: report differences, repair nothing */
 	double run_started;

@@ -26,9 +26,10 @@ struct childfk {
 	char **cols, **refcols;
 };
 
+/* n < 0: the members of one entry only, not the array. */
 static void childfk_free(struct childfk *c, int n)
 {
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < (n < 0 ? 1 : n); i++) {
 		free(c[i].schema);
 		free(c[i].table);
 		free(c[i].name);
@@ -39,7 +40,8 @@ static void childfk_free(struct childfk *c, int n)
 		strv_free(c[i].cols);
 		strv_free(c[i].refcols);
 	}
-	free(c);
+	if (n >= 0)
+		free(c);
 }
 
 static char **push(char **v, int n, const char *s)
@@ -97,9 +99,21 @@ static int load_fks(struct db *db, const char *schema, const char *table, bool o
 	return 0;
 }
 
+/* Child tables' constraints; a table's reference to itself is one of its own
+ * (fk_own_*), not a child's. */
 static int load(struct db *db, const char *schema, const char *parent, struct childfk **out, int *nout)
 {
-	return load_fks(db, schema, parent, false, out, nout);
+	if (load_fks(db, schema, parent, false, out, nout))
+		return -1;
+	int k = 0;
+	for (int i = 0; i < *nout; i++) {
+		if (!strcmp((*out)[i].schema, schema) && !strcmp((*out)[i].table, parent))
+			childfk_free(&(*out)[i], -1);
+		else
+			(*out)[k++] = (*out)[i];
+	}
+	*nout = k;
+	return 0;
 }
 
 /* Constraint names are unique per schema: the copy's name toggles a leading
@@ -177,12 +191,21 @@ int fk_check(struct migration *m)
 	if (load(m->db, m->schema, m->table, &c, &n))
 		return EXIT_FAILED;
 	int rc = 0;
+	/* a foreign key the ALTER adds that references the table would, after
+	 * the swap, reference the old table */
+	struct childfk *s;
+	int ns;
+	if (load_fks(m->db, m->schema, m->names.shadow, true, &s, &ns) == 0) {
+		for (int i = 0; i < ns && !rc; i++)
+			if (!strcmp(s[i].ref_schema, m->schema) && !strcmp(s[i].ref_table, m->table)) {
+				log_error("refused: the ALTER adds foreign key '%s', which references '%s' itself; not "
+					  "supported (use the server's ALTER)", s[i].name, m->table);
+				rc = EXIT_REFUSED;
+			}
+		childfk_free(s, ns);
+	}
 	for (int i = 0; i < n && !rc; i++) {
-		if (!strcmp(c[i].schema, m->schema) && !strcmp(c[i].table, m->table)) {
-			log_error("refused: table '%s' references itself (foreign key '%s'); not supported", m->table,
-				  c[i].name);
-			rc = EXIT_REFUSED;
-		} else if (!strcmp(opt.fk_method, "none")) {
+		if (!strcmp(opt.fk_method, "none")) {
 			log_error("refused: table '%s' is referenced by '%s'.'%s' (foreign key '%s'); use "
 				  "--alter-foreign-keys-method=rebuild_constraints (or auto)",
 				  m->table, c[i].schema, c[i].table, c[i].name);
@@ -204,7 +227,7 @@ int fk_check(struct migration *m)
 		struct sbuf ev;
 		ev_begin(&ev, "error");
 		ev_int(&ev, "code", rc);
-		ev_str(&ev, "message", "refused because of child tables' foreign keys");
+		ev_str(&ev, "message", "refused because of foreign keys");
 		ev_end(&ev);
 	}
 	if (!rc && n)
@@ -263,9 +286,20 @@ int fk_own_check(struct migration *m)
 	int rc = 0;
 	for (int i = 0; i < n && !rc; i++) {
 		char *to = toggled(c[i].name);
-		if (!strcmp(c[i].ref_schema, m->schema) && !strcmp(c[i].ref_table, m->table))
-			rc = preflight_refuse("table '%s' references itself (foreign key '%s'); not supported", m->table,
-					c[i].name);
+		bool self = !strcmp(c[i].ref_schema, m->schema) && !strcmp(c[i].ref_table, m->table);
+		/* A reference to itself is carried as a reference of the shadow to
+		 * itself. A key change cascading to other rows would reach the
+		 * shadow as a delete and an insert (the triggers' key change),
+		 * which its own rules would turn into something else. */
+		if (self && strcmp(c[i].on_update, "RESTRICT") && strcmp(c[i].on_update, "NO ACTION")) {
+			struct sbuf why = SBUF_INIT;
+			sb_addf(&why, "ON UPDATE %s (foreign key '%s')", c[i].on_update, c[i].name);
+			rc = preflight_refuse("table '%s' references itself with %s; only RESTRICT and NO ACTION are "
+					      "supported there", m->table, sb_str(&why));
+			sb_free(&why);
+		} else if (self && m->alter.adds_fk)
+			rc = preflight_refuse("table '%s' references itself (foreign key '%s'); an ALTER that adds a "
+					      "foreign key to it is not supported", m->table, c[i].name);
 		else if (!rule_ok(c[i].on_delete) || !rule_ok(c[i].on_update))
 			rc = preflight_refuse("foreign key '%s' has a rule oscar does not know ('%s')", c[i].name,
 					rule_ok(c[i].on_delete) ? c[i].on_update : c[i].on_delete);
@@ -291,6 +325,8 @@ int fk_own_check(struct migration *m)
 					"another table has; rename one of them first", c[i].name, to);
 		free(owner);
 		free(to);
+		if (self)
+			m->self_fk = true;
 	}
 	m->own_fks = n;
 	childfk_free(c, n);
@@ -348,7 +384,19 @@ int fk_own_add(struct migration *m)
 		sb_add(&q, n++ ? ", ADD CONSTRAINT " : " ADD CONSTRAINT ");
 		sb_ident(&q, to);
 		sb_add(&q, fkw);
-		sb_addn(&q, rest, len);
+		/* "(cols) REFERENCES `t` (...": a reference to the table itself
+		 * (named without its schema) becomes one to the shadow */
+		const char *ref = strstr(rest, ") REFERENCES `");
+		char *target = NULL;
+		const char *after = ref ? quoted_ident(ref + 13, &target) : NULL;
+		if (after && *after == ' ' && !strcmp(target, m->table)) {
+			sb_addn(&q, rest, (size_t)(ref + 13 - rest));
+			sb_ident(&q, m->names.shadow);
+			sb_addn(&q, after, len - (size_t)(after - rest));
+		} else {
+			sb_addn(&q, rest, len);
+		}
+		free(target);
 		log_info("foreign key '%s' is '%s' on the new table", name, to);
 		/* The index the server made for the constraint (CREATE TABLE ...
 		 * LIKE copied it) is replaced by one named after the new

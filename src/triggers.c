@@ -99,11 +99,18 @@ static void remove_old(struct sbuf *q, struct migration *m)
 			sb_ident(q, m->map.from[i]);
 		}
 	}
-	sb_add(q, "); DELETE FROM ");
+	sb_add(q, "); ");
+	/* the delete with the application's own checks: the shadow's rules
+	 * then do to its rows what the table's did to the table's */
+	if (m->self_fk)
+		sb_add(q, "SET SESSION foreign_key_checks = @oscar_fkc; ");
+	sb_add(q, "DELETE FROM ");
 	sb_qualified(q, m->schema, m->names.shadow);
 	sb_add(q, " WHERE ");
 	key_match_old(q, &m->key);
 	sb_add(q, ";");
+	if (m->self_fk)
+		sb_add(q, " SET SESSION foreign_key_checks = 0;");
 }
 
 char *triggers_sql(struct migration *m, int which)
@@ -120,11 +127,26 @@ char *triggers_sql(struct migration *m, int which)
 	 * (@oscar_mirroring) so the guarded copies on the shadow ignore them; an
 	 * exit handler clears the mark when a write fails. */
 	bool mark = m->user_triggers > 0 || opt.revert_window > 0;
-	if (mark)
-		sb_add(&q, "BEGIN DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET @oscar_mirroring = NULL; RESIGNAL; END; "
-			   "SET @oscar_mirroring = 1; ");
-	else if (which != 2)
+	/* With a reference of the table to itself, the shadow's rows arrive in
+	 * no particular order (a row may come before the row it references), so
+	 * the mirror writes without foreign key checks, except the delete (see
+	 * remove_old); the exit handler gives the session its setting back. */
+	bool self = m->self_fk;
+	bool block = mark || self || which != 2;
+	if (mark || self) {
+		sb_add(&q, "BEGIN DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ");
+		if (mark)
+			sb_add(&q, "SET @oscar_mirroring = NULL; ");
+		if (self)
+			sb_add(&q, "SET SESSION foreign_key_checks = @oscar_fkc; ");
+		sb_add(&q, "RESIGNAL; END; ");
+		if (self)
+			sb_add(&q, "SET @oscar_fkc = @@session.foreign_key_checks; SET SESSION foreign_key_checks = 0; ");
+		if (mark)
+			sb_add(&q, "SET @oscar_mirroring = 1; ");
+	} else if (block) {
 		sb_add(&q, "BEGIN ");
+	}
 	switch (which) {
 	case 0:
 		remove_old(&q, m);
@@ -149,13 +171,15 @@ char *triggers_sql(struct migration *m, int which)
 		break;
 	default:
 		replace_new(&q, m);
-		if (mark)
+		if (block)
 			sb_add(&q, ";");
 		break;
 	}
+	if (self)
+		sb_add(&q, " SET SESSION foreign_key_checks = @oscar_fkc;");
 	if (mark)
-		sb_add(&q, " SET @oscar_mirroring = NULL; END");
-	else if (which != 2)
+		sb_add(&q, " SET @oscar_mirroring = NULL;");
+	if (block)
 		sb_add(&q, " END");
 	return sb_take(&q);
 }

@@ -5,7 +5,9 @@
 # the server's own ALTER but for those names, enforce and cascade as before,
 # and under writes (parent deletes cascading into the table while it is
 # copied) end equal to an untouched twin table. An ALTER that adds a foreign
-# key checks the rows, as the server's own ALTER would.
+# key checks the rows, as the server's own ALTER would. A table that
+# references itself (a tree) gets a shadow that references itself; its
+# cascades under writes and the verification's repair are checked the same way.
 source "$(dirname "$0")/../lib/common.sh"
 
 DB=oscar_t36
@@ -38,6 +40,24 @@ digest() { # digest TABLE: every old column of every row
 fknames() { # fknames TABLE: its constraints, in name order
 	sql -e "SELECT GROUP_CONCAT(CONSTRAINT_NAME ORDER BY BINARY CONSTRAINT_NAME) FROM information_schema.REFERENTIAL_CONSTRAINTS
 	        WHERE CONSTRAINT_SCHEMA='$DB' AND TABLE_NAME='$1'"
+}
+
+# with_writers NAME SCRIPT OSCAR-ARGS...: two writers (SCRIPT) run from
+# before oscar starts until after it ends; checks the exit status and that
+# they committed work
+with_writers() {
+	local name=$1 script=$2; shift 2
+	rm -f "$TMP/stop.$name"
+	for s in 1 2; do perl "$script" "$OSCAR_SOCKET" $DB "$TMP/stop.$name" "$TMP/w.$name.$s" $s & done
+	sleep 0.5
+	oscar_run "$@"
+	sleep 0.5
+	touch "$TMP/stop.$name"
+	wait
+	is "$RC" 0 "$name: exit 0"
+	[ "$RC" = 0 ] || diag "$(tail -5 <<<"$ERR")"
+	ok $(( $(cut -d' ' -f1 "$TMP/w.$name.1") + $(cut -d' ' -f1 "$TMP/w.$name.2") > 100 ? 0 : 1 )) \
+		"$name: the writers committed changes ($(cat "$TMP/w.$name.1") / $(cat "$TMP/w.$name.2") ok/failed)"
 }
 
 ALTER="ADD COLUMN w INT NOT NULL DEFAULT 3, MODIFY v VARCHAR(40) NULL"
@@ -162,17 +182,7 @@ until (-e $stop) {
 }
 open(my $f, '>', $out) or die; print $f "$ok $failed\n"; close $f;
 EOF
-rm -f "$TMP/stop8"
-for s in 1 2; do perl "$TMP/w.pl" "$OSCAR_SOCKET" $DB "$TMP/stop8" "$TMP/w8.$s" $s & done
-sleep 0.5
-oscar_run --database=$DB --table=c --alter="$ALTER" --execute --chunk-size=500
-sleep 0.5
-touch "$TMP/stop8"
-wait
-is "$RC" 0 "under writes: exit 0"
-[ "$RC" = 0 ] || diag "$(tail -5 <<<"$ERR")"
-ok $(( $(cut -d' ' -f1 "$TMP/w8.1") + $(cut -d' ' -f1 "$TMP/w8.2") > 100 ? 0 : 1 )) \
-	"under writes: the writers committed changes ($(cat "$TMP/w8.1") / $(cat "$TMP/w8.2") ok/failed)"
+with_writers "under writes" "$TMP/w.pl" --database=$DB --table=c --alter="$ALTER" --execute --chunk-size=500
 is "$(digest c)" "$(digest twin)" "under writes: the new table equals its untouched twin"
 is "$(sql $DB -e "SELECT COUNT(*) FROM c LEFT JOIN p ON p.id = c.pid WHERE c.pid IS NOT NULL AND p.id IS NULL")" 0 \
 	"under writes: no orphans"
@@ -195,12 +205,103 @@ is "$(sql $DB -e "SELECT COUNT(*) FROM mid WHERE id = $victim") $(sql $DB -e "SE
 	"middle table: a parent's delete cascades through it to the grandchild"
 is "$(leftovers $DB)" "" "middle table: nothing left behind"
 
-# 10. a table that references itself is still refused
-sql $DB -e "CREATE TABLE tree (id INT PRIMARY KEY, up INT NULL, CONSTRAINT fk_up FOREIGN KEY (up) REFERENCES tree (id)) ENGINE=InnoDB"
+# 10. a table that references itself (a tree): the shadow references
+# itself. Under writes, deletes cascading down the tree (no trigger fires
+# for the cascaded rows), re-parenting, key changes of leaves and inserts,
+# each made to the table and to an identical twin in one transaction: the
+# new table must equal the twin.
+mktree() { # mktree NAME ON-DELETE
+	sql $DB -e "CREATE TABLE \`$1\` (id INT PRIMARY KEY, up INT NULL, v INT NOT NULL,
+	  CONSTRAINT \`fk_$1\` FOREIGN KEY (up) REFERENCES \`$1\` (id) ON DELETE $2) ENGINE=InnoDB"
+}
+mktree tree CASCADE
+mktree tree_twin CASCADE
+# roots 1..500; 501..20000 children of a root
+sql $DB -e "INSERT INTO tree SELECT seq, IF(seq <= 500, NULL, 1 + seq % 500), seq FROM seq_1_to_20000;
+	INSERT INTO tree_twin SELECT * FROM tree"
+cat >"$TMP/tw.pl" <<'EOF'
+use strict; use DBI;
+my ($sock, $db, $stop, $out, $seed) = @ARGV;
+srand($seed);
+my $h = DBI->connect("DBI:mysql:database=$db;mysql_socket=$sock", 'root', '', { RaiseError => 0, PrintError => 0, AutoCommit => 1 });
+my ($ok, $failed, $next) = (0, 0, 100000 + $seed * 100000);
+until (-e $stop) {
+	my $r = rand();
+	my $root = 1 + int(rand(500));
+	my $id = 1 + int(rand(20000));
+	my $leaf = 501 + int(rand(19500));
+	my $sql;
+	if ($r < 0.3) { $next++; $sql = "INSERT INTO T VALUES ($next, $root, $next)"; }
+	elsif ($r < 0.5) { $sql = "UPDATE T SET up = $root, v = v + 1 WHERE id = $leaf"; }
+	elsif ($r < 0.6) { $next++; $sql = "UPDATE T SET id = $next WHERE id = $leaf"; }
+	elsif ($r < 0.7) { $sql = "DELETE FROM T WHERE id = $root"; }
+	elsif ($r < 0.8) { $sql = "INSERT INTO T VALUES ($root, NULL, 0)"; }
+	else { $sql = "DELETE FROM T WHERE id = $id"; }
+	$h->begin_work;
+	my $good = 1;
+	for my $t (qw(tree tree_twin)) { $good = defined $h->do($sql =~ s/\bT\b/$t/r) or last; }
+	if ($good && $h->commit) { $ok++; } else { $h->rollback; $failed++; }
+}
+open(my $f, '>', $out) or die; print $f "$ok $failed\n"; close $f;
+EOF
+tdigest() { sql $DB -e "SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', id, IFNULL(up, 'N'), v))), 0) FROM \`$1\`"; }
+with_writers "tree under writes" "$TMP/tw.pl" --database=$DB --table=tree --alter="ADD COLUMN note VARCHAR(10) NULL" \
+	--execute --chunk-size=500
+is "$(tdigest tree)" "$(tdigest tree_twin)" "tree under writes: the new table equals its untouched twin"
+like "$(table_ddl $DB tree)" "CONSTRAINT \`_fk_tree\` FOREIGN KEY \\(\`up\`\\) REFERENCES \`tree\` \\(\`id\`\\) ON DELETE CASCADE" \
+	"tree: the new table references itself"
+is "$(leftovers $DB)" "" "tree: nothing left behind"
+root=$(sql $DB -e "SELECT MIN(up) FROM tree")
+sql $DB -e "DELETE FROM tree WHERE id = $root"
+is "$(sql $DB -e "SELECT COUNT(*) FROM tree WHERE up = $root")" 0 "tree: a delete still cascades to the children"
+sql $DB -e "INSERT INTO tree (id, up, v) VALUES (9999999, 8888888, 1)" 2>"$TMP/e10"
+like "$(cat "$TMP/e10")" "1452" "tree: an orphan insert fails (1452)"
+is "$(sql $DB -e "SELECT @@global.foreign_key_checks")" 1 "tree: the server's setting is untouched"
+
+# the verification's repair copies a chunk again (delete, then copy): the
+# shadow's reference to itself must not cascade that delete to rows of
+# chunks already verified. Parents here come after their children.
+mktree tree4 CASCADE
+sql $DB -e "SET foreign_key_checks=0; INSERT INTO tree4 SELECT seq, IF(seq > 2500, NULL, 2501 + seq % 500), seq FROM seq_1_to_3000"
+want=$(sql $DB -e "SELECT id, up, v FROM tree4 ORDER BY id")
+is "$(wc -l <<<"$want")" 3000 "tree: 3000 rows to start with"
+touch "$TMP/pause10"
+oscar --database=$DB --table=tree4 --alter="ADD COLUMN note INT" --execute --json --chunk-size=600 \
+	--pause-file="$TMP/pause10" >"$TMP/ev10" 2>"$TMP/err10" &
+opid=$!
+for _ in $(seq 1 100); do grep -q '"event":"pause"' "$TMP/ev10" && break; sleep 0.1; done
+sql $DB -e "SET foreign_key_checks=0; INSERT INTO _tree4_new (id, up, v) VALUES (2600, NULL, -1)"
+rm -f "$TMP/pause10"
+wait $opid
+is "$?" 0 "tree, a chunk repaired: exit 0"
+like "$(grep '"event":"verify"' "$TMP/ev10")" '"repaired_chunks":1' "tree: the corrupted chunk was copied again"
+is "$(sql $DB -e "SELECT id, up, v FROM tree4 ORDER BY id")" "$want" "tree: the repair cascaded nowhere: every row as it was"
+
+# ON DELETE SET NULL
+mktree tree2 "SET NULL"
+sql $DB -e "INSERT INTO tree2 SELECT seq, IF(seq <= 50, NULL, 1 + seq % 50), seq FROM seq_1_to_3000"
+oscar_run --database=$DB --table=tree2 --alter="ADD COLUMN note INT" --execute --chunk-size=300
+is "$RC" 0 "SET NULL tree: exit 0"
+sql $DB -e "DELETE FROM tree2 WHERE id = 7"
+is "$(sql $DB -e "SELECT COUNT(*) FROM tree2 WHERE up IS NULL")" "$(( 49 + 59 ))" \
+	"SET NULL tree: a delete sets the children's reference to NULL"
+
+# refused: ON UPDATE CASCADE to itself; an ALTER adding a foreign key to
+# such a table; an ALTER adding a reference to the table itself
+sql $DB -e "CREATE TABLE tree3 (id INT PRIMARY KEY, up INT NULL, CONSTRAINT fk_up3 FOREIGN KEY (up) REFERENCES tree3 (id) ON UPDATE CASCADE) ENGINE=InnoDB"
 before_state=$(server_state)
-oscar_run --database=$DB --table=tree --alter="ADD COLUMN z INT" --execute
-is "$RC" 3 "self-referencing: refused"
-like "$ERR" "table 'tree' references itself \\(foreign key 'fk_up'\\)" "self-referencing: the message says why"
-is "$(server_state)" "$before_state" "self-referencing: nothing changed"
+oscar_run --database=$DB --table=tree3 --alter="ADD COLUMN z INT" --execute
+is "$RC" 3 "self-reference with ON UPDATE CASCADE: refused"
+like "$ERR" "table 'tree3' references itself with ON UPDATE CASCADE \\(foreign key 'fk_up3'\\)" "it says why"
+is "$(server_state)" "$before_state" "nothing changed"
+oscar_run --database=$DB --table=tree2 --alter="ADD COLUMN r INT, ADD CONSTRAINT fk_r FOREIGN KEY (r) REFERENCES p (id)" --execute
+is "$RC" 3 "adding a foreign key to a table that references itself: refused"
+is "$(server_state)" "$before_state" "nothing changed"
+sql $DB -e "CREATE TABLE flat (id INT PRIMARY KEY, up INT NULL) ENGINE=InnoDB; INSERT INTO flat VALUES (1, NULL), (2, 1)"
+before_state=$(server_state)
+oscar_run --database=$DB --table=flat --alter="ADD CONSTRAINT fk_flat FOREIGN KEY (up) REFERENCES flat (id)" --execute
+is "$RC" 3 "an ALTER adding a reference to the table itself: refused"
+like "$ERR" "foreign key 'fk_flat', which references 'flat' itself" "it says why"
+is "$(server_state)" "$before_state" "nothing changed"
 
 sql -e "DROP DATABASE $DB; DROP DATABASE $OTHER"
