@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "db.h"
 #include "fault.h"
+#include "foreignkeys.h"
 #include "hooks.h"
 #include "log.h"
 #include "migration.h"
@@ -496,7 +497,8 @@ static int resume(struct migration *m, struct jobstate *js)
 			  m->names.shadow);
 		return EXIT_REFUSED;
 	}
-	if ((rc = shadow_map(m)) || (rc = preflight_shadow(m)))
+	/* the table's own foreign keys decide how the triggers are written */
+	if ((rc = fk_own_check(m)) || (rc = shadow_map(m)) || (rc = preflight_shadow(m)))
 		return rc;
 	indexes_restore_plan(m, js->deferred);
 	if (triggers_intact(m)) {

@@ -304,4 +304,25 @@ is "$RC" 3 "an ALTER adding a reference to the table itself: refused"
 like "$ERR" "foreign key 'fk_flat', which references 'flat' itself" "it says why"
 is "$(server_state)" "$before_state" "nothing changed"
 
+# 11. killed at each phase, then the same command again: the job resumes
+# (its triggers recognised as the ones a table referencing itself gets) and
+# ends with the rows and the constraints as they should be
+mktree tree5 CASCADE
+sql $DB -e "SET foreign_key_checks=0; INSERT INTO tree5 SELECT seq, IF(seq > 4500, NULL, 4501 + seq % 500), seq FROM seq_1_to_5000"
+want=$(tdigest tree5)
+n=0
+for point in mid-copy before-swap after-swap during-cleanup; do
+	n=$((n + 1))
+	OSCAR_FAULT=$point oscar --database=$DB --table=tree5 --alter="ADD COLUMN k$n INT" --execute --chunk-size=500 \
+		>/dev/null 2>&1
+	oscar_run --database=$DB --table=tree5 --alter="ADD COLUMN k$n INT" --execute --chunk-size=500
+	is "$RC" 0 "killed at $point, run again: exit 0"
+	[ "$RC" = 0 ] || diag "$(tail -3 <<<"$ERR")"
+	is "$(tdigest tree5)" "$want" "killed at $point: every row as it was"
+	is "$(sql -e "SELECT CONCAT(CONSTRAINT_NAME, '>', REFERENCED_TABLE_NAME) FROM information_schema.REFERENTIAL_CONSTRAINTS
+	        WHERE CONSTRAINT_SCHEMA='$DB' AND TABLE_NAME='tree5'")" "$( [ $((n % 2)) = 1 ] && echo _fk_tree5 || echo fk_tree5)>tree5" \
+		"killed at $point: the table references itself"
+	is "$(leftovers $DB)" "" "killed at $point: nothing left behind"
+done
+
 sql -e "DROP DATABASE $DB; DROP DATABASE $OTHER"
