@@ -325,4 +325,11 @@ for point in mid-copy before-swap after-swap during-cleanup; do
 	is "$(leftovers $DB)" "" "killed at $point: nothing left behind"
 done
 
+# 12. --revert-window does not support foreign keys of the table's own yet
+before_state=$(server_state)
+oscar_run --database=$DB --table=tree5 --alter="ADD COLUMN rv INT" --execute --revert-window=1h
+is "$RC" 3 "--revert-window with foreign keys of its own: refused"
+like "$ERR" "revert-window does not support tables with triggers or foreign keys of their own" "it says why"
+is "$(server_state)" "$before_state" "--revert-window: nothing changed"
+
 sql -e "DROP DATABASE $DB; DROP DATABASE $OTHER"
