@@ -275,7 +275,7 @@ int check_warnings(struct migration *m)
 	unsigned total = mysql_warning_count(m->db->my);
 	if (total == 0)
 		return 0;
-	MYSQL_RES *r = db_query(m->db, "SHOW WARNINGS");
+	MYSQL_RES *r = db_query_f(m->db, DB_SILENT, "SHOW WARNINGS");
 	if (!r)
 		return -1;
 	MYSQL_ROW row;

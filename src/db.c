@@ -125,6 +125,12 @@ int db_connect_to(struct db *db, const char *label, const struct dbtarget *t)
 		db_close(db);
 		return EXIT_CONNECT;
 	}
+	/* a Galera node (preflight refuses it, see galera.c) */
+	MYSQL_RES *w = db->mariadb ? db_query_f(db, DB_SILENT, "SELECT @@global.wsrep_on") : NULL;
+	MYSQL_ROW wr = w ? mysql_fetch_row(w) : NULL;
+	db->galera = wr && wr[0] && !strcmp(wr[0], "1");
+	if (w)
+		mysql_free_result(w);
 	return 0;
 }
 
@@ -176,11 +182,16 @@ enum errclass db_last_class(const struct db *db)
 
 void db_set_error(struct db *db, unsigned err, const char *state, const char *msg, const char *sql)
 {
+	/* state and msg may be db's own fields (a caller adding the statement) */
+	char st[sizeof db->sqlstate], m[sizeof db->errmsg];
+	snprintf(st, sizeof st, "%s", state ? state : "HY000");
+	snprintf(m, sizeof m, "%s", msg ? msg : "");
+	char *failed = sql ? xstrdup(sql) : NULL;
 	db->err = err;
-	snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state ? state : "HY000");
-	snprintf(db->errmsg, sizeof db->errmsg, "%s", msg ? msg : "");
+	memcpy(db->sqlstate, st, sizeof st);
+	memcpy(db->errmsg, m, sizeof m);
 	free(db->failed_sql);
-	db->failed_sql = sql ? xstrdup(sql) : NULL;
+	db->failed_sql = failed;
 }
 
 static void capture(struct db *db, const char *sql)

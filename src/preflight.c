@@ -8,6 +8,7 @@
 #include "log.h"
 #include "migration.h"
 #include "foreignkeys.h"
+#include "galera.h"
 #include "options.h"
 #include "usertriggers.h"
 
@@ -69,7 +70,8 @@ int preflight_table(struct migration *m)
 
 	/* Child tables' foreign keys are checked once the new shape is known
 	 * (fk_check); the table's own are carried to the shadow (fk_own_add). */
-	return fk_own_check(m);
+	int rc = galera_preflight(m);
+	return rc ? rc : fk_own_check(m);
 }
 
 /* A key unique and NOT NULL in a table, over full columns. */

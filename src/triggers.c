@@ -229,13 +229,14 @@ int triggers_install(struct migration *m)
 	double t0 = now_mono();
 	for (int which = 0; which < 3 && !rc; which++) {
 		char *sql = triggers_sql(m, which);
+		/* on the cleanup stack before it is created: a CREATE that reports
+		 * an error (a lost connection) may still have taken effect, and the
+		 * name is this run's (preflight saw it free) */
+		cleanup_push_trigger(m->schema, tn[which], m->table, m->names.shadow);
 		rc = db_exec(db, DB_CHANGE, sql);
 		free(sql);
-		if (!rc) {
-			cleanup_push_trigger(m->schema, tn[which], m->table, m->names.shadow);
-			if (which == 0)
-				fault_point("between-triggers");
-		}
+		if (!rc && which == 0)
+			fault_point("between-triggers");
 	}
 	if (locked)
 		db_unlock_tables(db);

@@ -190,3 +190,40 @@ replica_leftovers() { # replica_leftovers DB
 	         UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$1'
 	         AND (TABLE_NAME LIKE '\\_%\\_new' OR TABLE_NAME LIKE '\\_%\\_old' OR TABLE_NAME LIKE '\\_%\\_hb')"
 }
+
+# start_galera: a one-node Galera cluster (wsrep_on, Debian's galera-4) next
+# to the test server, bootstrapped on loopback. Sets GALERA_SOCKET; stops it
+# when the test exits.
+start_galera() {
+	GALERA_DIR=${OSCAR_TEST_DIR:-$(dirname "$OSCAR_SOCKET")}.galera
+	GALERA_SOCKET=$GALERA_DIR/sock
+	local provider gp=$((OSCAR_PORT + 20))
+	provider=$(ls /usr/lib/galera/libgalera_smm.so /usr/lib/galera-4/libgalera_smm.so 2>/dev/null | head -1)
+	[ -n "$provider" ] || { echo "start_galera: libgalera_smm.so not found (apt-get install galera-4)" >&2; return 1; }
+	"$OSCAR_ROOT/scripts/testserver.sh" stop "$GALERA_DIR" >/dev/null 2>&1 || true
+	rm -rf "$GALERA_DIR"
+	trap 'stop_galera; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"; tap_finish' EXIT
+	TESTSERVER_CNF="wsrep_on=ON
+wsrep_provider=$provider
+wsrep_cluster_name=oscar_test
+wsrep_cluster_address=gcomm://
+wsrep_node_address=127.0.0.1:$gp
+wsrep_provider_options=\"base_port=$gp;gcache.size=32M\"
+innodb_autoinc_lock_mode=2
+innodb_buffer_pool_size=128M
+innodb_log_file_size=48M" "$OSCAR_ROOT/scripts/testserver.sh" start "$GALERA_DIR" $((OSCAR_PORT + 10)) || return 1
+	for _ in $(seq 1 100); do
+		[ "$(gsql -e "SHOW STATUS LIKE 'wsrep_ready'" | cut -f2)" = ON ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# SQL on the Galera node as root, tab-separated, no headers.
+gsql() { mariadb --no-defaults -uroot --socket="$GALERA_SOCKET" -N -B "$@"; }
+
+stop_galera() {
+	[ -n "${GALERA_DIR:-}" ] || return 0
+	"$OSCAR_ROOT/scripts/testserver.sh" stop "$GALERA_DIR" >/dev/null 2>&1
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$GALERA_DIR"
+}
