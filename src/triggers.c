@@ -200,7 +200,8 @@ int triggers_remove(struct db *db, const char *schema, const char *table, const 
 		int r = locked ? db_exec(db, DB_CHANGE, sb_str(&q)) : db_exec_mdl(db, DB_CHANGE, "dropping a trigger", sb_str(&q));
 		if (r)
 			rc = -1;
-		else
+		/* IF EXISTS warns when there was none (one whose CREATE failed) */
+		else if (db_dry_run || !db->my || mysql_warning_count(db->my) == 0)
 			log_info("%s trigger '%s'", db_dry_run ? "would remove" : "removed", names[i]);
 		sb_free(&q);
 	}
