@@ -1,6 +1,8 @@
-/* foreignkeys: tables referenced by other tables' foreign keys.
+/* foreignkeys: the table's own foreign keys, and other tables' that
+ * reference it.
  *
- * InnoDB keeps a child's constraint attached to the parent table object, and a
+ * Its own (fk_own_*) are carried to the shadow under toggled names; see the
+ * comment above fk_own_check. Children's: InnoDB keeps a child's constraint attached to the parent table object, and a
  * RENAME carries it along: after the swap the children would point at the old
  * table. With --alter-foreign-keys-method=rebuild_constraints (or auto) each
  * child's constraint is rebuilt, just before the swap, to reference the shadow
