@@ -19,7 +19,6 @@ struct db {
 	MYSQL *my;
 	unsigned long thread_id;
 	bool mariadb;
-	bool galera; /* a node of a Galera cluster (wsrep_on) */
 	unsigned long version;
 	const char *label; /* "main", "control" */
 	/* last failure */

@@ -125,12 +125,6 @@ int db_connect_to(struct db *db, const char *label, const struct dbtarget *t)
 		db_close(db);
 		return EXIT_CONNECT;
 	}
-	/* a Galera node (preflight refuses it, see galera.c) */
-	MYSQL_RES *w = db->mariadb ? db_query_f(db, DB_SILENT, "SELECT @@global.wsrep_on") : NULL;
-	MYSQL_ROW wr = w ? mysql_fetch_row(w) : NULL;
-	db->galera = wr && wr[0] && !strcmp(wr[0], "1");
-	if (w)
-		mysql_free_result(w);
 	return 0;
 }
 

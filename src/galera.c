@@ -14,22 +14,21 @@
  * changes anything. */
 #include "galera.h"
 
-#include "log.h"
+#include <string.h>
+
 #include "migration.h"
-#include "options.h"
 
 int galera_preflight(struct migration *m)
 {
-	if (!m->db->galera)
+	/* MySQL has no wsrep_on: not a Galera node */
+	MYSQL_RES *r = m->db->mariadb ? db_query_f(m->db, DB_SILENT, "SELECT @@global.wsrep_on") : NULL;
+	MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+	bool galera = row && row[0] && !strcmp(row[0], "1");
+	if (r)
+		mysql_free_result(r);
+	if (!galera)
 		return 0;
-	const char *msg = "this server is a node of a Galera cluster (wsrep_on), which oscar does not support yet: "
-			  "its trigger DDL under a table lock can wedge the node, and lost rows were seen under "
-			  "concurrent writes in testing";
-	log_error("refused: %s", msg);
-	struct sbuf ev;
-	ev_begin(&ev, "error");
-	ev_int(&ev, "code", EXIT_REFUSED);
-	ev_str(&ev, "message", msg);
-	ev_end(&ev);
-	return EXIT_REFUSED;
+	return preflight_refuse("this server is a node of a Galera cluster (wsrep_on), which oscar does not support "
+				"yet: its trigger DDL under a table lock can wedge the node, and lost rows were seen under "
+				"concurrent writes in testing%s%s", "", "");
 }
