@@ -35,6 +35,9 @@ enum {
 };
 
 extern bool db_dry_run;
+/* The server is a Galera node: DDL runs in total order, without
+ * max_statement_time (it cannot be interrupted) and never under LOCK TABLES. */
+extern bool db_galera;
 
 /* Returns 0, or an EXIT_* status after printing one line. */
 int db_connect(struct db *db, const char *label);
@@ -68,7 +71,9 @@ char *db_scalar(struct db *db, const char *sql, bool *found);
 /* LOCK TABLES schema.a WRITE[, b WRITE[, c WRITE]] (NULLs skipped), each
  * attempt waiting briefly like any metadata lock: trigger DDL runs under it,
  * because MariaDB fails statements that are executing a table's trigger while
- * another trigger of the table is created or dropped. */
+ * another trigger of the table is created or dropped. On a Galera node it
+ * takes nothing and returns 1 (a table lock around total-order DDL wedges the
+ * cluster); callers do without. */
 int db_lock_tables(struct db *db, const char *schema, const char *a, const char *b, const char *c);
 /* UNLOCK TABLES, keeping the error being reported. */
 void db_unlock_tables(struct db *db);

@@ -1,10 +1,28 @@
-/* galera: Galera cluster nodes, which oscar refuses for now. */
+/* galera: running on a node of a Galera cluster (see galera.c). */
 #ifndef OSCAR_GALERA_H
 #define OSCAR_GALERA_H
 
+#include <stdbool.h>
+
+struct db;
 struct migration;
 
-/* Preflight: EXIT_REFUSED on a node of a Galera cluster (wsrep_on), else 0. */
+/* Whether the server is a Galera node (wsrep_on); set by galera_detect. */
+extern bool galera_node;
+
+/* After connecting: detects a Galera node, sets db_galera and the session's
+ * wsrep_OSU_method to TOI. 0, or EXIT_REFUSED when TOI cannot be had. */
+int galera_detect(struct db *db);
+/* Preflight of a new or resumed run: EXIT_REFUSED for a node that is not
+ * Synced in a Primary component, is desynced, or for options that need a
+ * table lock or a total-order index build there; else 0. */
 int galera_preflight(struct migration *m);
+/* EXIT_REFUSED for a table with triggers of its own on a Galera node. */
+int galera_check_triggers(struct migration *m);
+
+/* After verify_shadow passed on this node: the same comparison (report only)
+ * on every other node of wsrep_incoming_addresses oscar can reach, read with
+ * wsrep_sync_wait; 0, or EXIT_FAILED when a node differs. */
+int galera_verify_nodes(struct migration *m);
 
 #endif

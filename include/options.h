@@ -48,6 +48,7 @@ struct options {
 	const char *defer_indexes; /* auto, always, never: plain secondary indexes built after the copy */
 	const char *max_load;      /* VAR=N[,VAR=N] */
 	const char *critical_load;
+	double max_flow_ctl;       /* Galera: % of time paused by flow control before the copy waits */
 	double max_lag;            /* seconds a replica may lag before the copy waits */
 	char **replicas;           /* --replica DSNs, NULL-terminated; NULL: discover */
 	bool fail_on_stopped_replica;

@@ -140,6 +140,9 @@ start)
 	[ "$user" = "$(id -un)" ] || chown -R "$user" "$dir"
 	start_node 1 --wsrep-new-cluster
 	wait_synced 1 1 "${GALERA_START_WAIT:-60}"
+	# root over loopback TCP too (oscar reaches the other nodes by their
+	# wsrep_incoming_addresses); replicated to the joiners by their SST
+	client 1 -e "CREATE USER IF NOT EXISTS root@'127.0.0.1'; GRANT ALL ON *.* TO root@'127.0.0.1' WITH GRANT OPTION"
 	# one joiner at a time: a donor serves one state transfer at once
 	for n in $(seq 2 $nodes); do
 		start_node "$n"

@@ -712,7 +712,7 @@ static int chunk_copy(struct migration *m, const char *range, bool client, long 
 /* One transaction of the copy: the rows after lower up to upper (NULL: to
  * the end), retried when it gives way to the application's locks. */
 static int copy_tx(struct migration *m, const struct keyval *lower, const struct keyval *upper, bool client,
-		   long long max_stmt, long *rows, long *skipped)
+		   long long max_stmt, bool shrinkable, long *rows, long *skipped)
 {
 	struct sbuf q = SBUF_INIT;
 	if (range_sql(&q, m, lower, upper)) {
@@ -726,6 +726,19 @@ static int copy_tx(struct migration *m, const struct keyval *lower, const struct
 		rc = chunk_copy(m, sb_str(&q), client, max_stmt, rows, skipped);
 		if (rc == 0 || db_last_class(m->db) != ERR_RETRY || oscar_abort)
 			break;
+		/* on Galera a 1213 is mostly a lost certification: the same range
+		 * again would meet the same writers, a smaller one less of them
+		 * (the caller splits it) */
+		if (shrinkable && db_galera && m->db->err == 1213) {
+			struct sbuf ev;
+			ev_begin(&ev, "chunk_retry");
+			ev_int(&ev, "attempt", attempt);
+			ev_int(&ev, "errno", m->db->err);
+			ev_bool(&ev, "smaller", true);
+			ev_end(&ev);
+			sb_free(&q);
+			return 1;
+		}
 		/* oscar's statement is the one to give way: retry it, never the application's */
 		log_warn("chunk attempt %d: errno %u (%s), retrying", attempt, m->db->err, m->db->errmsg);
 		struct sbuf ev;
@@ -878,7 +891,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		}
 		double t0 = now_mono();
 		long rows = 0, skipped = 0;
-		int more = 1, txs = 0;
+		int more = 1, txs = 0, cert_losses = 0;
 		long double lo_num = 0;
 		bool from_num = int_key && have_lower && key_number(&lower, &lo_num);
 		bool estimated = from_num && !writers && density > 0 && density <= 2;
@@ -890,7 +903,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			more = hi_num < key_max;
 			if (more)
 				keyval_number(&hi, floorl(hi_num));
-			int rc = copy_tx(m, &lower, more ? &hi : NULL, client, max_stmt, &rows, &skipped);
+			int rc = copy_tx(m, &lower, more ? &hi : NULL, client, max_stmt, false, &rows, &skipped);
 			txs = 1;
 			if (rc) {
 				keyval_free(&lower);
@@ -911,7 +924,20 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			long got = 0, skip = 0;
 			double tx0 = now_mono();
 			if (!rc)
-				rc = copy_tx(m, have_lower ? &lower : NULL, more ? &sub : NULL, client, max_stmt, &got, &skip);
+				rc = copy_tx(m, have_lower ? &lower : NULL, more ? &sub : NULL, client, max_stmt,
+					     want > CTL_MIN_CHUNK && cert_losses < opt.chunk_retries, &got, &skip);
+			if (rc == 1) {
+				/* lost a certification: the same rows again in a transaction
+				 * half as large, and the next ones sized down too */
+				cert_losses++;
+				tx_rows = want / 2 > CTL_MIN_CHUNK ? want / 2 : CTL_MIN_CHUNK;
+				tx_rate /= 2;
+				keyval_free(&sub);
+				more = 1;
+				sleep_s(0.01 * cert_losses);
+				continue;
+			}
+			cert_losses = 0;
 			if (rc) {
 				keyval_free(&lower);
 				keyval_free(&upper);
@@ -961,7 +987,9 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			if (!writers_known || others != writers)
 				log_info("%s", others ? "other sessions write: copying in transactions of about --max-lock-time"
 						      : "no other writes: one transaction per chunk");
-			writers = others;
+			/* on Galera the writers that matter most are on other nodes:
+			 * their writesets certify against every copy transaction */
+			writers = others || db_galera;
 			writers_known = true;
 			if (adaptive) {
 				bool busy = now_ins - ins_before > rows_since_check + 10;

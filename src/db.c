@@ -17,6 +17,7 @@
 #include "options.h"
 
 bool db_dry_run;
+bool db_galera;
 volatile int oscar_abort;
 volatile int oscar_paused;
 
@@ -326,7 +327,11 @@ int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql
 	if ((flags & DB_CHANGE) && db_dry_run)
 		return db_exec(db, flags, sql);
 	struct sbuf q = SBUF_INIT;
-	if (db->mariadb) {
+	if (db_galera) {
+		/* a total-order statement cannot be interrupted once ordered, and it
+		 * takes its metadata lock by aborting the local holders */
+		sb_add(&q, sql);
+	} else if (db->mariadb) {
 		/* max_statement_time is fractional and interrupts the metadata lock wait;
 		 * lock_wait_timeout alone has one-second granularity. */
 		long lwt = (long)opt.lock_wait_timeout + 1;
@@ -393,6 +398,8 @@ void db_exec_keep_error(struct db *db, const char *sql)
 int db_lock_tables(struct db *db, const char *schema, const char *a, const char *b, const char *c)
 {
 	const char *names[] = { a, b, c };
+	if (db_galera)
+		return 1;
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "LOCK TABLES ");
 	for (int i = 0, n = 0; i < 3; i++) {

@@ -1,34 +1,189 @@
-/* galera: oscar refuses to run on a node of a Galera cluster (wsrep_on).
+/* galera: what changes on a node of a Galera cluster (wsrep_on).
  *
- * What was measured on a two-node cluster of Debian's galera-4 (see the
- * closing notes of the project's issues): a table lock (LOCK TABLES, which
- * oscar takes for a few milliseconds around its trigger DDL) wedges the
- * node, because the trigger's DDL, replicated in total order, waits behind
- * another node's writeset whose applier waits for the lock; and with the
- * triggers created one by one instead, concurrent writers still ended, in
- * some runs, with a few rows missing after the migration. Even on a one-node
- * cluster, one run in four lost inserts the writers had seen committed, from
- * the original table, while a total-order ALTER of the shadow (the index
- * build) aborted transactions that held it through the triggers. Until that
- * is understood, running there could lose data, so the run stops before it
- * changes anything. */
+ * Every DDL replicates in total order isolation (TOI): it runs on every node
+ * at the same point of the replication stream, and every node waits for it.
+ * Measured on a 3-node cluster of Debian's galera-4 with writers on all nodes
+ * (issue 11, field notes 24-29):
+ *   - a session holding LOCK TABLES that then runs DDL wedges the cluster:
+ *     the DDL waits for writesets ordered before it, whose appliers wait for
+ *     the table lock the same session holds. So no table lock is ever taken
+ *     here (db_galera makes db_lock_tables refuse), the triggers are created
+ *     one at a time in an order that is correct while only some exist
+ *     (triggers.c), and what needs a table lock to be correct is refused:
+ *     moving the table's own triggers, the revert window;
+ *   - a TOI ALTER that builds an index on a filled table stalls every
+ *     writer of the cluster for its length: the shadow keeps its secondary
+ *     indexes during the copy (--defer-indexes=auto means never here);
+ *   - a TOI statement cannot be interrupted (KILL leaves it waiting), so DDL
+ *     runs without max_statement_time (db.c); it never waits long for a
+ *     metadata lock, because it aborts the local holders instead;
+ *   - certification conflicts surface as 1213 at COMMIT: the copy retries
+ *     with a smaller transaction (copy.c); flow control is the load signal
+ *     (--max-flow-ctl, throttle.c).
+ * A node that is not Synced in a Primary component, or desynced, is refused:
+ * its reads are not current and its DDL would not be ordered with the
+ * cluster's. */
 #include "galera.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "migration.h"
+#include "options.h"
+#include "verify.h"
+
+bool galera_node;
+
+static char *status(struct db *db, const char *name)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SHOW GLOBAL STATUS LIKE ");
+	sb_literal(&q, name);
+	MYSQL_RES *r = db_query(db, sb_str(&q));
+	sb_free(&q);
+	MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+	char *v = xstrdup(row && row[1] ? row[1] : "");
+	if (r)
+		mysql_free_result(r);
+	return v;
+}
+
+int galera_detect(struct db *db)
+{
+	/* MySQL has no wsrep_on: not a Galera node */
+	MYSQL_RES *r = db->mariadb ? db_query_f(db, DB_SILENT, "SELECT @@global.wsrep_on") : NULL;
+	MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+	galera_node = row && row[0] && !strcmp(row[0], "1");
+	if (r)
+		mysql_free_result(r);
+	db_galera = galera_node;
+	if (!galera_node)
+		return 0;
+	/* DDL must replicate in total order: RSU would apply it to this node
+	 * only, and the triggers and the swap must exist on every node */
+	char *osu = db_scalar(db, "SELECT @@session.wsrep_OSU_method", NULL);
+	bool toi = osu && !strcasecmp(osu, "TOI");
+	if (!toi && db_exec(db, DB_SILENT, "SET SESSION wsrep_OSU_method='TOI'")) {
+		int rc = preflight_refuse("wsrep_OSU_method is '%s' and cannot be set to TOI for this session (%s): "
+					  "oscar's triggers and swap must replicate to every node in total order",
+					  osu ? osu : "?", db->errmsg);
+		free(osu);
+		return rc;
+	}
+	if (!toi)
+		log_info("Galera node: wsrep_OSU_method set to TOI for this session (it was '%s')", osu);
+	free(osu);
+	return 0;
+}
 
 int galera_preflight(struct migration *m)
 {
-	/* MySQL has no wsrep_on: not a Galera node */
-	MYSQL_RES *r = m->db->mariadb ? db_query_f(m->db, DB_SILENT, "SELECT @@global.wsrep_on") : NULL;
-	MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
-	bool galera = row && row[0] && !strcmp(row[0], "1");
-	if (r)
-		mysql_free_result(r);
-	if (!galera)
+	if (!galera_node)
 		return 0;
-	return preflight_refuse("this server is a node of a Galera cluster (wsrep_on), which oscar does not support "
-				"yet: its trigger DDL under a table lock can wedge the node, and lost rows were seen under "
-				"concurrent writes in testing%s%s", "", "");
+	struct db *db = m->db;
+	int rc = 0;
+	char *cluster = status(db, "wsrep_cluster_status");
+	char *state = status(db, "wsrep_local_state_comment");
+	char *size = status(db, "wsrep_cluster_size");
+	char *desync = db_scalar(db, "SELECT @@global.wsrep_desync", NULL);
+	if (strcmp(cluster, "Primary"))
+		rc = preflight_refuse("this Galera node is not in a Primary component (wsrep_cluster_status '%s'): its "
+				      "DDL would not be ordered with the cluster's%s", cluster, "");
+	else if (strcmp(state, "Synced"))
+		rc = preflight_refuse("this Galera node is not Synced (wsrep_local_state_comment '%s'): its reads are "
+				      "not current%s", state, "");
+	else if (desync && !strcmp(desync, "1"))
+		rc = preflight_refuse("wsrep_desync is on for this Galera node: it may fall behind the cluster and "
+				      "would not throttle the copy by flow control%s%s", "", "");
+	else if (opt.revert_window > 0)
+		rc = preflight_refuse("--revert-window on a Galera node: creating the reverse triggers safely needs a "
+				      "table lock, and LOCK TABLES around DDL wedges the cluster%s%s", "", "");
+	else if (!strcmp(opt.defer_indexes, "always"))
+		rc = preflight_refuse("--defer-indexes=always on a Galera node: building the indexes on the filled "
+				      "shadow is a total-order ALTER that stalls every node's writers for its length; "
+				      "use --defer-indexes=never (the default there)%s%s", "", "");
+	if (!rc) {
+		opt.defer_indexes = "never";
+		log_info("Galera node, cluster of %s, %s: no table locks; indexes built during the copy", size, state);
+	}
+	free(cluster);
+	free(state);
+	free(size);
+	free(desync);
+	return rc;
+}
+
+int galera_check_triggers(struct migration *m)
+{
+	if (!galera_node || !m->user_triggers)
+		return 0;
+	return preflight_refuse("table '%s' has triggers of its own: moving them to the new table without a window "
+				"where they fire twice or not at all needs a table lock, and LOCK TABLES around DDL "
+				"wedges a Galera cluster%s", m->table, "");
+}
+
+/* One "host:port" of wsrep_incoming_addresses. */
+static int verify_node(struct migration *m, const char *addr)
+{
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof host)
+		return 0;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	unsigned port = (unsigned)atoi(colon + 1);
+	struct db node;
+	struct dbtarget t = { host, port, NULL, opt.user, opt.password, true };
+	if (db_connect_to(&node, "galera node", &t)) {
+		log_warn("verify: cannot reach Galera node %s (%s); it applies the same writesets as this node, "
+			 "which was verified", addr, node.errmsg);
+		return 0;
+	}
+	/* wait until the node has applied everything committed before the check */
+	int rc = db_exec(&node, 0, "SET SESSION wsrep_sync_wait=1") ? EXIT_FAILED : 0;
+	if (!rc) {
+		struct migration c = *m;
+		c.db = &node;
+		c.report_only = true;
+		log_info("verify: Galera node %s", addr);
+		rc = verify_shadow(&c);
+		if (rc == EXIT_FAILED && !node.err) {
+			db_set_error(m->db, 0, "HY000", "verification failed on another Galera node", NULL);
+			log_error("verification failed: on Galera node %s '%s' differs from '%s'; the swap is not done",
+				  addr, m->names.shadow, m->table);
+		} else if (rc) {
+			db_set_error(m->db, node.err, node.sqlstate, node.errmsg, NULL);
+		}
+	}
+	db_close(&node);
+	return rc;
+}
+
+int galera_verify_nodes(struct migration *m)
+{
+	if (!galera_node)
+		return 0;
+	char *all = status(m->db, "wsrep_incoming_addresses");
+	char *self = db_scalar(m->db, "SELECT @@global.wsrep_node_incoming_address", NULL);
+	char *port = db_scalar(m->db, "SELECT @@global.port", NULL);
+	struct sbuf me = SBUF_INIT;
+	if (self && strcmp(self, "AUTO"))
+		sb_add(&me, self);
+	int rc = 0, checked = 0;
+	for (char *save = NULL, *a = strtok_r(all, ",", &save); a && !rc; a = strtok_r(NULL, ",", &save)) {
+		/* this node was verified by verify_shadow */
+		const char *colon = strrchr(a, ':');
+		if (!strcmp(a, sb_str(&me)) || (colon && port && !strcmp(colon + 1, port) && !me.len))
+			continue;
+		rc = verify_node(m, a);
+		checked++;
+	}
+	if (!rc)
+		log_info("verify: %d other Galera node%s checked", checked, checked == 1 ? "" : "s");
+	sb_free(&me);
+	free(all);
+	free(self);
+	free(port);
+	return rc;
 }

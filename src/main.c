@@ -18,6 +18,7 @@
 #include "db.h"
 #include "fault.h"
 #include "foreignkeys.h"
+#include "galera.h"
 #include "hooks.h"
 #include "log.h"
 #include "migration.h"
@@ -249,6 +250,8 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		return fail(m, rc);
 	if (opt.verify && !opt.no_swap && !cutover_may_wait()) {
 		rc = verify_shadow(m);
+		if (!rc)
+			rc = galera_verify_nodes(m);
 		int brc = indexes_build_finish(m, rc != 0);
 		if (rc)
 			return fail(m, rc);
@@ -283,7 +286,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	/* 6. Cutover, when the DBA's conditions allow it. */
 	if ((rc = cutover_wait(m)))
 		return fail(m, rc);
-	if (opt.verify && !verified && (rc = verify_shadow(m)))
+	if (opt.verify && !verified && ((rc = verify_shadow(m)) || (rc = galera_verify_nodes(m))))
 		return fail(m, rc);
 	fault_point("before-swap");
 	if (opt.revert_window > 0) {
@@ -471,6 +474,8 @@ static int resume(struct migration *m, struct jobstate *js)
 	}
 	log_info("found an unfinished job for '%s' (%lld rows copied, phase %s)", m->table, js->rows_copied,
 		 js->phase);
+	if ((rc = galera_preflight(m)))
+		return rc;
 	if (alter_analyze(opt.alter, &m->alter) || catalog_load(db, m->schema, m->table, &m->orig))
 		return EXIT_FAILED;
 	m->state_started = true;
@@ -646,6 +651,10 @@ int main(int argc, char **argv)
 		log_error("cannot start the signal thread");
 		db_close(&db);
 		return EXIT_FAILED;
+	}
+	if ((rc = galera_detect(&db))) {
+		db_close(&db);
+		return rc;
 	}
 	if (opt.cleanup) {
 		if (!opt.execute)

@@ -31,6 +31,7 @@ struct options opt = {
 	.max_load = "Threads_running=25",
 	.critical_load = "Threads_running=50",
 	.max_lag = 1.0,
+	.max_flow_ctl = 25,
 	.recursion_method = "auto",
 	.verify = true,
 	.fk_method = "none",
@@ -80,6 +81,7 @@ static const struct optdef optdefs[] = {
 	{ "max-load", ARG_REQ, "VAR=N", "pause the copy while a status variable is over N (default Threads_running=25)" },
 	{ "critical-load", ARG_REQ, "VAR=N", "abort and roll back when a status variable is over N (default Threads_running=50)" },
 	{ "max-lag", ARG_REQ, "TIME", "pause the copy while a replica lags more than this (500ms, 2s; default 1s)" },
+	{ "max-flow-ctl", ARG_REQ, "PCT", "on a Galera node: pause the copy while flow control paused the cluster more than PCT% of the time (default 25; 0 off)" },
 	{ "replica", ARG_REQ, "DSN", "check this replica (h=HOST,P=PORT,S=SOCKET,u=USER,p=PW) instead of discovering; repeatable" },
 	{ "recursion-method", ARG_REQ, "M", "how to find replicas: auto (default), hosts, processlist or none" },
 	{ "fail-on-stopped-replica", ARG_NONE, NULL, "abort and roll back when a replica is stopped instead of waiting" },
@@ -357,6 +359,9 @@ int options_parse(int argc, char **argv)
 				rc = usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);
 				break;
 			}
+		} else if (!strcmp(name, "max-flow-ctl")) {
+			if ((rc = parse_double(name, v, 0, 100, &opt.max_flow_ctl)))
+				break;
 		} else if (!strcmp(name, "max-lag")) {
 			if (replica_parse_lag(v, &opt.max_lag)) {
 				rc = usage_error("invalid value '%s' for --%s (e.g. 500ms, 2s)", v, name);

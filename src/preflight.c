@@ -292,7 +292,7 @@ int preflight_shadow(struct migration *m)
 	int rc = choose_key(m);
 	if (rc)
 		return rc;
-	if ((rc = check_unique_additions(m)) || (rc = utrig_check(m)))
+	if ((rc = check_unique_additions(m)) || (rc = utrig_check(m)) || (rc = galera_check_triggers(m)))
 		return rc;
 	return fk_check(m);
 }

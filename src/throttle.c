@@ -2,7 +2,8 @@
  * copy waits (the triggers keep the shadow in sync meanwhile); over
  * --critical-load the run is rolled back, as a DBA would stop it by hand.
  * It also waits while a replica lags more than --max-lag or does not
- * replicate at all (replica.c measures that). */
+ * replicate at all (replica.c measures that), and on a Galera node while
+ * flow control holds the cluster (--max-flow-ctl). */
 #include "throttle.h"
 
 #include <ctype.h>
@@ -105,6 +106,64 @@ static int over(struct limit *l, int n, const double *vals)
 	return -1;
 }
 
+/* Galera flow control: the share of the time since the last look that
+ * replication was paused (wsrep_flow_control_paused_ns is cumulative), and
+ * whether this node's receive queue is at gcs.fc_limit, where it would pause
+ * the cluster itself. Over --max-flow-ctl the copy, which adds writesets every
+ * node must apply, waits. The first look only takes the baseline. */
+struct flowctl {
+	double paused_ns, at; /* last sample */
+	long fc_limit;        /* gcs.fc_limit, 0: unknown */
+	bool have;
+};
+static struct flowctl fc;
+
+static long provider_fc_limit(struct db *db)
+{
+	char *po = db_scalar(db, "SELECT @@global.wsrep_provider_options", NULL);
+	const char *p = po ? strstr(po, "gcs.fc_limit =") : NULL;
+	long v = p ? atol(p + strlen("gcs.fc_limit =")) : 0;
+	free(po);
+	return v;
+}
+
+/* 1 when over the limit (text and value filled), 0 when not, -1 on error. */
+static int flowctl_over(struct db *db, double *pct, long *queue)
+{
+	*pct = 0;
+	*queue = 0;
+	if (!db_galera || opt.max_flow_ctl <= 0)
+		return 0;
+	MYSQL_RES *r = db_query(db, "SHOW GLOBAL STATUS WHERE Variable_name IN"
+				    " ('wsrep_flow_control_paused_ns', 'wsrep_local_recv_queue')");
+	if (!r)
+		return -1;
+	double paused = -1, t = now_mono();
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(r))) {
+		if (!row[0] || !row[1])
+			continue;
+		if (!strcasecmp(row[0], "wsrep_flow_control_paused_ns"))
+			paused = atof(row[1]);
+		else
+			*queue = atol(row[1]);
+	}
+	mysql_free_result(r);
+	if (!fc.have)
+		fc.fc_limit = provider_fc_limit(db);
+	bool over = false;
+	if (fc.have && paused >= 0 && t - fc.at > 0.01) {
+		*pct = 100.0 * (paused - fc.paused_ns) / ((t - fc.at) * 1e9);
+		over = *pct > opt.max_flow_ctl;
+	}
+	if (fc.fc_limit > 0 && *queue >= fc.fc_limit)
+		over = true;
+	fc.paused_ns = paused;
+	fc.at = t;
+	fc.have = paused >= 0;
+	return over;
+}
+
 /* Why the copy waits: one throttle decision. */
 struct decision {
 	const char *kind; /* "max-load", "max-lag", "replica-stopped" */
@@ -142,10 +201,15 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 			return EXIT_FAILED;
 		}
 		int m = over(maxl, nmax, vmax);
+		double fpct = 0;
+		long fqueue = 0;
+		int f = m < 0 ? flowctl_over(db, &fpct, &fqueue) : 0;
+		if (f < 0)
+			return EXIT_FAILED;
 		/* Replicas only when the primary's load lets the copy go on: while it
 		 * waits anyway, their lag changes nothing. */
 		struct lag_state ls = { LAG_OK, NULL, 0, "" };
-		if (m < 0) {
+		if (m < 0 && !f) {
 			int rc = replica_check(db, &ls);
 			if (rc)
 				return rc;
@@ -163,7 +227,7 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 			db_set_error(db, 0, "HY000", msg, NULL);
 			return EXIT_FAILED;
 		}
-		if (m < 0 && ls.verdict == LAG_OK) {
+		if (m < 0 && !f && ls.verdict == LAG_OK) {
 			if (throttled) {
 				log_info("throttling over after %.1f s; copying again", now_mono() - t0);
 				struct sbuf ev;
@@ -185,6 +249,11 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 			d.kind = "max-load";
 			snprintf(d.key, sizeof d.key, "max-load %s", maxl[m].name);
 			snprintf(d.text, sizeof d.text, "throttled: %.63s=%g>%g", maxl[m].name, vmax[m], maxl[m].value);
+		} else if (f) {
+			d.kind = "max-flow-ctl";
+			snprintf(d.key, sizeof d.key, "max-flow-ctl");
+			snprintf(d.text, sizeof d.text, "throttled: Galera flow control paused %.0f%%>%g%%, receive queue %ld",
+				 fpct, opt.max_flow_ctl, fqueue);
 		} else if (ls.verdict == LAG_OVER) {
 			d.kind = "max-lag";
 			snprintf(d.key, sizeof d.key, "max-lag %.200s", ls.replica);
@@ -196,7 +265,7 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 			snprintf(d.text, sizeof d.text, "throttled: replica %.120s stopped (%.160s)", ls.replica, ls.detail);
 		}
 		if (strcmp(d.key, active)) {
-			if (m < 0 && ls.verdict == LAG_STOPPED)
+			if (m < 0 && !f && ls.verdict == LAG_STOPPED)
 				log_warn("replica '%s' is stopped (%s): the copy waits until it replicates again "
 					 "(--fail-on-stopped-replica would abort instead)", ls.replica, ls.detail);
 			else
@@ -209,6 +278,10 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 				ev_str(&ev, "variable", maxl[m].name);
 				ev_num(&ev, "value", vmax[m]);
 				ev_num(&ev, "limit", maxl[m].value);
+			} else if (f) {
+				ev_num(&ev, "flow_control_paused_pct", fpct);
+				ev_int(&ev, "recv_queue", fqueue);
+				ev_num(&ev, "limit", opt.max_flow_ctl);
 			} else if (ls.verdict == LAG_OVER) {
 				ev_str(&ev, "replica", ls.replica);
 				ev_num(&ev, "lag", ls.lag);
@@ -224,6 +297,6 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 		progress_update(copied, estimated, 0, 0, d.text);
 		/* lag is re-measured often so the copy resumes promptly; load and a
 		 * stopped replica change slowly */
-		sleep_s(m < 0 && ls.verdict == LAG_OVER ? 0.1 : 0.5);
+		sleep_s(m < 0 && (f || ls.verdict == LAG_OVER) ? 0.1 : 0.5);
 	}
 }

@@ -189,7 +189,7 @@ int triggers_remove(struct db *db, const char *schema, const char *table, const 
 	if (n == 0)
 		return 0;
 	bool locked = db_lock_tables(db, schema, table, shadow, NULL) == 0;
-	if (!locked)
+	if (!locked && !db_galera)
 		log_warn("cannot lock '%s' for dropping triggers (%s); dropping them one by one", table,
 			 db_error_text(db));
 	int rc = 0;
@@ -225,8 +225,13 @@ int triggers_install(struct migration *m)
 	if (rc)
 		return EXIT_FAILED;
 	const char *tn[] = { m->names.trg_del, m->names.trg_upd, m->names.trg_ins };
-	rc = db_lock_tables(db, m->schema, m->table, m->names.shadow, NULL);
-	bool locked = rc == 0;
+	/* On Galera without the table lock (see galera.c): each CREATE TRIGGER
+	 * takes the table's exclusive metadata lock on every node, so a statement
+	 * sees either all of the triggers created so far or none of them, and
+	 * the order (see the top of this file) keeps every shadow row current
+	 * while only some exist; the copy starts after the third. */
+	rc = db_galera ? 0 : db_lock_tables(db, m->schema, m->table, m->names.shadow, NULL);
+	bool locked = rc == 0 && !db_galera;
 	double t0 = now_mono();
 	for (int which = 0; which < 3 && !rc; which++) {
 		char *sql = triggers_sql(m, which);
@@ -234,7 +239,7 @@ int triggers_install(struct migration *m)
 		 * an error (a lost connection) may still have taken effect, and the
 		 * name is this run's (preflight saw it free) */
 		cleanup_push_trigger(m->schema, tn[which], m->table, m->names.shadow);
-		rc = db_exec(db, DB_CHANGE, sql);
+		rc = locked ? db_exec(db, DB_CHANGE, sql) : db_exec_mdl(db, DB_CHANGE, "creating a trigger", sql);
 		free(sql);
 		if (!rc && which == 0)
 			fault_point("between-triggers");
@@ -242,8 +247,8 @@ int triggers_install(struct migration *m)
 	if (locked)
 		db_unlock_tables(db);
 	if (!rc)
-		log_info("created triggers '%s', '%s', '%s' (table locked %.1f ms)", tn[0], tn[1], tn[2],
-			 (now_mono() - t0) * 1000);
+		log_info("created triggers '%s', '%s', '%s' (%s %.1f ms)", tn[0], tn[1], tn[2],
+			 locked ? "table locked" : "one by one, no table lock,", (now_mono() - t0) * 1000);
 	if (oscar_abort)
 		rc = -1;
 	if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
