@@ -18,6 +18,9 @@ for my $f (glob("$dir/writer*.model")) {
 }
 my $dbh = DBI->connect("DBI:mysql:database=$db;mysql_socket=$sock", 'root', '',
 	{ RaiseError => 1, mysql_enable_utf8mb4 => 1 });
+# on a Galera node: read only after applying everything committed anywhere
+my ($wsrep) = eval { $dbh->selectrow_array('SELECT @@global.wsrep_on') };
+$dbh->do('SET SESSION wsrep_sync_wait=15') if ($wsrep // 0) == 1;
 my %have;
 my $sth = $dbh->prepare("SELECT id, u, txt, dt, `dec`, n FROM `$table`");
 $sth->execute;

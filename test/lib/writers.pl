@@ -5,6 +5,13 @@
 # the stop file appears, writes that model out for check.pl.
 #
 #   writers.pl SOCKET DB TABLE NWRITERS STOPFILE OUTDIR [SEED]
+#
+# Errors after OUTDIR/after exists are reported as "error: after: ...".
+# SOCKET may list several sockets separated by spaces (the nodes of a Galera
+# cluster): writer w writes through socket w modulo their count. A writer
+# loads its model with wsrep_sync_wait=15 where the server has it, so that on
+# a cluster it starts from everything committed on any node (field note 27),
+# and then creates OUTDIR/writerN.ready.
 use strict;
 use warnings;
 use DBI;
@@ -42,11 +49,16 @@ sub rand_n { return rand() < 0.1 ? undef : int(rand(2**31 - 1)) - 2**30; }
 sub writer {
 	my ($w) = @_;
 	srand($seed * 1000 + $w);
-	my $ps = $w % 2 == 0 ? 1 : 0; # half use server-side prepared statements
-	my $dbh = DBI->connect("DBI:mysql:database=$db;mysql_socket=$sock;mysql_server_prepare=$ps",
+	# half use server-side prepared statements (OSCAR_WRITERS_PS=0: none)
+	my $ps = $w % 2 == 0 && ($ENV{OSCAR_WRITERS_PS} // 1) ? 1 : 0;
+	my @socks = split ' ', $sock;
+	my $mysock = $socks[$w % @socks];
+	my $dbh = DBI->connect("DBI:mysql:database=$db;mysql_socket=$mysock;mysql_server_prepare=$ps",
 		'root', '', { RaiseError => 0, PrintError => 0, AutoCommit => 1, mysql_enable_utf8mb4 => 1 })
 		or die "writer $w: connect: $DBI::errstr";
 	my %model;
+	my $galera = @socks > 1 || ($dbh->selectrow_array('SELECT @@global.wsrep_on') // 0) == 1;
+	$dbh->do('SET SESSION wsrep_sync_wait=15') or die "writer $w: wsrep_sync_wait: " . $dbh->errstr if $galera;
 	my $sth = $dbh->prepare("SELECT id, u, txt, dt, `dec`, n FROM `$table` WHERE id % $nw = $w");
 	$sth->execute or die "writer $w: load: " . $dbh->errstr;
 	my $maxid = $w;
@@ -54,11 +66,17 @@ sub writer {
 		$model{$r->[0]} = [@$r[1 .. 5]];
 		$maxid = $r->[0] if $r->[0] > $maxid;
 	}
+	$dbh->do('SET SESSION wsrep_sync_wait=0') if $galera;
+	open(my $ready, '>', "$outdir/writer$w.ready") or die "writer $w: $outdir: $!";
+	close($ready);
 	my $next = $maxid + $nw;
 	my $uniq = 0;
 	my ($commits, $rollbacks, $errors, $ops) = (0, 0, 0, 0);
 	my %errs;
 	my $q = sub { my $t = $table; return shift =~ s/TBL/`$t`/r; };
+	# errors after OUTDIR/after appears (the test's "the tool has finished")
+	# are counted apart
+	my $late = sub { return -e "$outdir/after" ? 'after: ' : ''; };
 	my %st = (
 		ins => $dbh->prepare($q->('INSERT INTO TBL (id, u, txt, dt, `dec`, n) VALUES (?, ?, ?, ?, ?, ?)')),
 		upd => $dbh->prepare($q->('UPDATE TBL SET txt = ?, dt = ?, `dec` = ?, n = ? WHERE id = ?')),
@@ -75,7 +93,7 @@ sub writer {
 		for (1 .. $nops) {
 			my @ids = keys %pending;
 			my $r = rand();
-			my $res;
+			my ($res, $kind) = (undef, 'ins');
 			if ($r < 0.3 || @ids < 5) {
 				my $id = $next; $next += $nw;
 				my $u = rand() < 0.3 ? undef : "w$w-" . $uniq++;
@@ -84,6 +102,7 @@ sub writer {
 				$pending{$id} = [@v] if $res;
 			} else {
 				my $id = $ids[int(rand(@ids))];
+				$kind = $r < 0.55 ? 'upd' : $r < 0.7 ? 'key' : $r < 0.85 ? 'uni' : 'del';
 				if ($r < 0.55) {
 					my @v = (rand_text(), rand_dt(), rand_dec(), rand_n());
 					$res = $st{upd}->execute(@v, $id);
@@ -102,11 +121,14 @@ sub writer {
 				}
 			}
 			$ops++;
-			if (!$res) { $ok = 0; $errs{$dbh->err . ' ' . $dbh->errstr}++; last; }
+			if (!$res) { $ok = 0; $errs{$late->() . $dbh->err . ' ' . $dbh->errstr . ($dbh->err == 1213 ? '' : " ($kind)")}++; last; }
 		}
 		if ($txn) {
 			if ($ok && rand() < 0.15) { $dbh->rollback; $rollbacks++; next; }
-			if ($ok) { $ok = $dbh->commit; $errs{'commit ' . $dbh->errstr}++ unless $ok; }
+			# DBD::mysql's commit returns true even when the server refused
+			# the COMMIT (a Galera node reports a transaction it aborted,
+			# 1213, there): only err tells
+			if ($ok) { $ok = $dbh->commit && !$dbh->err; $errs{$late->() . 'commit ' . $dbh->err . ' ' . $dbh->errstr}++ unless $ok; }
 			else { $dbh->rollback; }
 		}
 		if ($ok) { %model = %pending; $commits++; }
