@@ -23,7 +23,7 @@ OBJS = $(SRCS:src/%.c=build/%.o)
 UNIT_OBJS = build/sbuf.o build/alter.o build/names.o build/controller.o
 UNIT_TESTS = $(patsubst test/unit/%.c,build/test/%,$(wildcard test/unit/*.c))
 
-.PHONY: all test unit demo bench stress install clean deps
+.PHONY: all test test-galera unit demo bench bench-galera stress install clean deps
 
 all: oscar
 
@@ -51,6 +51,11 @@ unit: $(UNIT_TESTS)
 test:
 	scripts/run-tests.sh
 
+# A throwaway 3-node Galera cluster (scripts/galera-cluster.sh) and the
+# cluster tests; OSCAR_GALERA_REPEAT=N runs them N times.
+test-galera:
+	scripts/run-galera-tests.sh
+
 stress:
 	OSCAR_STRESS=1 scripts/run-tests.sh test/t/20-live-writers.t test/t/21-metadata-locks.t
 
@@ -59,6 +64,10 @@ demo:
 
 bench:
 	scripts/bench.sh
+
+# oscar and pt-online-schema-change on a 3-node cluster, writers on all nodes.
+bench-galera:
+	scripts/bench-galera.sh
 
 install: oscar
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/oscar

@@ -20,6 +20,12 @@ int galera_preflight(struct migration *m);
 /* EXIT_REFUSED for a table with triggers of its own on a Galera node. */
 int galera_check_triggers(struct migration *m);
 
+/* After the triggers are created: on every node oscar can reach, waits (up
+ * to --lock-wait-timeout x --lock-retries) until the node has applied them
+ * and every transaction it had open before has ended, so that no write
+ * executed without the triggers can reach the table after the copy started
+ * (see galera.c). 0, or EXIT_FAILED. */
+int galera_trigger_barrier(struct migration *m);
 /* After verify_shadow passed on this node: the same comparison (report only)
  * on every other node of wsrep_incoming_addresses oscar can reach, read with
  * wsrep_sync_wait; 0, or EXIT_FAILED when a node differs. */

@@ -982,14 +982,14 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		rows_since_check += rows;
 		if ((now_mono() - last_writes_check >= 0.2 || secs >= 0.2) &&
 		    db_row_writes(m->db, &now_ins, &now_chg) == 0) {
-			bool others = now_chg - chg_before > rows_since_check + 10;
+			/* on Galera the writers that matter most are on other nodes:
+			 * their writesets certify against every copy transaction */
+			bool others = now_chg - chg_before > rows_since_check + 10 || db_galera;
 			/* said once when first measured, then on every change */
 			if (!writers_known || others != writers)
 				log_info("%s", others ? "other sessions write: copying in transactions of about --max-lock-time"
 						      : "no other writes: one transaction per chunk");
-			/* on Galera the writers that matter most are on other nodes:
-			 * their writesets certify against every copy transaction */
-			writers = others || db_galera;
+			writers = others;
 			writers_known = true;
 			if (adaptive) {
 				bool busy = now_ins - ins_before > rows_since_check + 10;

@@ -25,6 +25,7 @@
  * cluster's. */
 #include "galera.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,38 @@ int galera_detect(struct db *db)
 	return 0;
 }
 
+static int verify_node(struct migration *m, const char *addr);
+static int each_other_node(struct migration *m, int (*fn)(struct migration *, const char *), int *count);
+
+/* Server-side prepared statements open on a node: the others' appliers
+ * creating oscar's triggers while such statements run make them fail with
+ * 1146 on the shadow (MariaDB's MDEV-26048) or 1064, run them without the
+ * triggers (the verification found the shadow behind), and in one test run
+ * wedged the cluster (their replay and the next total-order DDL waiting for
+ * each other). Measured with the same writers without them: none of that. */
+static int node_prepared(struct migration *m, const char *addr);
+
+static long prepared_count(struct db *db)
+{
+	char *v = status(db, "Prepared_stmt_count");
+	long n = atol(v);
+	free(v);
+	return n;
+}
+
+static int prepared_statements(struct migration *m)
+{
+	long n = prepared_count(m->db);
+	if (n > 0) {
+		char num[32];
+		snprintf(num, sizeof num, "%ld", n);
+		return preflight_refuse("%s server-side prepared statement%s open on this Galera node: creating "
+					"triggers while they run is not safe there (MariaDB MDEV-26048: they fail or skip "
+					"the triggers, and a cluster wedged in testing)", num, n == 1 ? " is" : "s are");
+	}
+	return each_other_node(m, node_prepared, NULL);
+}
+
 int galera_preflight(struct migration *m)
 {
 	if (!galera_node)
@@ -90,12 +123,12 @@ int galera_preflight(struct migration *m)
 	if (strcmp(cluster, "Primary"))
 		rc = preflight_refuse("this Galera node is not in a Primary component (wsrep_cluster_status '%s'): its "
 				      "DDL would not be ordered with the cluster's%s", cluster, "");
-	else if (strcmp(state, "Synced"))
-		rc = preflight_refuse("this Galera node is not Synced (wsrep_local_state_comment '%s'): its reads are "
-				      "not current%s", state, "");
 	else if (desync && !strcmp(desync, "1"))
 		rc = preflight_refuse("wsrep_desync is on for this Galera node: it may fall behind the cluster and "
 				      "would not throttle the copy by flow control%s%s", "", "");
+	else if (strcmp(state, "Synced"))
+		rc = preflight_refuse("this Galera node is not Synced (wsrep_local_state_comment '%s'): its reads are "
+				      "not current%s", state, "");
 	else if (opt.revert_window > 0)
 		rc = preflight_refuse("--revert-window on a Galera node: creating the reverse triggers safely needs a "
 				      "table lock, and LOCK TABLES around DDL wedges the cluster%s%s", "", "");
@@ -103,6 +136,8 @@ int galera_preflight(struct migration *m)
 		rc = preflight_refuse("--defer-indexes=always on a Galera node: building the indexes on the filled "
 				      "shadow is a total-order ALTER that stalls every node's writers for its length; "
 				      "use --defer-indexes=never (the default there)%s%s", "", "");
+	if (!rc)
+		rc = prepared_statements(m);
 	if (!rc) {
 		opt.defer_indexes = "never";
 		log_info("Galera node, cluster of %s, %s: no table locks; indexes built during the copy", size, state);
@@ -123,23 +158,69 @@ int galera_check_triggers(struct migration *m)
 				"wedges a Galera cluster%s", m->table, "");
 }
 
-/* One "host:port" of wsrep_incoming_addresses. */
-static int verify_node(struct migration *m, const char *addr)
+/* Calls fn for every other node of wsrep_incoming_addresses; stops at the
+ * first non-zero result. */
+static int each_other_node(struct migration *m, int (*fn)(struct migration *, const char *), int *count)
+{
+	char *all = status(m->db, "wsrep_incoming_addresses");
+	char *self = db_scalar(m->db, "SELECT @@global.wsrep_node_incoming_address", NULL);
+	char *port = db_scalar(m->db, "SELECT @@global.port", NULL);
+	bool named = self && strcmp(self, "AUTO") && *self;
+	int rc = 0, n = 0;
+	for (char *save = NULL, *a = strtok_r(all, ",", &save); a && !rc; a = strtok_r(NULL, ",", &save)) {
+		const char *colon = strrchr(a, ':');
+		if (named ? !strcmp(a, self) : colon && port && !strcmp(colon + 1, port))
+			continue;
+		rc = fn(m, a);
+		n++;
+	}
+	if (count)
+		*count = n;
+	free(all);
+	free(self);
+	free(port);
+	return rc;
+}
+
+/* A connection to another node, or false (warned) when it cannot be reached. */
+static bool node_connect(struct db *node, const char *addr, const char *why)
 {
 	char host[256];
 	const char *colon = strrchr(addr, ':');
 	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof host)
-		return 0;
+		return false;
 	memcpy(host, addr, (size_t)(colon - addr));
 	host[colon - addr] = '\0';
-	unsigned port = (unsigned)atoi(colon + 1);
-	struct db node;
-	struct dbtarget t = { host, port, NULL, opt.user, opt.password, true };
-	if (db_connect_to(&node, "galera node", &t)) {
-		log_warn("verify: cannot reach Galera node %s (%s); it applies the same writesets as this node, "
-			 "which was verified", addr, node.errmsg);
-		return 0;
+	struct dbtarget t = { host, (unsigned)atoi(colon + 1), NULL, opt.user, opt.password, true };
+	if (db_connect_to(node, "galera node", &t)) {
+		log_warn("cannot reach Galera node %s (%s): %s", addr, node->errmsg, why);
+		return false;
 	}
+	return true;
+}
+
+static int node_prepared(struct migration *m, const char *addr)
+{
+	(void)m;
+	struct db node;
+	if (!node_connect(&node, addr, "its prepared statements are not checked"))
+		return 0;
+	long n = prepared_count(&node);
+	db_close(&node);
+	if (n <= 0)
+		return 0;
+	char num[32];
+	snprintf(num, sizeof num, "%ld", n);
+	return preflight_refuse("%s server-side prepared statement(s) open on Galera node %s: creating triggers "
+				"while they run is not safe there (MariaDB MDEV-26048: they fail or skip the triggers, "
+				"and a cluster wedged in testing)", num, addr);
+}
+
+static int verify_node(struct migration *m, const char *addr)
+{
+	struct db node;
+	if (!node_connect(&node, addr, "it applies the same writesets as this node, which was verified"))
+		return 0;
 	/* wait until the node has applied everything committed before the check */
 	int rc = db_exec(&node, 0, "SET SESSION wsrep_sync_wait=1") ? EXIT_FAILED : 0;
 	if (!rc) {
@@ -164,26 +245,72 @@ int galera_verify_nodes(struct migration *m)
 {
 	if (!galera_node)
 		return 0;
-	char *all = status(m->db, "wsrep_incoming_addresses");
-	char *self = db_scalar(m->db, "SELECT @@global.wsrep_node_incoming_address", NULL);
-	char *port = db_scalar(m->db, "SELECT @@global.port", NULL);
-	struct sbuf me = SBUF_INIT;
-	if (self && strcmp(self, "AUTO"))
-		sb_add(&me, self);
-	int rc = 0, checked = 0;
-	for (char *save = NULL, *a = strtok_r(all, ",", &save); a && !rc; a = strtok_r(NULL, ",", &save)) {
-		/* this node was verified by verify_shadow */
-		const char *colon = strrchr(a, ':');
-		if (!strcmp(a, sb_str(&me)) || (colon && port && !strcmp(colon + 1, port) && !me.len))
-			continue;
-		rc = verify_node(m, a);
-		checked++;
-	}
+	int checked = 0;
+	int rc = each_other_node(m, verify_node, &checked);
 	if (!rc)
 		log_info("verify: %d other Galera node%s checked", checked, checked == 1 ? "" : "s");
-	sb_free(&me);
-	free(all);
-	free(self);
-	free(port);
+	return rc;
+}
+
+/* One node of the barrier: applied up to now (wsrep_sync_wait), then no
+ * transaction left that started before that moment. */
+static int barrier_on(struct db *db, const char *node)
+{
+	if (db_exec(db, 0, "SET SESSION wsrep_sync_wait=1") ||
+	    db_exec(db, 0, "SET @oscar_barrier = (SELECT NOW(6) FROM DUAL)") ||
+	    db_exec(db, 0, "SET SESSION wsrep_sync_wait=0"))
+		return EXIT_FAILED;
+	double deadline = now_mono() + opt.lock_wait_timeout * opt.lock_retries;
+	for (;;) {
+		bool found;
+		char *v = db_scalar(db, "SELECT COUNT(*) FROM information_schema.INNODB_TRX"
+					" WHERE trx_started < @oscar_barrier AND trx_mysql_thread_id <> CONNECTION_ID()", &found);
+		long n = v ? atol(v) : -1;
+		free(v);
+		if (!found)
+			return EXIT_FAILED;
+		if (n == 0)
+			return 0;
+		if (oscar_abort)
+			return EXIT_SIGNAL;
+		if (now_mono() > deadline) {
+			db_set_error(db, 0, "HY000", "transactions older than the triggers stay open", NULL);
+			log_error("%ld transaction%s older than the triggers still open on %s after %.1f s; "
+				  "giving up", n, n == 1 ? " is" : "s are", node, opt.lock_wait_timeout * opt.lock_retries);
+			return EXIT_FAILED;
+		}
+		sleep_s(0.01);
+	}
+}
+
+static int node_barrier(struct migration *m, const char *addr)
+{
+	struct db node;
+	if (!node_connect(&node, addr, "its transactions older than the triggers are not waited for"))
+		return 0;
+	int rc = barrier_on(&node, addr);
+	if (rc && node.err)
+		db_set_error(m->db, node.err, node.sqlstate, node.errmsg, NULL);
+	else if (rc)
+		db_set_error(m->db, 0, "HY000", node.errmsg, NULL);
+	db_close(&node);
+	return rc;
+}
+
+/* A transaction that executed on a node before the triggers existed there
+ * but commits after them carries no mirror of its writes; certification
+ * should abort it, but the copy must not start before every such writer is
+ * gone: once it reads a row, only the triggers keep the row current. */
+int galera_trigger_barrier(struct migration *m)
+{
+	if (!galera_node || db_dry_run)
+		return 0;
+	double t0 = now_mono();
+	int rc = barrier_on(m->db, "this node");
+	if (!rc)
+		rc = each_other_node(m, node_barrier, NULL);
+	if (!rc)
+		log_info("every node has the triggers and no transaction older than them (%.1f ms)",
+			 (now_mono() - t0) * 1000);
 	return rc;
 }

@@ -621,7 +621,7 @@ static int run(struct migration *m)
 		return fail(m, EXIT_FAILED);
 	if ((rc = indexes_drop_deferred(m)))
 		return fail(m, rc);
-	if ((rc = triggers_install(m)))
+	if ((rc = triggers_install(m)) || (rc = galera_trigger_barrier(m)))
 		return fail(m, rc);
 
 	fault_point("after-shadow");

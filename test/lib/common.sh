@@ -221,6 +221,12 @@ innodb_log_file_size=48M" "$OSCAR_ROOT/scripts/testserver.sh" start "$GALERA_DIR
 
 # SQL on the Galera node as root, tab-separated, no headers.
 gsql() { mariadb --no-defaults -uroot --socket="$GALERA_SOCKET" -N -B "$@"; }
+# leftovers on the Galera node, job state included.
+leftovers_g() {
+	gsql -e "SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'
+	         UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES
+	         WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME LIKE '\\_%'"
+}
 
 stop_galera() {
 	[ -n "${GALERA_DIR:-}" ] || return 0
