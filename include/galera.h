@@ -21,7 +21,7 @@ int galera_preflight(struct migration *m);
 int galera_check_triggers(struct migration *m);
 
 /* After the triggers are created: on every node oscar can reach, waits (up
- * to --lock-wait-timeout x --lock-retries) until the node has applied them
+ * to --lock-wait-timeout x --lock-retries, then warns) until the node has applied them
  * and every transaction it had open before has ended, so that no write
  * executed without the triggers can reach the table after the copy started
  * (see galera.c). 0, or EXIT_FAILED. */

@@ -274,10 +274,11 @@ static int barrier_on(struct db *db, const char *node)
 		if (oscar_abort)
 			return EXIT_SIGNAL;
 		if (now_mono() > deadline) {
-			db_set_error(db, 0, "HY000", "transactions older than the triggers stay open", NULL);
-			log_error("%ld transaction%s older than the triggers still open on %s after %.1f s; "
-				  "giving up", n, n == 1 ? " is" : "s are", node, opt.lock_wait_timeout * opt.lock_retries);
-			return EXIT_FAILED;
+			/* certification aborts them when they wrote the table; the
+			 * verification finds what a write that did not leaves behind */
+			log_warn("%ld transaction%s older than the triggers still open on %s after %.1f s; copying "
+				 "anyway", n, n == 1 ? " is" : "s are", node, opt.lock_wait_timeout * opt.lock_retries);
+			return 0;
 		}
 		sleep_s(0.01);
 	}

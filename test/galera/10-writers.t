@@ -19,7 +19,7 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED [OSCAR-ARGS...]
 	local out=$TMP/$name
 	make_table "$ROWS"
 	start_writers "$out" $WRITERS || { ok 1 "$name: writers started"; return; }
-	"$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="$alter" --execute --json \
+	timeout 300 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="$alter" --execute --json \
 		--chunk-size=400 "$@" >"$out/events" 2>"$out/stderr"
 	local rc=$?
 	# the writers go on past the swap: until the cluster has ordered 200 more
@@ -69,3 +69,17 @@ idx_dt_n:dt,idx_dt_n:n,PRIMARY:id,uk_id_extra:id,uk_id_extra:extra,uk_u:u"
 # the new primary key is the old unique key (id, extra): the chunk key
 run_case primary-key "DROP PRIMARY KEY, ADD PRIMARY KEY (id, extra), DROP KEY uk_id_extra" \
 	"$(shape)" "idx_dt:dt,PRIMARY:id,PRIMARY:extra,uk_u:u" --allow-unique-key-change
+
+# writers with server-side prepared statements on every node: refused, with
+# the node named, before anything changes
+out=$TMP/prepared
+make_table 1000
+before=$(nsql 2 -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB'; SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'")
+OSCAR_WRITERS_PS=1 start_writers "$out" 6
+timeout 120 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="ADD COLUMN y INT" --execute \
+	>"$out/events" 2>"$out/stderr"
+is "$?" 3 "prepared statements open on the nodes: refused"
+like "$(cat "$out/stderr")" "refused: .*server-side prepared statement.*MDEV-26048" "the message says why"
+stop_writers "$out"
+is "$(nsql 2 -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB'; SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'")" "$before" \
+	"prepared statements: nothing changed"

@@ -3,6 +3,9 @@
 # node. Source it after common.sh.
 : "${GALERA_SOCKETS:?run through scripts/run-galera-tests.sh}"
 NODES=(1 2 3)
+# server-side prepared statements are refused on a cluster (see src/galera.c):
+# the writers use the text protocol unless a test asks otherwise
+export OSCAR_WRITERS_PS=${OSCAR_WRITERS_PS:-0}
 
 # nsql N ARGS...: SQL on node N as root, reads after the node has applied
 # everything committed anywhere (wsrep_sync_wait=15).

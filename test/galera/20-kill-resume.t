@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# kill -9 at every phase on node 1 of the cluster while writers on all three
+# nodes go on (exact crash points via OSCAR_FAULT), then the same command
+# resumes (or --cleanup, where a job cannot be resumed, then a fresh run):
+# every node equals what the writers committed, nothing is left on any node.
+source "$(dirname "$0")/../lib/common.sh"
+source "$(dirname "$0")/../lib/galera.sh"
+
+DB=galera_kill
+ALTER="ADD COLUMN added INT NULL DEFAULT 7"
+ROWS=${OSCAR_GALERA_ROWS:-20000}
+run_oscar() { # extra args...; sets RC
+	timeout 300 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="$ALTER" \
+		--execute --json --chunk-size=1000 "$@" >>"$OUT/events" 2>>"$OUT/stderr"
+	RC=$?
+}
+finish() { # name: writers stop, every node checked
+	local n
+	for n in "${NODES[@]}"; do nsql "$n" -e "SELECT 1" >/dev/null; done
+	stop_writers "$OUT"
+	is "$WRC" 0 "$1: writers ran to the end"
+	is "$(writer_other_errors "$OUT")" "" "$1: the writers saw no errors but aborts (1213)"
+	for n in "${NODES[@]}"; do
+		is "$(nsql "$n" -e "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='t' AND COLUMN_NAME='added'")" 1 \
+			"$1: the ALTER took effect on node $n"
+	done
+	check_nodes "$1" "$OUT"
+}
+
+for point in mid-copy before-swap after-swap during-cleanup; do
+	OUT=$TMP/$point
+	make_table "$ROWS"
+	start_writers "$OUT" 6 || { ok 1 "$point: writers started"; continue; }
+	OSCAR_FAULT=$point run_oscar
+	is "$RC" 137 "$point: killed by SIGKILL"
+	run_oscar
+	is "$RC" 0 "$point: the same command finishes the job"
+	like "$(cat "$OUT/stderr")" "found an unfinished job" "$point: it resumed the job"
+	[ "$RC" = 0 ] || diag "$(grep -v 'copy  ' "$OUT/stderr" | tail -6)"
+	finish "$point"
+done
+
+for point in after-shadow between-triggers; do
+	OUT=$TMP/$point
+	make_table "$ROWS"
+	start_writers "$OUT" 6 || { ok 1 "$point: writers started"; continue; }
+	OSCAR_FAULT=$point run_oscar
+	is "$RC" 137 "$point: killed by SIGKILL"
+	run_oscar
+	is "$RC" 3 "$point: the same command refuses to build on the leftovers"
+	timeout 120 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --cleanup --execute \
+		>>"$OUT/stderr" 2>&1
+	is "$?" 0 "$point: --cleanup succeeds"
+	run_oscar
+	is "$RC" 0 "$point: a fresh run succeeds"
+	finish "$point"
+done
