@@ -81,6 +81,7 @@ static const struct optdef optdefs[] = {
 	{ "max-load", ARG_REQ, "VAR=N", "pause the copy while a status variable is over N (default Threads_running=25)" },
 	{ "critical-load", ARG_REQ, "VAR=N", "abort and roll back when a status variable is over N (default Threads_running=50)" },
 	{ "max-lag", ARG_REQ, "TIME", "pause the copy while a replica lags more than this (500ms, 2s; default 1s)" },
+	{ "galera", ARG_NONE, NULL, "run on a node of a Galera cluster (experimental: see GALERA in the man page)" },
 	{ "max-flow-ctl", ARG_REQ, "PCT", "on a Galera node: pause the copy while flow control paused the cluster more than PCT% of the time (default 25; 0 off)" },
 	{ "replica", ARG_REQ, "DSN", "check this replica (h=HOST,P=PORT,S=SOCKET,u=USER,p=PW) instead of discovering; repeatable" },
 	{ "recursion-method", ARG_REQ, "M", "how to find replicas: auto (default), hosts, processlist or none" },
@@ -393,6 +394,8 @@ int options_parse(int argc, char **argv)
 			opt.fail_on_stopped_replica = true;
 		} else if (!strcmp(name, "prefer-instant")) {
 			opt.prefer_instant = true;
+		} else if (!strcmp(name, "galera")) {
+			opt.galera = true;
 		} else if (!strcmp(name, "verify")) {
 			opt.verify = true;
 		} else if (!strcmp(name, "no-verify")) {

@@ -10,8 +10,9 @@ DB=galera_kill
 ALTER="ADD COLUMN added INT NULL DEFAULT 7"
 ROWS=${OSCAR_GALERA_ROWS:-20000}
 run_oscar() { # extra args...; sets RC
-	timeout 300 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="$ALTER" \
-		--execute --json --chunk-size=1000 "$@" >>"$OUT/events" 2>>"$OUT/stderr"
+	# in a subshell, whose shell reports the SIGKILL into the log, not here
+	(timeout 300 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="$ALTER" \
+		--execute --json --galera --chunk-size=1000 "$@" >>"$OUT/events") 2>>"$OUT/stderr"
 	RC=$?
 }
 finish() { # name: writers stop, every node checked

@@ -96,3 +96,23 @@ make_table() {
 # The cluster's last ordered transaction as node 1 sees it, and whether it is past N.
 last_committed() { nsql 1 -e "SHOW GLOBAL STATUS LIKE 'wsrep_last_committed'" | cut -f2; }
 committed_past() { [ "$(last_committed)" -gt "$1" ]; }
+
+# run_bounded SECONDS COMMAND...: runs COMMAND; if it has not ended after
+# SECONDS (a wedged cluster), shows what every node is doing, kills it and
+# returns 124. Otherwise returns its status.
+run_bounded() {
+	local limit=$1 pid n; shift
+	"$@" &
+	pid=$!
+	if ! wait_for "$limit" not_running "$pid"; then
+		for n in "${NODES[@]}"; do
+			diag "node $n after ${limit}s: $(mariadb --no-defaults -uroot --socket="$(eval echo "\$GALERA_SOCKET$n")" -N -B -e \
+				"SELECT ID, COMMAND, TIME, STATE, LEFT(INFO, 70) FROM information_schema.PROCESSLIST WHERE COMMAND <> 'Sleep' AND ID <> CONNECTION_ID()" 2>&1)"
+		done
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 124
+	fi
+	wait "$pid"
+}
+not_running() { ! kill -0 "$1" 2>/dev/null; }
