@@ -64,7 +64,8 @@ judge() { # dir
 	local n s lost=0 d
 	for n in 1 2 3; do
 		s=GALERA_SOCKET$n
-		d=$(perl test/lib/check.pl "${!s}" $DB t "$1" 2>/dev/null | sed -n 's/.*: \([0-9]*\) difference(s)/\1/p')
+		perl test/lib/check.pl "${!s}" $DB t "$1" >"$1/check$n" 2>&1 || true
+		d=$(sed -n 's/.*: \([0-9]*\) difference(s)/\1/p' "$1/check$n")
 		[ "${d:-0}" -gt "$lost" ] && lost=$d
 	done
 	local errors commits left
@@ -106,6 +107,7 @@ run_tool() { # tool round
 	read -r commits errors lost left < <(judge "$dir")
 	printf '%-7s %5s %4s %8.1f %8s %10s %9s %9s\n' "$tool" "$2" "$rc" "$LAST_SECS" "$commits" "$errors" "$lost" "$left" | tee -a "$OUT"
 	grep -h '^error' "$dir"/writer*.stats | sed "s/^/    $tool $2 /" | sort | uniq >>"$OUT.errors" || true
+	grep -h '^# [me]' "$dir"/check[123] 2>/dev/null | head -5 | sed "s/^/    $tool $2 node check: /" >>"$OUT.errors" || true
 }
 
 : >"$OUT"
@@ -122,4 +124,4 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 echo "# application errors by kind:" | tee -a "$OUT"
 tee -a "$OUT" <"$OUT.errors"
-rm -rf "$TMP"
+[ -n "${BENCH_KEEP:-}" ] || rm -rf "$TMP"
