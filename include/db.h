@@ -32,6 +32,8 @@ struct db {
 enum {
 	DB_CHANGE = 1,   /* changes the database: in dry run, only logged */
 	DB_SILENT = 2,   /* caller handles the error; do not log it */
+	DB_LONG = 4,     /* db_exec_mdl: the statement may run long once it has its
+			    lock; bound the lock wait only (whole seconds), not the statement */
 };
 
 extern bool db_dry_run;

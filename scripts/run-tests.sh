@@ -15,7 +15,7 @@ command -v mariadb_config >/dev/null 2>&1 || need+=(libmariadb-dev)
 command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
 perl -MDBD::mysql -e1 >/dev/null 2>&1 || need+=(libdbd-mysql-perl)
 # the Galera refusal test starts a one-node cluster (mariadb-server depends on it)
-ls /usr/lib/galera/libgalera_smm.so /usr/lib/galera-4/libgalera_smm.so >/dev/null 2>&1 || need+=(galera-4)
+{ [ -e /usr/lib/galera/libgalera_smm.so ] || [ -e /usr/lib/galera-4/libgalera_smm.so ]; } || need+=(galera-4)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "run-tests: missing ${need[*]}; install them with apt-get" >&2

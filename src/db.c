@@ -326,7 +326,10 @@ int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql
 	if ((flags & DB_CHANGE) && db_dry_run)
 		return db_exec(db, flags, sql);
 	struct sbuf q = SBUF_INIT;
-	if (db->mariadb) {
+	if ((flags & DB_LONG) && db->mariadb) {
+		long lwt = (long)(opt.lock_wait_timeout + 0.999);
+		sb_addf(&q, "SET STATEMENT lock_wait_timeout=%ld FOR %s", lwt < 1 ? 1 : lwt, sql);
+	} else if (db->mariadb) {
 		/* max_statement_time is fractional and interrupts the metadata lock wait;
 		 * lock_wait_timeout alone has one-second granularity. */
 		long lwt = (long)opt.lock_wait_timeout + 1;

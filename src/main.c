@@ -21,6 +21,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "migration.h"
+#include "native.h"
 #include "options.h"
 #include "signals.h"
 #include "revert.h"
@@ -517,6 +518,36 @@ static int resume(struct migration *m, struct jobstate *js)
 	return finish_from_copy(m, &js->last_key);
 }
 
+/* The ALTER runs natively on the table (native.c): the plan in a dry run. */
+static int run_native(struct migration *m, const char *what)
+{
+	int rc;
+	if (!opt.execute) {
+		if (m->alter.partition != PART_NONE)
+			return native_partition_plan(m);
+		struct sbuf ev;
+		ev_begin(&ev, "plan");
+		ev_str(&ev, "method", "native");
+		ev_str(&ev, "operation", what);
+		ev_end(&ev);
+		if (!opt.json) {
+			printf("dry run: nothing was changed (add --execute to run)\n");
+			printf("method: native: the ALTER asks for %s, and the server accepts it on a scratch copy of the "
+			       "definition; oscar runs it on the table itself, with short metadata-lock waits\n", what);
+			struct sbuf q = SBUF_INIT;
+			sb_add(&q, "ALTER TABLE ");
+			sb_qualified(&q, m->schema, m->table);
+			printf("statement:\n  %s %s\n", sb_str(&q), opt.alter);
+			sb_free(&q);
+		}
+		return EXIT_OK;
+	}
+	if ((rc = native_apply(m, what)))
+		return fail(m, rc);
+	hooks_run("success", m, NULL);
+	return EXIT_OK;
+}
+
 static int run(struct migration *m)
 {
 	int rc;
@@ -569,9 +600,27 @@ static int run(struct migration *m)
 
 	fault_point("after-preflight");
 
+	/* 1b. Partition maintenance the server does in place (DROP, TRUNCATE,
+	 * EXCHANGE ... PARTITION): a copy would keep the rows they remove. */
+	bool native;
+	if ((rc = native_partition_wanted(m, &native)))
+		return fail(m, rc);
+	if (native)
+		return run_native(m, alter_partition_name(m->alter.partition));
+
 	/* 2. Shadow table in the new shape, column mapping, chunk key. */
-	if ((rc = shadow_create(m)) || (rc = shadow_map(m)) || (rc = preflight_shadow(m)) ||
-	    (rc = indexes_plan(m)))
+	if ((rc = shadow_create(m)))
+		return fail(m, rc);
+	/* 2a. ALGORITHM=INSTANT/NOCOPY/INPLACE: the user asked for the server's
+	 * own ALTER, and the shadow showed that the server can do it. */
+	if (alter_algorithm_native(&m->alter)) {
+		if (cleanup_run(db))
+			return EXIT_FAILED;
+		char what[32];
+		snprintf(what, sizeof what, "ALGORITHM=%s", m->alter.algorithm_name);
+		return run_native(m, what);
+	}
+	if ((rc = shadow_map(m)) || (rc = preflight_shadow(m)) || (rc = indexes_plan(m)))
 		return fail(m, rc);
 
 	if (opt.revert_window > 0 && (m->user_triggers || m->own_fks || strcmp(opt.fk_method, "none"))) {

@@ -35,8 +35,16 @@ int preflight_table(struct migration *m)
 		return EXIT_FAILED;
 	if (!m->orig.exists)
 		return preflight_refuse("table '%s'.'%s' does not exist", m->schema, m->table);
+	if (!strcmp(m->orig.type, "SYSTEM VERSIONED"))
+		return preflight_refuse("'%s'.'%s' is system-versioned: its history rows and their timestamps would not "
+					"survive a copy; run the ALTER natively", m->schema, m->table);
 	if (strcmp(m->orig.type, "BASE TABLE"))
 		return preflight_refuse("'%s'.'%s' is not a base table", m->schema, m->table);
+	if (m->alter.versioning)
+		return preflight_refuse("the ALTER changes system versioning or periods of '%s': a copy cannot give the "
+					"rows the timestamps the server's own ALTER would%s", m->table, NULL);
+	if (m->alter.refused)
+		return preflight_refuse("%s%s", m->alter.refused, NULL);
 	if (strcasecmp(m->orig.engine, "InnoDB"))
 		return preflight_refuse("table '%s' uses engine '%s'; only InnoDB is supported", m->table, m->orig.engine);
 

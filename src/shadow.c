@@ -43,6 +43,33 @@ int shadow_create(struct migration *m)
 	char *text = fk_shadow_alter(m);
 	sb_add(&q, text);
 	free(text);
+	if (alter_algorithm_native(&m->alter)) {
+		/* the user asked for the server's own ALTER: whether the server can
+		 * do it that way is a property of the definition the shadow shares */
+		sb_addf(&q, ", ALGORITHM=%s", m->alter.algorithm_name);
+		rc = db_exec(db, DB_SILENT, sb_str(&q));
+		sb_free(&q);
+		struct db saved = *db;
+		if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
+			return EXIT_FAILED;
+		if (rc) {
+			log_error("refused: the server cannot apply this ALTER with ALGORITHM=%s: %s",
+				  m->alter.algorithm_name, saved.errmsg);
+			struct sbuf ev;
+			ev_begin(&ev, "error");
+			ev_int(&ev, "code", EXIT_REFUSED);
+			ev_int(&ev, "errno", saved.err);
+			ev_str(&ev, "message", saved.errmsg);
+			ev_end(&ev);
+			return EXIT_REFUSED;
+		}
+		return 0;
+	}
+	if (m->alter.algorithm != ALG_NONE || m->alter.has_lock)
+		log_info("notice: the ALTER's %s left out: oscar copies the table itself, and the table stays writable",
+			 m->alter.algorithm == ALG_NONE ? "LOCK= clause is"
+			 : m->alter.has_lock	       ? "ALGORITHM= and LOCK= clauses are"
+						       : "ALGORITHM= clause is");
 	/* Whether the server could apply the ALTER instantly is a property of the
 	 * table definition, which the shadow shares: try it there first. */
 	if (db->mariadb) {
@@ -154,11 +181,19 @@ int shadow_sync_auto_increment(struct migration *m)
 			to = m->map.to[i];
 	if (!to)
 		return 0;
-	struct table now;
-	if (catalog_load(m->db, m->schema, m->table, &now))
-		return -1;
-	long long counter = now.auto_increment;
-	table_free(&now);
+	long long counter;
+	if (m->alter.sets_auto_increment) {
+		/* AUTO_INCREMENT=N in the ALTER: N, or above the largest key, as
+		 * the server's own ALTER leaves it */
+		counter = m->alter.auto_increment > 0x7fffffffffffffffULL ? 0x7fffffffffffffffLL
+									: (long long)m->alter.auto_increment;
+	} else {
+		struct table now;
+		if (catalog_load(m->db, m->schema, m->table, &now))
+			return -1;
+		counter = now.auto_increment;
+		table_free(&now);
+	}
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "SELECT MAX(");
 	sb_ident(&q, ai->name);
