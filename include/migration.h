@@ -27,6 +27,10 @@ struct chunkkey {
 	char **collations;
 	char *old_index;  /* index name in the original table (FORCE INDEX) */
 	char *new_index;  /* index name in the shadow (duplicate warnings) */
+	/* The shadow key's columns by their old names: the chunk key's, or more
+	 * when the ALTER extended the key (a row changes identity when any does). */
+	int nrow;
+	char **row_old_cols;
 };
 
 struct migration {

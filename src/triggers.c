@@ -155,13 +155,13 @@ char *triggers_sql(struct migration *m, int which)
 		/* Only when the key really changed is the old-key row removed; the
 		 * REPLACE then writes the new image. */
 		sb_add(&q, "IF NOT (");
-		for (int i = 0; i < m->key.n; i++) {
+		for (int i = 0; i < m->key.nrow; i++) {
 			if (i)
 				sb_add(&q, " AND ");
 			sb_add(&q, "OLD.");
-			sb_ident(&q, m->key.old_cols[i]);
+			sb_ident(&q, m->key.row_old_cols[i]);
 			sb_add(&q, " <=> NEW.");
-			sb_ident(&q, m->key.old_cols[i]);
+			sb_ident(&q, m->key.row_old_cols[i]);
 		}
 		sb_add(&q, ") THEN ");
 		remove_old(&q, m);
