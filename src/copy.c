@@ -254,7 +254,20 @@ void insert_head(struct sbuf *q, struct migration *m)
 	sb_qualified(q, m->schema, m->names.shadow);
 	sb_add(q, " (");
 	column_list(q, m->map.to, m->map.n);
+	for (int i = 0; i < m->fill.n; i++) {
+		sb_add(q, ", ");
+		sb_ident(q, m->fill.cols[i]);
+	}
 	sb_add(q, ")");
+}
+
+void select_list(struct sbuf *q, struct migration *m)
+{
+	column_list(q, m->map.from, m->map.n);
+	for (int i = 0; i < m->fill.n; i++) {
+		sb_add(q, ", ");
+		sb_add(q, m->fill.values[i]);
+	}
 }
 
 char *copy_sql_example(struct migration *m)
@@ -262,7 +275,7 @@ char *copy_sql_example(struct migration *m)
 	struct sbuf q = SBUF_INIT;
 	insert_head(&q, m);
 	sb_add(&q, " SELECT ");
-	column_list(&q, m->map.from, m->map.n);
+	select_list(&q, m);
 	from_clause(&q, m);
 	sb_add(&q, " WHERE <key after the previous chunk> AND <key up to the next boundary> LOCK IN SHARE MODE");
 	return sb_take(&q);
@@ -364,7 +377,7 @@ int chunk_server(struct migration *m, const char *range, const char *lock, long 
 	skip_locked_prefix(&q, m->db, lock);
 	insert_head(&q, m);
 	sb_add(&q, " SELECT ");
-	column_list(&q, m->map.from, m->map.n);
+	select_list(&q, m);
 	sb_add(&q, range);
 	sb_add(&q, lock);
 	int rc = db_exec(m->db, DB_SILENT, sb_str(&q));
@@ -465,6 +478,10 @@ static int chunk_client(struct migration *m, const char *range, const char *lock
 					log_error("column '%s' holds a value of an unexpected form", cols[i]->name);
 					goto rollback;
 				}
+			}
+			for (int i = 0; i < m->fill.n; i++) {
+				sb_add(&q, ",");
+				sb_add(&q, m->fill.values[i]);
 			}
 			sb_add(&q, ")");
 			nrows_in_stmt++;

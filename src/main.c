@@ -67,6 +67,12 @@ void migration_free(struct migration *m)
 	alter_info_free(&m->alter);
 	colmap_free(&m->map);
 	chunkkey_free(&m->key);
+	for (int i = 0; i < m->fill.n; i++) {
+		free(m->fill.cols[i]);
+		free(m->fill.values[i]);
+	}
+	free(m->fill.cols);
+	free(m->fill.values);
 	strv_free(m->dropped_cols);
 	strv_free(m->added_cols);
 	strv_free(m->deferred_defs);

@@ -163,6 +163,14 @@ int native_apply(struct migration *m, const char *what)
 	if (rc)
 		return EXIT_FAILED;
 	struct sbuf q = SBUF_INIT;
+	/* EXCHANGE ... WITH TABLE x and CONVERT ... TO TABLE x name the other
+	 * table as the user would, in the table's own schema */
+	sb_add(&q, "USE ");
+	sb_ident(&q, m->schema);
+	rc = db_exec(m->db, 0, sb_str(&q));
+	sb_free(&q);
+	if (rc)
+		return EXIT_FAILED;
 	double t0 = now_mono();
 	log_info("running the ALTER natively (%s) on '%s'.'%s'", what, m->schema, m->table);
 	if (answers_rows(m->alter.partition)) {

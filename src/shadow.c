@@ -106,6 +106,114 @@ static char **strv_add(char **v, int *n, const char *s)
 	return v;
 }
 
+/* The value the server gives existing rows for a column added NOT NULL
+ * without a DEFAULT; NULL for a type without one known here. */
+static char *implicit_default(const struct column *c)
+{
+	static const char *zero[] = { "tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float",
+				      "double", "bit", "year", NULL };
+	static const char *empty[] = { "char", "varchar", "binary", "varbinary", "tinytext", "text", "mediumtext",
+				       "longtext", "tinyblob", "blob", "mediumblob", "longblob", "set", NULL };
+	static const struct {
+		const char *type, *value;
+	} fixed[] = { { "date", "'0000-00-00'" },
+		      { "datetime", "'0000-00-00 00:00:00'" },
+		      { "timestamp", "'0000-00-00 00:00:00'" },
+		      { "time", "'00:00:00'" },
+		      { "inet4", "'0.0.0.0'" },
+		      { "inet6", "'::'" },
+		      { "uuid", "'00000000-0000-0000-0000-000000000000'" } };
+	for (const char **t = zero; *t; t++)
+		if (!strcasecmp(c->data_type, *t))
+			return xstrdup("0");
+	for (const char **t = empty; *t; t++)
+		if (!strcasecmp(c->data_type, *t))
+			return xstrdup("''");
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (!strcasecmp(c->data_type, fixed[i].type))
+			return xstrdup(fixed[i].value);
+	if (!strcasecmp(c->data_type, "enum")) {
+		/* the first member: enum('a''b','c') */
+		const char *p = strchr(c->column_type, '\'');
+		if (!p)
+			return NULL;
+		struct sbuf v = SBUF_INIT;
+		for (p++; *p; p++) {
+			if (*p == '\'' && p[1] == '\'') {
+				sb_addn(&v, p++, 1);
+				continue;
+			}
+			if (*p == '\'')
+				break;
+			sb_addn(&v, p, 1);
+		}
+		struct sbuf lit = SBUF_INIT;
+		sb_literal(&lit, sb_str(&v));
+		sb_free(&v);
+		return sb_take(&lit);
+	}
+	return NULL;
+}
+
+/* A CHECK constraint of the shadow that names the column: the server's own
+ * ALTER fills the column without checking the rows, oscar's copy would be
+ * checked. */
+static int checked_column(struct migration *m, const char *col, bool *checked)
+{
+	struct sbuf q = SBUF_INIT, pat = SBUF_INIT;
+	sb_add(&pat, "%`");
+	for (const char *p = col; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			sb_add(&pat, "\\");
+		if (*p == '`')
+			sb_add(&pat, "`");
+		sb_addn(&pat, p, 1);
+	}
+	sb_add(&pat, "`%");
+	sb_add(&q, "SELECT COUNT(*) FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = BINARY ");
+	sb_literal(&q, m->schema);
+	sb_add(&q, " AND TABLE_NAME = BINARY ");
+	sb_literal(&q, m->names.shadow);
+	sb_add(&q, " AND (CONSTRAINT_NAME = ");
+	sb_literal(&q, col);
+	sb_add(&q, " OR CHECK_CLAUSE LIKE ");
+	sb_literal(&q, sb_str(&pat));
+	sb_add(&q, ")");
+	bool found;
+	char *v = db_scalar(m->db, sb_str(&q), &found);
+	sb_free(&q);
+	sb_free(&pat);
+	*checked = v && atoi(v) > 0;
+	free(v);
+	return found ? 0 : -1;
+}
+
+static int fill_added(struct migration *m, const struct column *nc)
+{
+	if (nc->nullable || nc->has_default || nc->generated || nc->auto_increment)
+		return 0;
+	char *v = implicit_default(nc);
+	if (!v)
+		return preflight_refuse("column '%s' is added NOT NULL without a DEFAULT, and its type has no implicit "
+					"default oscar knows (%s); give it a DEFAULT", nc->name, nc->column_type);
+	bool checked;
+	if (checked_column(m, nc->name, &checked)) {
+		free(v);
+		return EXIT_FAILED;
+	}
+	if (checked) {
+		free(v);
+		return preflight_refuse("column '%s' is added NOT NULL without a DEFAULT under a CHECK constraint: the "
+					"server fills it without checking, a copy cannot; give it a DEFAULT%s", nc->name, NULL);
+	}
+	int k = m->fill.n++;
+	m->fill.cols = xrealloc(m->fill.cols, sizeof *m->fill.cols * (size_t)m->fill.n);
+	m->fill.values = xrealloc(m->fill.values, sizeof *m->fill.values * (size_t)m->fill.n);
+	m->fill.cols[k] = xstrdup(nc->name);
+	m->fill.values[k] = v;
+	return 0;
+}
+
 int shadow_map(struct migration *m)
 {
 	if (catalog_load(m->db, m->schema, m->names.shadow, &m->shadow))
@@ -138,6 +246,9 @@ int shadow_map(struct migration *m)
 		}
 		if (!from) {
 			m->added_cols = strv_add(m->added_cols, &na, nc->name);
+			int rc = fill_added(m, nc);
+			if (rc)
+				return rc;
 			continue;
 		}
 		m->map.from = xrealloc(m->map.from, sizeof *m->map.from * (size_t)(m->map.n + 1));
