@@ -4,7 +4,7 @@
 # run on the table itself, in one statement whose metadata-lock wait is short
 # and retried, so an open transaction makes oscar give up rather than queue the
 # application behind the ALTER. The results themselves are compared with the
-# server's own ALTER in 39-differential.t.
+# server's own ALTER in 42-differential.t.
 source "$(dirname "$0")/../lib/common.sh"
 
 DB=oscar_t40
