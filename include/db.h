@@ -56,6 +56,12 @@ int db_connect_to(struct db *db, const char *label, const struct dbtarget *t);
 void db_close(struct db *db);
 int db_reconnect(struct db *db);
 
+/* The comment every statement carries: "/\* oscar db.tbl phase *\/". */
+void db_set_tag(const char *schema, const char *table);
+void db_set_phase(const char *phase);
+/* mysql_real_query with that comment at the head. */
+int db_send(struct db *db, const char *sql, size_t len);
+
 /* Runs one statement that returns no rows. 0 on success, -1 on error (details in db). */
 int db_exec(struct db *db, unsigned flags, const char *sql);
 int db_execf(struct db *db, unsigned flags, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

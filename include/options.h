@@ -65,6 +65,9 @@ struct options {
 	bool finish;        /* end the window */
 	bool revert_wait;   /* stay until the window ends, then close it */
 	const char *fk_method; /* none, rebuild_constraints, auto */
+	char *control_socket; /* NULL: control_default_path */
+	bool status;          /* --status: report and exit */
+	char *send;           /* --send=CMD */
 };
 
 extern struct options opt;

@@ -16,6 +16,7 @@
 
 #include "binlog.h"
 #include "chunk.h"
+#include "control.h"
 #include "controller.h"
 #include "fault.h"
 #include "state.h"
@@ -340,8 +341,12 @@ int wait_while_paused(void)
 	ev_str(&ev, "reason", why);
 	ev_end(&ev);
 	double t0 = now_mono();
-	while ((oscar_paused || pause_file_present()) && !oscar_abort)
+	control_set_state("paused");
+	while ((oscar_paused || pause_file_present()) && !oscar_abort) {
+		control_apply();
 		sleep_s(0.1);
+	}
+	control_set_state(NULL);
 	if (oscar_abort)
 		return -1;
 	log_info("copy resumed after %.1f s", now_mono() - t0);
@@ -880,6 +885,12 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			keyval_free(&lower);
 			return EXIT_SIGNAL;
 		}
+		/* settings changed on the control socket take effect here */
+		control_apply();
+		if (ctl.target != opt.chunk_time || ctl.fixed != (opt.chunk_size > 0) ||
+		    (ctl.fixed && ctl.size != opt.chunk_size))
+			ctl_retarget(&ctl, opt.chunk_time, opt.chunk_size);
+		lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
 		long size = ctl.size;
 		struct keyval upper = { 0, NULL, NULL };
 		/* While others write, the chunk is copied in several transactions of
@@ -1010,6 +1021,8 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		ev_int(&ev, "transactions", txs);
 		ev_end(&ev);
 		progress_update(m->rows_copied, estimate, rate, next, NULL);
+		control_set_progress(m->rows_copied, estimate, rate, rate > 0 ? (double)(estimate - m->rows_copied) / rate : 0,
+				     next);
 		if (!more) {
 			keyval_free(&lower);
 			keyval_free(&upper);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "control.h"
 #include "cutover.h"
 #include "hooks.h"
 #include "log.h"
@@ -69,6 +70,8 @@ static const char *reason_text(const char *reason)
 		return "the postpone file exists; delete it to cut over";
 	if (!strcmp(reason, "cutover-window"))
 		return "outside the cutover window";
+	if (!strcmp(reason, "postponed"))
+		return "postponed on the control socket; 'unpostpone' lets it go ahead";
 	if (!strcmp(reason, "paused"))
 		return "paused (SIGUSR1 or --pause-file); SIGUSR2 or removing the file goes on";
 	return "a before-cutover hook failed; trying again every 10 s";
@@ -98,6 +101,8 @@ int cutover_wait(struct migration *m)
 			why = "paused";
 		} else if (opt.postpone_cutover_file && access(opt.postpone_cutover_file, F_OK) == 0) {
 			why = "postpone-file";
+		} else if (control_postponed()) {
+			why = "postponed";
 		} else if (!window_open_now()) {
 			why = "cutover-window";
 		} else if (have_hooks) {
@@ -113,6 +118,8 @@ int cutover_wait(struct migration *m)
 			if (!hook_ok)
 				why = "hook";
 		}
+		control_apply();
+		control_set_state(why ? reason_text(why) : NULL);
 		if (!why)
 			break;
 		if (!reason) {

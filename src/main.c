@@ -15,6 +15,7 @@
 
 #include "binlog.h"
 #include "cleanup.h"
+#include "control.h"
 #include "db.h"
 #include "fault.h"
 #include "foreignkeys.h"
@@ -26,6 +27,7 @@
 #include "signals.h"
 #include "revert.h"
 #include "state.h"
+#include "status.h"
 #include "throttle.h"
 #include "verify.h"
 
@@ -186,6 +188,14 @@ static int fail(struct migration *m, int code)
 	return code;
 }
 
+/* The phase shown in the process list (statement comments) and by status. */
+static void phase(struct migration *m, const char *name)
+{
+	(void)m;
+	db_set_phase(name);
+	control_set_phase(name);
+}
+
 static int take_table_lock(struct migration *m)
 {
 	struct sbuf q = SBUF_INIT;
@@ -244,6 +254,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	struct sbuf ev;
 
 	/* 5. Copy the existing rows. */
+	phase(m, "copy");
 	rc = copy_rows(m, start);
 	if (rc == EXIT_INCOMPLETE)
 		return stop_resumable(m, "after --max-runtime");
@@ -255,6 +266,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	 * meanwhile, unless the swap may wait (then it is done just before). */
 	bool verified = false;
 	fault_point("before-indexes");
+	phase(m, "verify");
 	if ((rc = indexes_build_start(m)))
 		return fail(m, rc);
 	if (opt.verify && !opt.no_swap && !cutover_may_wait()) {
@@ -291,6 +303,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	}
 
 	/* 6. Cutover, when the DBA's conditions allow it. */
+	phase(m, "cutover");
 	if ((rc = cutover_wait(m)))
 		return fail(m, rc);
 	if (opt.verify && !verified && (rc = verify_shadow(m)))
@@ -317,6 +330,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		log_warn("signal arrived after the swap: finishing the cleanup instead of rolling back");
 
 	/* 7. Cleanup of what the swap left behind. */
+	phase(m, "cleanup");
 	rc = cutover_finish(m);
 	if (!rc && state_forget(db, m->schema, m->table))
 		log_warn("cannot remove the job's state row: %s", db_error_text(db));
@@ -563,8 +577,17 @@ static int run(struct migration *m)
 	struct db *db = m->db;
 
 	/* 1. Preflight: the table, its surroundings, leftovers of earlier runs. */
+	phase(m, "preflight");
 	if ((rc = take_table_lock(m)))
 		return rc;
+	/* the socket a DBA steers the run with (the table lock makes it ours) */
+	if (opt.execute) {
+		char *path = opt.control_socket ? xstrdup(opt.control_socket) : control_default_path(m->schema, m->table);
+		rc = control_start(path, m->schema, m->table);
+		free(path);
+		if (rc)
+			return rc;
+	}
 	long long ins;
 	if (db_row_writes(db, &ins, &m->writes_at_start))
 		m->writes_at_start = -1;
@@ -618,6 +641,7 @@ static int run(struct migration *m)
 		return run_native(m, alter_partition_name(m->alter.partition));
 
 	/* 2. Shadow table in the new shape, column mapping, chunk key. */
+	phase(m, "shadow");
 	if ((rc = shadow_create(m)))
 		return fail(m, rc);
 	/* 2a. ALGORITHM=INSTANT/NOCOPY/INPLACE: the user asked for the server's
@@ -674,6 +698,7 @@ static int run(struct migration *m)
 		return fail(m, EXIT_FAILED);
 	if ((rc = indexes_drop_deferred(m)))
 		return fail(m, rc);
+	phase(m, "triggers");
 	if ((rc = triggers_install(m)))
 		return fail(m, rc);
 
@@ -697,6 +722,11 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	db_dry_run = !opt.execute;
+	/* from another terminal: ask or steer a running oscar */
+	if (opt.send)
+		return status_send();
+	if (opt.status)
+		return status_show();
 	struct db db;
 	if ((rc = db_connect(&db, "main")))
 		return rc;
@@ -720,7 +750,9 @@ int main(int argc, char **argv)
 	m.run_started = now_mono();
 	cleanup_set_table(opt.table);
 	objnames_init(&m.names, m.schema, m.table);
+	db_set_tag(m.schema, m.table);
 	rc = run(&m);
+	control_stop();
 	if (rc == EXIT_FAILED && cleanup_pending())
 		rc = fail(&m, rc);
 	migration_free(&m);
