@@ -20,9 +20,20 @@ void ev_end(struct sbuf *sb);
 
 double now_mono(void);
 
-/* Progress: rate-limited, one updating line on a terminal. */
-void progress_update(long long copied, long long estimated, double rows_per_s, long chunk_size,
-		     const char *state);
+/* Progress of the copy: rate-limited, one rewriting line with a bar on a
+ * terminal, plain lines every --progress seconds otherwise. The rate is taken
+ * over the last seconds of copying only (chunks fed with progress_chunk). */
+void progress_begin(long long copied, long long estimated);
+void progress_chunk(long rows, double secs);
+double progress_rate(void);
+double progress_eta(long long copied, long long estimated);
+/* state: why the copy waits (throttled, paused), shown at once; NULL while copying. */
+void progress_update(long long copied, long long estimated, long chunk_size, const char *state);
+/* The last line, at 100% when the copy finished (not for a stopped one). */
 void progress_done(void);
+/* The last figures again with why the copy waits, at most every --progress. */
+void progress_state(const char *state);
+/* Ends the line of a copy that stopped before its end. */
+void progress_stopped(void);
 
 #endif

@@ -341,8 +341,12 @@ int wait_while_paused(void)
 	ev_str(&ev, "reason", why);
 	ev_end(&ev);
 	double t0 = now_mono();
-	control_set_state("paused");
 	while ((oscar_paused || pause_file_present()) && !oscar_abort) {
+		char state[96];
+		snprintf(state, sizeof state, "paused (%s) for %.0f s", oscar_paused ? "signal or control socket" : "pause file",
+			 now_mono() - t0);
+		control_set_state(state);
+		progress_state(state);
 		control_apply();
 		sleep_s(0.1);
 	}
@@ -825,6 +829,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 	double t_start = now_mono();
 	double last_state = 0, last_throttle = 0;
 	long long estimate = m->orig.rows_estimate;
+	progress_begin(m->rows_copied, estimate);
 	/* auto: the server-side copy while nobody else inserts (fastest), the
 	 * client-side copy while other sessions insert rows, so their mirrored
 	 * inserts never wait for the shadow's AUTO-INC lock */
@@ -1006,8 +1011,8 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		long next = ctl_next(&ctl, rows, secs);
 		if (m->rows_copied > estimate)
 			estimate = m->rows_copied;
-		double elapsed = now_mono() - t_start;
-		double rate = elapsed > 0 ? (double)m->rows_copied / elapsed : 0;
+		progress_chunk(rows, secs);
+		double rate = progress_rate();
 		struct sbuf ev;
 		ev_begin(&ev, "chunk");
 		ev_int(&ev, "chunk", m->chunks);
@@ -1020,9 +1025,8 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		ev_int(&ev, "skipped_locked", skipped);
 		ev_int(&ev, "transactions", txs);
 		ev_end(&ev);
-		progress_update(m->rows_copied, estimate, rate, next, NULL);
-		control_set_progress(m->rows_copied, estimate, rate, rate > 0 ? (double)(estimate - m->rows_copied) / rate : 0,
-				     next);
+		progress_update(m->rows_copied, estimate, next, NULL);
+		control_set_progress(m->rows_copied, estimate, rate, progress_eta(m->rows_copied, estimate), next);
 		if (!more) {
 			keyval_free(&lower);
 			keyval_free(&upper);
@@ -1042,7 +1046,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		if (stopping) {
 			keyval_free(&lower);
 			keyval_free(&upper);
-			progress_done();
+			progress_stopped();
 			db_exec(m->db, 0, "SET SESSION innodb_lock_wait_timeout=1");
 			return EXIT_INCOMPLETE;
 		}

@@ -68,8 +68,22 @@ static const char *reason_text(const char *reason)
 {
 	if (!strcmp(reason, "postpone-file"))
 		return "the postpone file exists; delete it to cut over";
-	if (!strcmp(reason, "cutover-window"))
-		return "outside the cutover window";
+	if (!strcmp(reason, "cutover-window")) {
+		/* when it opens: the DBA's first question */
+		static char text[160];
+		int start, end;
+		char err[128];
+		if (!opt.cutover_window || cutover_window_parse(opt.cutover_window, &start, &end, err, sizeof err))
+			return "outside the cutover window";
+		time_t t = time(NULL);
+		struct tm tm;
+		localtime_r(&t, &tm);
+		int now = tm.tm_hour * 60 + tm.tm_min;
+		int wait = (start - now + 24 * 60) % (24 * 60);
+		snprintf(text, sizeof text, "outside the cutover window %s; it opens at %02d:%02d local time, in %dh%02dm",
+			 opt.cutover_window, start / 60, start % 60, wait / 60, wait % 60);
+		return text;
+	}
 	if (!strcmp(reason, "postponed"))
 		return "postponed on the control socket; 'unpostpone' lets it go ahead";
 	if (!strcmp(reason, "paused"))

@@ -221,7 +221,7 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 			throttled = true;
 			snprintf(active, sizeof active, "%s", d.key);
 		}
-		progress_update(copied, estimated, 0, 0, d.text);
+		progress_update(copied, estimated, 0, d.text);
 		/* lag is re-measured often so the copy resumes promptly; load and a
 		 * stopped replica change slowly */
 		sleep_s(m < 0 && ls.verdict == LAG_OVER ? 0.1 : 0.5);

@@ -31,11 +31,11 @@ finish() { # waits for the run; sets RC
 }
 
 mk
-start_paused --chunk-size=500
+start_paused --chunk-size=500 --progress=0.1
 ok $? "a run paused in its copy"
 is "$(stat -c '%a %U' $SOCK)" "600 $(id -un)" "the socket is mode 0600 and the user's"
 a=$(send status)
-like "$a" '^ok phase=copy state="paused" rows_copied=0 ' "status: phase, state and rows"
+like "$a" '^ok phase=copy state="paused \(pause file\) for [0-9]+ s" rows_copied=0 ' "status: phase, state (paused, why, how long) and rows"
 a=$(send "status json")
 like "$a" '^ok \{"event":"status","database":"oscar_t44","table":"t","phase":"copy"' "status json: one JSON object"
 like "$(send help)" '^ok commands: status, status json, pause, resume, chunk-time=SEC' "help lists the commands"
@@ -73,6 +73,11 @@ is "$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA=
 like "$(send unpostpone)" "^ok the swap may go ahead" "unpostpone accepted"
 finish
 is "$RC" 0 "the run finished after unpostpone"
+# progress that is true: paused time shown as such, the last line at 100%
+like "$(cat "$TMP/err")" "oscar: copy +[0-9.]+%  [0-9]+/~[0-9]+ rows  [0-9]+ rows/s  chunk [0-9]+  eta [0-9:?]+  elapsed [0-9:]+  paused \(pause file\) for [0-9]+ s" \
+	"a progress line while paused says so, and for how long"
+last=$(grep ' oscar: copy ' "$TMP/err" | tail -1)
+like "$last" "copy 100.0%  60000/~60000 rows .* eta 0:00 " "the last progress line is at 100%, not frozen below it"
 ok "$([ ! -e $SOCK ] && echo 0 || echo 1)" "the socket is gone after the run"
 is "$(leftovers $DB)" "" "nothing left behind"
 
