@@ -20,6 +20,7 @@
 #include "controller.h"
 #include "fault.h"
 #include "state.h"
+#include "stats.h"
 #include "log.h"
 #include "migration.h"
 #include "options.h"
@@ -351,6 +352,7 @@ int wait_while_paused(void)
 		sleep_s(0.1);
 	}
 	control_set_state(NULL);
+	stats_wait("paused", now_mono() - t0);
 	if (oscar_abort)
 		return -1;
 	log_info("copy resumed after %.1f s", now_mono() - t0);
@@ -754,6 +756,7 @@ static int copy_tx(struct migration *m, const struct keyval *lower, const struct
 			break;
 		/* oscar's statement is the one to give way: retry it, never the application's */
 		log_warn("chunk attempt %d: errno %u (%s), retrying", attempt, m->db->err, m->db->errmsg);
+		stats_retry_errno(m->db->err);
 		struct sbuf ev;
 		ev_begin(&ev, "chunk_retry");
 		ev_int(&ev, "attempt", attempt);
@@ -1012,6 +1015,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		if (m->rows_copied > estimate)
 			estimate = m->rows_copied;
 		progress_chunk(rows, secs);
+		stats_chunk(secs, ctl.fixed ? 0 : ctl.target);
 		double rate = progress_rate();
 		struct sbuf ev;
 		ev_begin(&ev, "chunk");

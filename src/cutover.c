@@ -18,6 +18,7 @@
 #include "usertriggers.h"
 #include "options.h"
 #include "signals.h"
+#include "stats.h"
 
 int cutover_window_parse(const char *s, int *start, int *end, char *err, size_t errlen)
 {
@@ -278,6 +279,7 @@ int cutover_swap(struct migration *m)
 			cleanup_forget(m->names.shadow); /* it is the live table now */
 			log_info("swapped: '%s' is the new table, the old one is '%s' (%d attempt%s, rename %.1f ms)",
 				 m->table, m->names.old, attempts, attempts == 1 ? "" : "s", rename_ms);
+			stats_cutover(wait_ms + rename_ms, rename_ms);
 			struct sbuf ev;
 			ev_begin(&ev, "cutover");
 			ev_num(&ev, "lock_wait_ms", wait_ms + rename_ms);
@@ -288,6 +290,7 @@ int cutover_swap(struct migration *m)
 		}
 		if (db_last_class(m->db) != ERR_RETRY)
 			break;
+		stats_retry_mdl();
 		log_warn("swap: metadata lock not granted within %.3f s (attempt %d of %d)", opt.lock_wait_timeout,
 			 attempts, saved_retries);
 		sleep_s(backoff);

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "stats.h"
 
 bool db_dry_run;
 volatile int oscar_abort;
@@ -420,6 +421,7 @@ int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql
 			sb_free(&q);
 			return -1;
 		}
+		stats_retry_mdl();
 		log_warn("%s: metadata lock not granted within %.3f s (attempt %d of %d), retrying", what,
 			 opt.lock_wait_timeout, attempt, opt.lock_retries);
 		if (attempt == 1 || attempt % 5 == 0)

@@ -27,6 +27,7 @@
 #include "signals.h"
 #include "revert.h"
 #include "state.h"
+#include "stats.h"
 #include "status.h"
 #include "throttle.h"
 #include "verify.h"
@@ -156,12 +157,14 @@ static int fail(struct migration *m, int code)
 		ev_int(&ev, "errno", db->err);
 		ev_str(&ev, "sqlstate", db->sqlstate);
 		ev_str(&ev, "message", db->err ? db_error_text(db) : db->errmsg[0] ? db->errmsg : "failed");
+		stats_event(&ev, m->rows_copied);
 		ev_end(&ev);
 	} else if (code == EXIT_SIGNAL) {
 		struct sbuf ev;
 		ev_begin(&ev, "error");
 		ev_int(&ev, "code", code);
 		ev_str(&ev, "message", "aborted by signal");
+		stats_event(&ev, m->rows_copied);
 		ev_end(&ev);
 	}
 	if (code != EXIT_REFUSED && code != EXIT_LOCKED)
@@ -194,6 +197,7 @@ static void phase(struct migration *m, const char *name)
 	(void)m;
 	db_set_phase(name);
 	control_set_phase(name);
+	stats_phase(name);
 }
 
 static int take_table_lock(struct migration *m)
@@ -242,6 +246,7 @@ static int stop_resumable(struct migration *m, const char *when)
 	ev_begin(&ev, "incomplete");
 	ev_int(&ev, "rows_copied", m->rows_copied);
 	ev_num(&ev, "seconds", now_mono() - m->run_started);
+	stats_event(&ev, m->rows_copied);
 	ev_end(&ev);
 	return EXIT_INCOMPLETE;
 }
@@ -292,6 +297,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		ev_num(&ev, "seconds", now_mono() - m->run_started);
 		ev_bool(&ev, "swapped", false);
 		ev_str(&ev, "shadow", m->names.shadow);
+		stats_event(&ev, m->rows_copied);
 		ev_end(&ev);
 		/* with --json, stdout carries only events */
 		fprintf(opt.json ? stderr : stdout,
@@ -317,6 +323,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		ev_int(&ev, "rows_copied", m->rows_copied);
 		ev_num(&ev, "seconds", now_mono() - m->run_started);
 		ev_num(&ev, "revert_window_s", opt.revert_window);
+		stats_event(&ev, m->rows_copied);
 		ev_end(&ev);
 		hooks_run("success", m, NULL);
 		return opt.revert_wait ? revert_wait(m) : EXIT_OK;
@@ -340,6 +347,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	ev_int(&ev, "rows_copied", m->rows_copied);
 	ev_num(&ev, "seconds", secs);
 	ev_num(&ev, "copy_seconds", m->copy_seconds);
+	stats_event(&ev, m->rows_copied);
 	ev_end(&ev);
 	hooks_run(rc ? "failure" : "success", m, NULL);
 	return rc;
@@ -752,9 +760,12 @@ int main(int argc, char **argv)
 	objnames_init(&m.names, m.schema, m.table);
 	db_set_tag(m.schema, m.table);
 	rc = run(&m);
-	control_stop();
 	if (rc == EXIT_FAILED && cleanup_pending())
 		rc = fail(&m, rc);
+	control_stop();
+	/* also after a failure or an abort: where the time went */
+	if (opt.execute)
+		stats_log(m.rows_copied);
 	migration_free(&m);
 	db_close(&db);
 	return rc;

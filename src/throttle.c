@@ -11,9 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "control.h"
 #include "log.h"
 #include "options.h"
 #include "replica.h"
+#include "stats.h"
 
 struct limit {
 	char name[64];
@@ -124,9 +126,15 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 	bool throttled = false;
 	char active[320] = ""; /* key of the last throttle event */
 	double t0 = now_mono();
+	const char *waited_for = NULL;
 	for (;;) {
 		if (oscar_abort)
 			return EXIT_SIGNAL;
+		/* settings changed on the control socket count from this check */
+		control_apply();
+		if (throttled && (parse_into(opt.max_load, maxl, 16, &nmax, err, sizeof err) ||
+				  parse_into(opt.critical_load, crit, 16, &ncrit, err, sizeof err)))
+			return EXIT_FAILED;
 		if (read_status(db, crit, ncrit, vcrit) || read_status(db, maxl, nmax, vmax))
 			return EXIT_FAILED;
 		int c = over(crit, ncrit, vcrit);
@@ -165,6 +173,8 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 		}
 		if (m < 0 && ls.verdict == LAG_OK) {
 			if (throttled) {
+				stats_wait(waited_for ? waited_for : "throttled", now_mono() - t0);
+				control_set_state(NULL);
 				log_info("throttling over after %.1f s; copying again", now_mono() - t0);
 				struct sbuf ev;
 				ev_begin(&ev, "throttle");
@@ -221,6 +231,8 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 			throttled = true;
 			snprintf(active, sizeof active, "%s", d.key);
 		}
+		waited_for = d.kind;
+		control_set_state(d.text);
 		progress_update(copied, estimated, 0, d.text);
 		/* lag is re-measured often so the copy resumes promptly; load and a
 		 * stopped replica change slowly */

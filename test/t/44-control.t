@@ -73,6 +73,10 @@ is "$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA=
 like "$(send unpostpone)" "^ok the swap may go ahead" "unpostpone accepted"
 finish
 is "$RC" 0 "the run finished after unpostpone"
+like "$(json_events "$TMP/ev" done)" '"chunks":[0-9]+.*"chunk_median_s":[0-9.]+.*"chunk_p90_s".*"retries_mdl":[0-9]+.*"waited_paused_s":[0-9.]+.*"cutover_lock_wait_ms":[0-9.]+.*"cutover_rename_ms"' \
+	"the done event carries the statistics: chunks and their spread, retries, waits, the cutover"
+like "$(cat "$TMP/err")" "summary: 60000 rows copied in [0-9]+ chunks" "the summary gives rows and chunks"
+like "$(cat "$TMP/err")" "summary: waited: paused [0-9.]+ s" "the summary gives the time paused"
 # progress that is true: paused time shown as such, the last line at 100%
 like "$(cat "$TMP/err")" "oscar: copy +[0-9.]+%  [0-9]+/~[0-9]+ rows  [0-9]+ rows/s  chunk [0-9]+  eta [0-9:?]+  elapsed [0-9:]+  paused \(pause file\) for [0-9]+ s" \
 	"a progress line while paused says so, and for how long"
@@ -103,6 +107,10 @@ start_paused
 like "$(send abort)" "^ok aborting" "abort accepted"
 finish
 is "$RC" 5 "aborted from the socket: exit 5"
+like "$(json_events "$TMP/ev" error)" '"code":5.*"phase_preflight_s":[0-9.]+.*"phase_copy_s":[0-9.]+.*"retries_deadlock":0.*"waited_paused_s":[0-9.]+' \
+	"the error event of an abort carries the run's statistics"
+like "$(cat "$TMP/err")" "summary: time by phase: preflight [0-9.]+ s, shadow [0-9.]+ s, triggers [0-9.]+ s, copy [0-9.]+ s" \
+	"an aborted run still prints its summary"
 is "$(leftovers $DB)" "" "abort leaves no trace"
 ok "$([ ! -e $SOCK ] && echo 0 || echo 1)" "abort removes the socket"
 is "$(table_ddl $DB t | grep -c '`z`')" 0 "the table is untouched"
