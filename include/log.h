@@ -33,6 +33,9 @@ void progress_update(long long copied, long long estimated, long chunk_size, con
 void progress_done(void);
 /* The last figures again with why the copy waits, at most every --progress. */
 void progress_state(const char *state);
+/* A long phase other than the copy (verify, index build): rate-limited as the
+ * copy's line; total 0 when unknown. End it with progress_stopped. */
+void progress_phase(const char *what, long long done, long long total, double started);
 /* Ends the line of a copy that stopped before its end. */
 void progress_stopped(void);
 

@@ -267,6 +267,34 @@ void progress_state(const char *state)
 	progress_print(shown_copied, shown_estimated, 0, state, false);
 }
 
+void progress_phase(const char *what, long long done, long long total, double started)
+{
+	if (opt.quiet)
+		return;
+	double now = now_mono();
+	double every = isatty(STDERR_FILENO) ? 0.2 : opt.progress_interval;
+	if (last_progress > 0 && now - last_progress < every)
+		return;
+	last_progress = now;
+	char elapsed[32];
+	clock_text(elapsed, sizeof elapsed, now - started);
+	char line[300];
+	if (total > 0) {
+		double pct = 100.0 * (double)done / (double)total;
+		snprintf(line, sizeof line, "%s %5.1f%%  %lld/~%lld rows  elapsed %s", what, pct > 99.9 ? 99.9 : pct, done,
+			 total, elapsed);
+	} else {
+		snprintf(line, sizeof line, "%s  elapsed %s", what, elapsed);
+	}
+	if (isatty(STDERR_FILENO)) {
+		fprintf(stderr, "\r%-110s", line);
+		progress_on_line = true;
+		fflush(stderr);
+	} else {
+		log_info("%s", line);
+	}
+}
+
 void progress_stopped(void)
 {
 	if (progress_on_line) {

@@ -324,6 +324,7 @@ int verify_shadow(struct migration *m)
 		}
 		rows_total += rows;
 		chunks++;
+		progress_phase("verify", rows_total, m->rows_copied, t0);
 		keyval_free(&lower);
 		if (!more)
 			break;
@@ -331,6 +332,7 @@ int verify_shadow(struct migration *m)
 		have_lower = true;
 	}
 	keyval_free(&lower);
+	progress_stopped();
 	double secs = now_mono() - t0;
 	if (!rc && m->report_only) {
 		log_info("compared %lld rows in %lld chunks: %lld chunk%s differ", rows_total, chunks, mismatched,
