@@ -9,6 +9,11 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The run every event names: a run id, the database and the table. */
+void log_set_run(const char *schema, const char *table);
+/* Whether an "error" event has been emitted (every failing exit emits one). */
+bool log_error_emitted(void);
+
 /* JSON events: ev_begin starts {"ts":..,"event":name; add fields; ev_end prints
  * the line (only with --json) and frees the buffer. */
 void ev_begin(struct sbuf *sb, const char *event);
@@ -16,6 +21,10 @@ void ev_str(struct sbuf *sb, const char *key, const char *val);
 void ev_int(struct sbuf *sb, const char *key, long long val);
 void ev_num(struct sbuf *sb, const char *key, double val);
 void ev_bool(struct sbuf *sb, const char *key, bool val);
+/* An array of strings: n of them, or up to a NULL when n < 0. */
+void ev_strv(struct sbuf *sb, const char *key, char *const *v, int n);
+/* A value already in JSON. */
+void ev_raw(struct sbuf *sb, const char *key, const char *json);
 void ev_end(struct sbuf *sb);
 
 double now_mono(void);

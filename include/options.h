@@ -77,5 +77,7 @@ extern struct options opt;
  * password from argv so the process list never shows it. */
 int options_parse(int argc, char **argv);
 void options_help(void);
+/* The message of the last usage error (for the error event). */
+const char *options_error(void);
 
 #endif

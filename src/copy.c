@@ -357,7 +357,7 @@ int wait_while_paused(void)
 		return -1;
 	log_info("copy resumed after %.1f s", now_mono() - t0);
 	ev_begin(&ev, "resume");
-	ev_num(&ev, "paused_seconds", now_mono() - t0);
+	ev_num(&ev, "paused_s", now_mono() - t0);
 	ev_end(&ev);
 	return 0;
 }
@@ -1020,13 +1020,13 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		struct sbuf ev;
 		ev_begin(&ev, "chunk");
 		ev_int(&ev, "chunk", m->chunks);
-		ev_int(&ev, "rows", rows);
-		ev_num(&ev, "seconds", secs);
+		ev_int(&ev, "chunk_rows", rows);
+		ev_num(&ev, "chunk_s", secs);
 		ev_int(&ev, "chunk_size", size);
 		ev_int(&ev, "next_chunk_size", next);
-		ev_int(&ev, "copied", m->rows_copied);
-		ev_int(&ev, "estimated_total", estimate);
-		ev_int(&ev, "skipped_locked", skipped);
+		ev_int(&ev, "rows_copied", m->rows_copied);
+		ev_int(&ev, "rows_estimated", estimate);
+		ev_int(&ev, "rows_skipped_locked", skipped);
 		ev_int(&ev, "transactions", txs);
 		ev_end(&ev);
 		progress_update(m->rows_copied, estimate, next, NULL);

@@ -178,7 +178,7 @@ int cutover_wait(struct migration *m)
 		struct sbuf ev;
 		ev_begin(&ev, "resume");
 		ev_str(&ev, "reason", reason);
-		ev_num(&ev, "seconds", secs);
+		ev_num(&ev, "waited_s", secs);
 		ev_end(&ev);
 	}
 	return 0;

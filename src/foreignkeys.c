@@ -228,7 +228,7 @@ int fk_check(struct migration *m)
 	if (rc) {
 		struct sbuf ev;
 		ev_begin(&ev, "error");
-		ev_int(&ev, "code", rc);
+		ev_int(&ev, "exit_status", rc);
 		ev_str(&ev, "message", "refused because of foreign keys");
 		ev_end(&ev);
 	}

@@ -430,8 +430,8 @@ int indexes_build_finish(struct migration *m, bool cancel)
 			 m->names.shadow, secs);
 		struct sbuf ev;
 		ev_begin(&ev, "indexes");
-		ev_int(&ev, "built", b.nbuilt);
-		ev_num(&ev, "seconds", secs);
+		ev_int(&ev, "indexes_built", b.nbuilt);
+		ev_num(&ev, "build_s", secs);
 		ev_end(&ev);
 	} else if (b.rc == EXIT_INCOMPLETE) {
 		log_error("cannot build the indexes of '%s': no metadata lock after %d attempts", m->names.shadow,

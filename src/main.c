@@ -96,14 +96,48 @@ static void print_list(const char *label, char **v)
 static void print_plan(struct migration *m)
 {
 	if (opt.json) {
-		struct sbuf ev;
+		/* what the text plan shows, field for field */
+		struct sbuf ev, map = SBUF_INIT;
 		ev_begin(&ev, "plan");
+		ev_str(&ev, "method", "copy");
 		ev_str(&ev, "shadow", m->names.shadow);
 		ev_str(&ev, "old", m->names.old);
-		ev_str(&ev, "chunk_key", m->key.old_index);
-		ev_int(&ev, "estimated_rows", m->orig.rows_estimate);
+		ev_int(&ev, "rows_estimated", m->orig.rows_estimate);
 		ev_int(&ev, "columns_copied", m->map.n);
+		sb_add(&map, "[");
+		for (int i = 0; i < m->map.n; i++) {
+			sb_add(&map, i ? ",{\"from\":" : "{\"from\":");
+			sb_json(&map, m->map.from[i]);
+			sb_add(&map, ",\"to\":");
+			sb_json(&map, m->map.to[i]);
+			sb_add(&map, "}");
+		}
+		sb_add(&map, "]");
+		ev_raw(&ev, "column_mapping", sb_str(&map));
+		sb_free(&map);
+		ev_strv(&ev, "columns_dropped", m->dropped_cols, -1);
+		ev_strv(&ev, "columns_added", m->added_cols, -1);
+		ev_strv(&ev, "indexes_deferred", m->deferred_names, -1);
+		ev_str(&ev, "chunk_key", m->key.old_index);
+		ev_strv(&ev, "chunk_key_columns", m->key.old_cols, m->key.n);
+		ev_str(&ev, "chunking", opt.chunk_size ? "fixed" : "adaptive");
 		ev_bool(&ev, "instant", m->instant);
+		ev_int(&ev, "user_triggers", m->user_triggers);
+		char *sql[3];
+		for (int w = 0; w < 3; w++)
+			sql[w] = triggers_sql(m, w);
+		ev_strv(&ev, "trigger_sql", sql, 3);
+		for (int w = 0; w < 3; w++)
+			free(sql[w]);
+		char *c = copy_sql_example(m);
+		ev_str(&ev, "copy_sql", c);
+		free(c);
+		const char *why;
+		ev_str(&ev, "copy_binlog", binlog_statement_copy_safe(m, &why) ? "statement" : strcmp(why, "no binary log") ? "row" : "none");
+		struct sbuf q = SBUF_INIT;
+		sb_rename(&q, m->schema, (const char *const[]){ m->table, m->names.old, m->names.shadow, m->table, NULL });
+		ev_str(&ev, "cutover_sql", sb_str(&q));
+		sb_free(&q);
 		ev_end(&ev);
 		return;
 	}
@@ -153,7 +187,7 @@ static int fail(struct migration *m, int code)
 	if (code == EXIT_FAILED) {
 		struct sbuf ev;
 		ev_begin(&ev, "error");
-		ev_int(&ev, "code", code);
+		ev_int(&ev, "exit_status", code);
 		ev_int(&ev, "errno", db->err);
 		ev_str(&ev, "sqlstate", db->sqlstate);
 		ev_str(&ev, "message", db->err ? db_error_text(db) : db->errmsg[0] ? db->errmsg : "failed");
@@ -162,7 +196,7 @@ static int fail(struct migration *m, int code)
 	} else if (code == EXIT_SIGNAL) {
 		struct sbuf ev;
 		ev_begin(&ev, "error");
-		ev_int(&ev, "code", code);
+		ev_int(&ev, "exit_status", code);
 		ev_str(&ev, "message", "aborted by signal");
 		stats_event(&ev, m->rows_copied);
 		ev_end(&ev);
@@ -225,7 +259,7 @@ static int take_table_lock(struct migration *m)
 	log_error("another oscar (connection %s) is working on '%s'.'%s'", v ? v : "?", m->schema, m->table);
 	struct sbuf ev;
 	ev_begin(&ev, "error");
-	ev_int(&ev, "code", EXIT_LOCKED);
+	ev_int(&ev, "exit_status", EXIT_LOCKED);
 	ev_str(&ev, "message", "table locked by another oscar");
 	ev_str(&ev, "holder", v);
 	ev_end(&ev);
@@ -245,7 +279,7 @@ static int stop_resumable(struct migration *m, const char *when)
 		 "run the same command again to continue", when, m->rows_copied);
 	ev_begin(&ev, "incomplete");
 	ev_int(&ev, "rows_copied", m->rows_copied);
-	ev_num(&ev, "seconds", now_mono() - m->run_started);
+	ev_num(&ev, "elapsed_s", now_mono() - m->run_started);
 	stats_event(&ev, m->rows_copied);
 	ev_end(&ev);
 	return EXIT_INCOMPLETE;
@@ -294,7 +328,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		log_info("--no-swap: the copy is done and '%s' stays in sync through the triggers", m->names.shadow);
 		ev_begin(&ev, "done");
 		ev_int(&ev, "rows_copied", m->rows_copied);
-		ev_num(&ev, "seconds", now_mono() - m->run_started);
+		ev_num(&ev, "elapsed_s", now_mono() - m->run_started);
 		ev_bool(&ev, "swapped", false);
 		ev_str(&ev, "shadow", m->names.shadow);
 		stats_event(&ev, m->rows_copied);
@@ -321,7 +355,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 			return fail(m, rc);
 		ev_begin(&ev, "done");
 		ev_int(&ev, "rows_copied", m->rows_copied);
-		ev_num(&ev, "seconds", now_mono() - m->run_started);
+		ev_num(&ev, "elapsed_s", now_mono() - m->run_started);
 		ev_num(&ev, "revert_window_s", opt.revert_window);
 		stats_event(&ev, m->rows_copied);
 		ev_end(&ev);
@@ -345,8 +379,8 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	log_info("done: '%s'.'%s' altered, %lld rows copied in %.2f s", m->schema, m->table, m->rows_copied, secs);
 	ev_begin(&ev, "done");
 	ev_int(&ev, "rows_copied", m->rows_copied);
-	ev_num(&ev, "seconds", secs);
-	ev_num(&ev, "copy_seconds", m->copy_seconds);
+	ev_num(&ev, "elapsed_s", secs);
+	ev_num(&ev, "copy_s", m->copy_seconds);
 	stats_event(&ev, m->rows_copied);
 	ev_end(&ev);
 	hooks_run(rc ? "failure" : "success", m, NULL);
@@ -629,11 +663,9 @@ static int run(struct migration *m)
 		return fail(m, rc);
 	struct sbuf ev;
 	ev_begin(&ev, "start");
-	ev_str(&ev, "database", m->schema);
-	ev_str(&ev, "table", m->table);
 	ev_str(&ev, "alter", opt.alter);
 	ev_bool(&ev, "execute", opt.execute);
-	ev_int(&ev, "estimated_rows", m->orig.rows_estimate);
+	ev_int(&ev, "rows_estimated", m->orig.rows_estimate);
 	ev_end(&ev);
 	if (opt.execute && hooks_run("start", m, NULL))
 		return fail(m, EXIT_FAILED);
@@ -721,32 +753,54 @@ static int run(struct migration *m)
 	return finish_from_copy(m, NULL);
 }
 
+/* Every failing exit under --json says so in an error event, those that have
+ * none of their own (usage, connection) included. */
+static int exit_with(int rc, const char *message)
+{
+	if (rc != EXIT_OK && !log_error_emitted()) {
+		struct sbuf ev;
+		ev_begin(&ev, "error");
+		ev_int(&ev, "exit_status", rc);
+		ev_str(&ev, "message", message);
+		ev_end(&ev);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	signals_block();
 	int rc = options_parse(argc, argv);
 	if (rc < 0)
 		return EXIT_OK;
-	if (rc)
-		return rc;
+	/* --status names the jobs in its events itself */
+	log_set_run(opt.status ? NULL : opt.database, opt.status ? NULL : opt.table);
+	if (rc) {
+		/* parsing stopped at the bad option: a --json after it still counts */
+		for (int i = 1; i < argc; i++)
+			if (!strcmp(argv[i], "--json"))
+				opt.json = true;
+		return exit_with(rc, options_error());
+	}
 	db_dry_run = !opt.execute;
 	/* from another terminal: ask or steer a running oscar */
 	if (opt.send)
-		return status_send();
+		return exit_with(status_send(), "no answer on the control socket, or an error answer");
 	if (opt.status)
-		return status_show();
+		return exit_with(status_show(), "cannot read the status");
 	struct db db;
 	if ((rc = db_connect(&db, "main")))
-		return rc;
+		return exit_with(rc, db.errmsg[0] ? db.errmsg : "cannot connect");
 	if (signals_start(db.thread_id)) {
 		log_error("cannot start the signal thread");
 		db_close(&db);
-		return EXIT_FAILED;
+		return exit_with(EXIT_FAILED, "cannot start the signal thread");
 	}
 	if (opt.cleanup) {
 		if (!opt.execute)
 			log_info("dry run: listing what --cleanup --execute would remove");
 		rc = cleanup_leftovers(&db, opt.database, opt.table);
+		rc = exit_with(rc, db.err ? db_error_text(&db) : "cleanup failed");
 		db_close(&db);
 		return rc;
 	}
@@ -766,6 +820,11 @@ int main(int argc, char **argv)
 	/* also after a failure or an abort: where the time went */
 	if (opt.execute)
 		stats_log(m.rows_copied);
+	const char *why = rc == EXIT_INCOMPLETE ? "stopped early; the same command resumes the job"
+			  : db.err			 ? db_error_text(&db)
+			  : db.errmsg[0]		 ? db.errmsg
+							 : "failed";
+	rc = exit_with(rc, why);
 	migration_free(&m);
 	db_close(&db);
 	return rc;

@@ -201,7 +201,7 @@ int native_apply(struct migration *m, const char *what)
 	struct sbuf ev;
 	ev_begin(&ev, "done");
 	ev_int(&ev, "rows_copied", 0);
-	ev_num(&ev, "seconds", secs);
+	ev_num(&ev, "elapsed_s", secs);
 	ev_str(&ev, "method", "native");
 	ev_str(&ev, "operation", what);
 	ev_end(&ev);

@@ -126,11 +126,17 @@ void options_help(void)
 	       "7 incomplete but resumable\n");
 }
 
+static char last_error[512];
+
+const char *options_error(void)
+{
+	return last_error;
+}
+
 static int usage_error(const char *fmt, const char *a, const char *b)
 {
-	fputs("oscar: error: ", stderr);
-	fprintf(stderr, fmt, a, b);
-	fputs(" (see oscar --help)\n", stderr);
+	snprintf(last_error, sizeof last_error, fmt, a, b);
+	fprintf(stderr, "oscar: error: %s (see oscar --help)\n", last_error);
 	return EXIT_USAGE;
 }
 

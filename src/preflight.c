@@ -19,7 +19,7 @@ int preflight_refuse(const char *msg, const char *a, const char *b)
 	log_error("refused: %s", sb_str(&sb));
 	struct sbuf ev;
 	ev_begin(&ev, "error");
-	ev_int(&ev, "code", EXIT_REFUSED);
+	ev_int(&ev, "exit_status", EXIT_REFUSED);
 	ev_str(&ev, "message", sb_str(&sb));
 	ev_end(&ev);
 	sb_free(&sb);

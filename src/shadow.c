@@ -57,7 +57,7 @@ int shadow_create(struct migration *m)
 				  m->alter.algorithm_name, saved.errmsg);
 			struct sbuf ev;
 			ev_begin(&ev, "error");
-			ev_int(&ev, "code", EXIT_REFUSED);
+			ev_int(&ev, "exit_status", EXIT_REFUSED);
 			ev_int(&ev, "errno", saved.err);
 			ev_str(&ev, "message", saved.errmsg);
 			ev_end(&ev);
@@ -89,7 +89,7 @@ int shadow_create(struct migration *m)
 			  saved.sqlstate, saved.errmsg);
 		struct sbuf ev;
 		ev_begin(&ev, "error");
-		ev_int(&ev, "code", EXIT_REFUSED);
+		ev_int(&ev, "exit_status", EXIT_REFUSED);
 		ev_int(&ev, "errno", saved.err);
 		ev_str(&ev, "message", saved.errmsg);
 		ev_end(&ev);

@@ -179,7 +179,7 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 				struct sbuf ev;
 				ev_begin(&ev, "throttle");
 				ev_bool(&ev, "active", false);
-				ev_num(&ev, "seconds", now_mono() - t0);
+				ev_num(&ev, "waited_s", now_mono() - t0);
 				ev_end(&ev);
 			}
 			return 0;
@@ -221,8 +221,8 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 				ev_num(&ev, "limit", maxl[m].value);
 			} else if (ls.verdict == LAG_OVER) {
 				ev_str(&ev, "replica", ls.replica);
-				ev_num(&ev, "lag", ls.lag);
-				ev_num(&ev, "limit", opt.max_lag);
+				ev_num(&ev, "lag_s", ls.lag);
+				ev_num(&ev, "limit_s", opt.max_lag);
 			} else {
 				ev_str(&ev, "replica", ls.replica);
 				ev_str(&ev, "detail", ls.detail);

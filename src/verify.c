@@ -346,9 +346,9 @@ int verify_shadow(struct migration *m)
 	struct sbuf ev;
 	ev_begin(&ev, "verify");
 	ev_bool(&ev, "ok", rc == 0);
-	ev_int(&ev, "rows", rows_total);
+	ev_int(&ev, "rows_verified", rows_total);
 	ev_int(&ev, "chunks", chunks);
-	ev_num(&ev, "seconds", secs);
+	ev_num(&ev, "verify_s", secs);
 	ev_int(&ev, "repaired_chunks", mismatched);
 	ev_int(&ev, "columns_compared", s.n);
 	ev_int(&ev, "columns_not_compared", s.skipped);

@@ -28,6 +28,6 @@ for mode in --execute --dry-run; do
 	is "$?" 3 "$mode on a Galera node: refused (exit 3)"
 	is "$(grep -c 'error: ' "$TMP/err")" 1 "$mode: exactly one error line"
 	like "$(cat "$TMP/err")" "refused: this server is a node of a Galera cluster \\(wsrep_on\\)" "$mode: the message says why"
-	like "$(grep '"event":"error"' "$TMP/out")" '"code":3' "$mode: an error event with the exit status"
+	like "$(grep '"event":"error"' "$TMP/out")" '"exit_status":3' "$mode: an error event with the exit status"
 	is "$(gstate)" "$before" "$mode: the node is unchanged"
 done

@@ -96,7 +96,7 @@ finish
 is "$RC" 0 "run with chunk-time changed: exit 0"
 # the target was 0.01 s from the first chunk: many small chunks (the default 0.5 s
 # copies these rows in a handful), few of them slow
-slow=$(json_events "$TMP/ev" chunk | sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' | tail -n +6 | awk '$1 > 0.2' | wc -l)
+slow=$(json_events "$TMP/ev" chunk | sed -n 's/.*"chunk_s":\([0-9.]*\).*/\1/p' | tail -n +6 | awk '$1 > 0.2' | wc -l)
 total=$(json_events "$TMP/ev" chunk | wc -l)
 ok "$([ "$total" -ge 10 ] && [ "$slow" -le $((total / 5)) ] && echo 0 || echo 1)" \
 	"chunks follow the new chunk-time ($total chunks, $slow over 0.2 s)"
@@ -107,7 +107,7 @@ start_paused
 like "$(send abort)" "^ok aborting" "abort accepted"
 finish
 is "$RC" 5 "aborted from the socket: exit 5"
-like "$(json_events "$TMP/ev" error)" '"code":5.*"phase_preflight_s":[0-9.]+.*"phase_copy_s":[0-9.]+.*"retries_deadlock":0.*"waited_paused_s":[0-9.]+' \
+like "$(json_events "$TMP/ev" error)" '"exit_status":5.*"phase_preflight_s":[0-9.]+.*"phase_copy_s":[0-9.]+.*"retries_deadlock":0.*"waited_paused_s":[0-9.]+' \
 	"the error event of an abort carries the run's statistics"
 like "$(cat "$TMP/err")" "summary: time by phase: preflight [0-9.]+ s, shadow [0-9.]+ s, triggers [0-9.]+ s, copy [0-9.]+ s" \
 	"an aborted run still prints its summary"
