@@ -214,6 +214,22 @@ static const char help_text[] =
 	"commands: status, status json, pause, resume, chunk-time=SEC, chunk-size=N|auto, max-lock-time=SEC, "
 	"max-load=VAR=N[,VAR=N], critical-load=VAR=N[,VAR=N], max-lag=TIME, postpone, unpostpone, abort, help";
 
+/* A setting in seconds: checked, then queued for control_apply. */
+static void queue_seconds(struct sbuf *a, const char *name, const char *v, double lo, double hi, bool *flag,
+			  double *value)
+{
+	double d;
+	if (parse_seconds(v, lo, hi, &d)) {
+		sb_addf(a, "error: %s takes seconds from %g to %g", name, lo, hi);
+		return;
+	}
+	pthread_mutex_lock(&mu);
+	*flag = true;
+	*value = d;
+	pthread_mutex_unlock(&mu);
+	sb_addf(a, "ok %s=%g from the next chunk", name, d);
+}
+
 /* One command: the answer, without the newline. */
 static void answer(const char *cmd, struct sbuf *a)
 {
@@ -252,27 +268,9 @@ static void answer(const char *cmd, struct sbuf *a)
 	} else if (!v) {
 		sb_add(a, "error: unknown command (try help)");
 	} else if (!strcmp(name, "chunk-time")) {
-		double d;
-		if (parse_seconds(v, CHUNK_TIME_MIN, CHUNK_TIME_MAX, &d))
-			sb_addf(a, "error: chunk-time takes seconds from %g to %g", CHUNK_TIME_MIN, CHUNK_TIME_MAX);
-		else {
-			pthread_mutex_lock(&mu);
-			pending.chunk_time = true;
-			pending.chunk_time_v = d;
-			pthread_mutex_unlock(&mu);
-			sb_addf(a, "ok chunk-time=%g from the next chunk", d);
-		}
+		queue_seconds(a, name, v, CHUNK_TIME_MIN, CHUNK_TIME_MAX, &pending.chunk_time, &pending.chunk_time_v);
 	} else if (!strcmp(name, "max-lock-time")) {
-		double d;
-		if (parse_seconds(v, LOCK_TIME_MIN, LOCK_TIME_MAX, &d))
-			sb_addf(a, "error: max-lock-time takes seconds from %g to %g", LOCK_TIME_MIN, LOCK_TIME_MAX);
-		else {
-			pthread_mutex_lock(&mu);
-			pending.max_lock_time = true;
-			pending.max_lock_time_v = d;
-			pthread_mutex_unlock(&mu);
-			sb_addf(a, "ok max-lock-time=%g from the next chunk", d);
-		}
+		queue_seconds(a, name, v, LOCK_TIME_MIN, LOCK_TIME_MAX, &pending.max_lock_time, &pending.max_lock_time_v);
 	} else if (!strcmp(name, "chunk-size")) {
 		long n = 0;
 		char *end;

@@ -328,27 +328,30 @@ void progress_update(long long copied, long long estimated, long chunk_size, con
 	progress_print(copied, estimated, chunk_size, state, false);
 }
 
-void progress_state(const char *state)
+/* Whether a progress line is due (every 0.2 s on a terminal, every
+ * --progress seconds otherwise); marks it shown. */
+static bool progress_due(double now)
 {
 	if (opt.quiet)
-		return;
-	double now = now_mono();
+		return false;
 	double every = isatty(STDERR_FILENO) ? 0.2 : opt.progress_interval;
 	if (last_progress > 0 && now - last_progress < every)
-		return;
+		return false;
 	last_progress = now;
-	progress_print(shown_copied, shown_estimated, 0, state, false);
+	return true;
+}
+
+void progress_state(const char *state)
+{
+	if (progress_due(now_mono()))
+		progress_print(shown_copied, shown_estimated, 0, state, false);
 }
 
 void progress_phase(const char *what, long long done, long long total, double started)
 {
-	if (opt.quiet)
-		return;
 	double now = now_mono();
-	double every = isatty(STDERR_FILENO) ? 0.2 : opt.progress_interval;
-	if (last_progress > 0 && now - last_progress < every)
+	if (!progress_due(now))
 		return;
-	last_progress = now;
 	char elapsed[32];
 	clock_text(elapsed, sizeof elapsed, now - started);
 	char line[300];

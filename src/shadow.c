@@ -1,5 +1,6 @@
 /* shadow: the new table, created empty in the new shape, and the column mapping
  * from the old shape to it, taken from the server's catalog. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +10,19 @@
 #include "log.h"
 #include "migration.h"
 #include "options.h"
+
+/* The shadow's ALTER failed (saved: the failure): the refusal and its event. */
+static int refuse_alter(const struct db *saved, const char *why)
+{
+	log_error("refused: %s: errno %u (%s): %s", why, saved->err, saved->sqlstate, saved->errmsg);
+	struct sbuf ev;
+	ev_begin(&ev, "error");
+	ev_int(&ev, "exit_status", EXIT_REFUSED);
+	ev_int(&ev, "errno", saved->err);
+	ev_str(&ev, "message", saved->errmsg);
+	ev_end(&ev);
+	return EXIT_REFUSED;
+}
 
 int shadow_create(struct migration *m)
 {
@@ -53,15 +67,10 @@ int shadow_create(struct migration *m)
 		if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
 			return EXIT_FAILED;
 		if (rc) {
-			log_error("refused: the server cannot apply this ALTER with ALGORITHM=%s: %s",
-				  m->alter.algorithm_name, saved.errmsg);
-			struct sbuf ev;
-			ev_begin(&ev, "error");
-			ev_int(&ev, "exit_status", EXIT_REFUSED);
-			ev_int(&ev, "errno", saved.err);
-			ev_str(&ev, "message", saved.errmsg);
-			ev_end(&ev);
-			return EXIT_REFUSED;
+			char why[64];
+			snprintf(why, sizeof why, "the server cannot apply this ALTER with ALGORITHM=%s",
+				 m->alter.algorithm_name);
+			return refuse_alter(&saved, why);
 		}
 		return 0;
 	}
@@ -83,18 +92,8 @@ int shadow_create(struct migration *m)
 	struct db saved = *db;
 	if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
 		return EXIT_FAILED;
-	if (rc) {
-		(void)saved;
-		log_error("refused: the ALTER fails on the shadow table: errno %u (%s): %s", saved.err,
-			  saved.sqlstate, saved.errmsg);
-		struct sbuf ev;
-		ev_begin(&ev, "error");
-		ev_int(&ev, "exit_status", EXIT_REFUSED);
-		ev_int(&ev, "errno", saved.err);
-		ev_str(&ev, "message", saved.errmsg);
-		ev_end(&ev);
-		return EXIT_REFUSED;
-	}
+	if (rc)
+		return refuse_alter(&saved, "the ALTER fails on the shadow table");
 	return 0;
 }
 
