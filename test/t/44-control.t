@@ -101,6 +101,20 @@ total=$(json_events "$TMP/ev" chunk | wc -l)
 ok "$([ "$total" -ge 10 ] && [ "$slow" -le $((total / 5)) ] && echo 0 || echo 1)" \
 	"chunks follow the new chunk-time ($total chunks, $slow over 0.2 s)"
 
+# max-load takes effect: a limit the server is always over throttles the
+# copy, a high one lets it go on
+mk 20000
+start_paused --chunk-size=1000
+like "$(send max-load=Threads_running=0)" "^ok max-load=Threads_running=0" "max-load=Threads_running=0 accepted"
+rm -f "$TMP/pause"
+wait_for 30 grep -q '"event":"throttle".*"active":true.*"variable":"Threads_running".*"limit":0' "$TMP/ev"
+ok $? "the new max-load throttles the copy (throttle event with the new limit)"
+like "$(send status)" 'state="throttled: Threads_running=' "status says it is throttled, by which variable"
+like "$(send max-load=Threads_running=10000)" "^ok max-load=Threads_running=10000" "a high max-load accepted"
+finish
+is "$RC" 0 "the copy went on and finished once the limit was raised"
+like "$(json_events "$TMP/ev" throttle | tail -1)" '"active":false' "the throttle ended"
+
 # abort: rolled back exactly as SIGINT does
 mk
 start_paused
