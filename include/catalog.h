@@ -16,6 +16,7 @@ struct column {
 	bool nullable;
 	bool generated;
 	bool auto_increment;
+	bool has_default; /* DEFAULT given (DEFAULT NULL included) */
 };
 
 struct index {

@@ -29,6 +29,9 @@ int range_sql_on(struct sbuf *q, struct migration *m, enum range_side side, cons
 void column_list(struct sbuf *q, char **cols, int n);
 /* "INSERT IGNORE INTO shadow (cols)" */
 void insert_head(struct sbuf *q, struct migration *m);
+/* The values for insert_head's columns: the mapped old columns, then the
+ * implicit defaults of columns added NOT NULL without a DEFAULT. */
+void select_list(struct sbuf *q, struct migration *m);
 /* INSERT IGNORE ... SELECT <range><lock>; rows read in *rows. */
 int chunk_server(struct migration *m, const char *range, const char *lock, long *rows);
 /* Waits while paused (SIGUSR1 until SIGUSR2, or --pause-file); -1 on abort. */

@@ -17,6 +17,9 @@ struct controller {
 };
 
 void ctl_init(struct controller *c, double target, long fixed_size);
+/* A new target or a fixed size (0: adaptive again) while the copy runs: the
+ * next size follows from the rate measured so far. */
+void ctl_retarget(struct controller *c, double target, long fixed_size);
 /* Feeds the rows and seconds of the chunk just done; returns the next size. */
 long ctl_next(struct controller *c, long rows, double seconds);
 

@@ -32,6 +32,8 @@ struct db {
 enum {
 	DB_CHANGE = 1,   /* changes the database: in dry run, only logged */
 	DB_SILENT = 2,   /* caller handles the error; do not log it */
+	DB_LONG = 4,     /* db_exec_mdl: the statement may run long once it has its
+			    lock; bound the lock wait only (whole seconds), not the statement */
 };
 
 extern bool db_dry_run;
@@ -56,6 +58,12 @@ struct dbtarget {
 int db_connect_to(struct db *db, const char *label, const struct dbtarget *t);
 void db_close(struct db *db);
 int db_reconnect(struct db *db);
+
+/* The comment every statement carries: "/\* oscar db.tbl phase *\/". */
+void db_set_tag(const char *schema, const char *table);
+void db_set_phase(const char *phase);
+/* mysql_real_query with that comment at the head. */
+int db_send(struct db *db, const char *sql, size_t len);
 
 /* Runs one statement that returns no rows. 0 on success, -1 on error (details in db). */
 int db_exec(struct db *db, unsigned flags, const char *sql);

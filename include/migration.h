@@ -27,6 +27,10 @@ struct chunkkey {
 	char **collations;
 	char *old_index;  /* index name in the original table (FORCE INDEX) */
 	char *new_index;  /* index name in the shadow (duplicate warnings) */
+	/* The shadow key's columns by their old names: the chunk key's, or more
+	 * when the ALTER extended the key (a row changes identity when any does). */
+	int nrow;
+	char **row_old_cols;
 };
 
 struct migration {
@@ -39,6 +43,15 @@ struct migration {
 	struct alter_info alter;
 	struct colmap map;
 	struct chunkkey key;
+	/* Shadow columns the ALTER adds NOT NULL without a DEFAULT: the server's
+	 * own ALTER gives the existing rows the type's implicit default, which the
+	 * copy and the triggers write explicitly (strict mode refuses a row that
+	 * leaves them out). */
+	struct {
+		int n;
+		char **cols;
+		char **values; /* SQL literals */
+	} fill;
 	char **dropped_cols; /* old columns not copied */
 	char **added_cols;   /* shadow columns that take their defaults */
 	char *global_sql_mode;

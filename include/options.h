@@ -67,6 +67,9 @@ struct options {
 	bool finish;        /* end the window */
 	bool revert_wait;   /* stay until the window ends, then close it */
 	const char *fk_method; /* none, rebuild_constraints, auto */
+	char *control_socket; /* NULL: control_default_path */
+	bool status;          /* --status: report and exit */
+	char *send;           /* --send=CMD */
 };
 
 extern struct options opt;
@@ -76,5 +79,7 @@ extern struct options opt;
  * password from argv so the process list never shows it. */
 int options_parse(int argc, char **argv);
 void options_help(void);
+/* The message of the last usage error (for the error event). */
+const char *options_error(void);
 
 #endif

@@ -38,6 +38,9 @@ scripts/testserver.sh start "$OSCAR_TEST_DIR"
 trap 'scripts/testserver.sh stop "$OSCAR_TEST_DIR"' EXIT
 eval "$(scripts/testserver.sh env "$OSCAR_TEST_DIR")"
 export OSCAR_SOCKET OSCAR_PORT
+# every event any run emits, for the schema check (test/t/99-event-schema.t)
+export OSCAR_EVENT_LOG=$OSCAR_TEST_DIR/events.jsonl
+rm -f "$OSCAR_EVENT_LOG"
 
 if [ $# -gt 0 ]; then
 	tests=("$@")

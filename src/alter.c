@@ -153,13 +153,123 @@ static void clause_free(struct clause *c)
 	c->t = NULL;
 }
 
-static void analyze_clause(struct clause *c, struct alter_info *ai)
+static const struct {
+	const char *verb;
+	enum partition_op op;
+} partition_verbs[] = {
+	{ "ADD", PART_ADD },		 { "DROP", PART_DROP },	      { "TRUNCATE", PART_TRUNCATE },
+	{ "COALESCE", PART_COALESCE },	 { "REORGANIZE", PART_REORGANIZE }, { "EXCHANGE", PART_EXCHANGE },
+	{ "REBUILD", PART_REBUILD },	 { "ANALYZE", PART_ANALYZE },	      { "CHECK", PART_CHECK },
+	{ "OPTIMIZE", PART_OPTIMIZE },	 { "REPAIR", PART_REPAIR },	      { "CONVERT", PART_CONVERT },
+};
+
+const char *alter_partition_name(enum partition_op op)
+{
+	static const char *names[] = { "", "ADD PARTITION", "DROP PARTITION", "TRUNCATE PARTITION",
+				       "COALESCE PARTITION", "REORGANIZE PARTITION", "EXCHANGE PARTITION",
+				       "REBUILD PARTITION", "ANALYZE PARTITION", "CHECK PARTITION",
+				       "OPTIMIZE PARTITION", "REPAIR PARTITION", "CONVERT PARTITION" };
+	return names[op];
+}
+
+bool alter_partition_native(const struct alter_info *ai, bool range_or_list)
+{
+	switch (ai->partition) {
+	case PART_NONE:
+		return false;
+	case PART_ADD:
+		/* HASH and KEY partitions are redistributed: rows move, so the copy
+		 * does it online; a RANGE or LIST partition starts empty */
+		return range_or_list;
+	case PART_COALESCE:
+	case PART_REORGANIZE:
+	case PART_REBUILD:
+		/* the server rewrites the rows under a write lock; the copy gives
+		 * the same rows in the same new layout while the table stays writable */
+		return false;
+	default:
+		/* DROP, TRUNCATE, EXCHANGE, CONVERT remove or move rows: a copy would
+		 * keep them. ANALYZE, CHECK, OPTIMIZE, REPAIR are the server's own
+		 * maintenance of the table in place. */
+		return true;
+	}
+}
+
+bool alter_algorithm_native(const struct alter_info *ai)
+{
+	return ai->algorithm == ALG_INSTANT || ai->algorithm == ALG_NOCOPY || ai->algorithm == ALG_INPLACE;
+}
+
+/* ALGORITHM [=] name / LOCK [=] name as a clause of its own. */
+static bool option_clause(const struct clause *c, const char *kw, const struct tok **value)
+{
+	if (c->n < 2 || !is_kw(&c->t[0], kw))
+		return false;
+	int i = 1;
+	if (c->t[i].kind == T_PUNCT && c->t[i].text[0] == '=')
+		i++;
+	if (i != c->n - 1 || c->t[i].kind != T_WORD)
+		return false;
+	*value = &c->t[i];
+	return true;
+}
+
+static void analyze_clause(struct clause *c, struct alter_info *ai, int index)
 {
 	struct tok *t = c->t;
 	int n = c->n;
 	if (n == 0)
 		return;
 	int i = 0;
+	const struct tok *v;
+	if (option_clause(c, "ALGORITHM", &v)) {
+		static const struct {
+			const char *name;
+			enum alter_algorithm a;
+		} algs[] = { { "DEFAULT", ALG_DEFAULT }, { "COPY", ALG_COPY },	      { "INPLACE", ALG_INPLACE },
+			     { "NOCOPY", ALG_NOCOPY },	 { "INSTANT", ALG_INSTANT } };
+		for (size_t k = 0; k < sizeof algs / sizeof algs[0]; k++)
+			if (!strcasecmp(v->text, algs[k].name)) {
+				ai->algorithm = algs[k].a;
+				ai->algorithm_name = algs[k].name;
+				ai->clause[index].dropped = true;
+			}
+		/* an unknown one is left for the server to refuse */
+		return;
+	}
+	if (option_clause(c, "LOCK", &v)) {
+		ai->has_lock = true;
+		ai->clause[index].dropped = true;
+		return;
+	}
+	/* partition maintenance is a statement of its own: the server accepts
+	 * nothing else beside it, so only the first clause can be one */
+	if (index == 0 && n > 1 && (is_kw(&t[1], "PARTITION") || (is_kw(&t[0], "CONVERT") && is_kw(&t[1], "TABLE"))))
+		for (size_t k = 0; k < sizeof partition_verbs / sizeof partition_verbs[0]; k++)
+			if (is_kw(&t[0], partition_verbs[k].verb))
+				ai->partition = partition_verbs[k].op;
+	for (i = 0; i + 1 < n; i++) {
+		/* AUTO_INCREMENT [=] N is the table option; in a column
+		 * definition the word stands alone */
+		if (is_kw(&t[i], "AUTO_INCREMENT")) {
+			int at = i + 1;
+			if (t[at].kind == T_PUNCT && t[at].text[0] == '=' && at + 1 < n)
+				at++;
+			if (t[at].kind == T_WORD && isdigit((unsigned char)t[at].text[0])) {
+				ai->sets_auto_increment = true;
+				ai->auto_increment = strtoull(t[at].text, NULL, 10);
+			}
+		}
+		if (is_kw(&t[i], "SYSTEM") && is_kw(&t[i + 1], "VERSIONING"))
+			ai->versioning = true;
+		if (is_kw(&t[i], "PERIOD") && is_kw(&t[i + 1], "FOR"))
+			ai->versioning = true;
+		if ((is_kw(&t[i], "DISCARD") || is_kw(&t[i], "IMPORT")) &&
+		    (is_kw(&t[i + 1], "TABLESPACE") || is_kw(&t[i + 1], "PARTITION")))
+			ai->refused = "DISCARD/IMPORT TABLESPACE works on the table's files, not its definition; "
+				      "run it natively";
+	}
+	i = 0;
 	if (is_kw(&t[0], "RENAME")) {
 		if (n > 1 && (is_kw(&t[1], "COLUMN"))) {
 			/* RENAME COLUMN old TO new */
@@ -231,6 +341,20 @@ static void analyze_clause(struct clause *c, struct alter_info *ai)
 	}
 }
 
+/* Records a finished top-level clause, analyses it and empties c. */
+static void end_clause(struct clause *c, struct alter_info *ai)
+{
+	if (c->n) {
+		int k = ai->nclauses++;
+		ai->clause = xrealloc(ai->clause, sizeof *ai->clause * (size_t)ai->nclauses);
+		ai->clause[k].off = c->t[0].off;
+		ai->clause[k].len = c->t[c->n - 1].off + c->t[c->n - 1].len - c->t[0].off;
+		ai->clause[k].dropped = false;
+		analyze_clause(c, ai, k);
+	}
+	clause_free(c);
+}
+
 int alter_analyze(const char *text, struct alter_info *ai)
 {
 	memset(ai, 0, sizeof *ai);
@@ -260,15 +384,13 @@ int alter_analyze(const char *text, struct alter_info *ai)
 			depth--;
 		if (depth == 0 && t.kind == T_PUNCT && t.text[0] == ',') {
 			free(t.text);
-			analyze_clause(&c, ai);
-			clause_free(&c);
+			end_clause(&c, ai);
 			continue;
 		}
 		c.t = xrealloc(c.t, sizeof *c.t * (size_t)(c.n + 1));
 		c.t[c.n++] = t;
 	}
-	analyze_clause(&c, ai);
-	clause_free(&c);
+	end_clause(&c, ai);
 	if (!any) {
 		set_err(ai, "the ALTER specification is empty");
 		return -1;
@@ -298,6 +420,7 @@ void alter_info_free(struct alter_info *ai)
 	for (int i = 0; i < ai->nfkdrops; i++)
 		free(ai->fkdrop[i].name);
 	free(ai->fkdrop);
+	free(ai->clause);
 	memset(ai, 0, sizeof *ai);
 }
 
@@ -319,20 +442,29 @@ bool alter_dropped(const struct alter_info *ai, const char *col)
 	return false;
 }
 
-char *alter_rename_fk_drops(const char *text, const struct alter_info *ai, const char *(*rename)(const char *, void *),
-			    void *arg)
+char *alter_shadow_text(const char *text, const struct alter_info *ai, const char *(*rename)(const char *, void *),
+			void *arg)
 {
 	struct sbuf sb = SBUF_INIT;
-	size_t at = 0;
-	/* clauses are recorded in the order of the text */
-	for (int i = 0; i < ai->nfkdrops; i++) {
-		const char *to = rename(ai->fkdrop[i].name, arg);
-		if (!to)
-			continue;
-		sb_addn(&sb, text + at, ai->fkdrop[i].off - at);
-		sb_ident(&sb, to);
-		at = ai->fkdrop[i].off + ai->fkdrop[i].len;
+	int f = 0, kept = 0;
+	/* clauses and foreign key names are both recorded in the order of the text */
+	for (int c = 0; c < ai->nclauses; c++) {
+		size_t at = ai->clause[c].off, end = at + ai->clause[c].len;
+		bool keep = !ai->clause[c].dropped;
+		if (keep && kept++)
+			sb_add(&sb, ", ");
+		for (; f < ai->nfkdrops && ai->fkdrop[f].off < end; f++) {
+			const char *to = rename ? rename(ai->fkdrop[f].name, arg) : NULL;
+			if (!to || !keep)
+				continue;
+			sb_addn(&sb, text + at, ai->fkdrop[f].off - at);
+			sb_ident(&sb, to);
+			at = ai->fkdrop[f].off + ai->fkdrop[f].len;
+		}
+		if (keep)
+			sb_addn(&sb, text + at, end - at);
 	}
-	sb_add(&sb, text + at);
+	if (!kept)
+		sb_add(&sb, "FORCE");
 	return sb_take(&sb);
 }

@@ -108,7 +108,7 @@ int catalog_load(struct db *db, const char *schema, const char *name, struct tab
 		"SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME, COLLATION_NAME,"
 		" IS_NULLABLE = 'YES',"
 		" (GENERATION_EXPRESSION IS NOT NULL AND GENERATION_EXPRESSION <> ''),"
-		" EXTRA LIKE '%auto_increment%'"
+		" EXTRA LIKE '%auto_increment%', COLUMN_DEFAULT IS NOT NULL"
 		" FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = BINARY ",
 		schema, name, "TABLE_NAME = BINARY ", " ORDER BY ORDINAL_POSITION");
 	if (!r)
@@ -125,6 +125,7 @@ int catalog_load(struct db *db, const char *schema, const char *name, struct tab
 		c->nullable = row[5] && atoi(row[5]);
 		c->generated = row[6] && atoi(row[6]);
 		c->auto_increment = row[7] && atoi(row[7]);
+		c->has_default = row[8] && atoi(row[8]);
 	}
 	mysql_free_result(r);
 

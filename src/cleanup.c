@@ -217,7 +217,7 @@ int cleanup_leftovers(struct db *db, const char *schema, const char *table)
 			 db_dry_run ? "to remove (dry run; add --execute)" : "removed");
 		struct sbuf ev;
 		ev_begin(&ev, "cleanup");
-		ev_int(&ev, "removed", removed);
+		ev_int(&ev, "objects_removed", removed);
 		ev_bool(&ev, "dry_run", db_dry_run);
 		ev_end(&ev);
 	}

@@ -19,6 +19,25 @@ void ctl_init(struct controller *c, double target, long fixed_size)
 	c->log_rate = 0;
 }
 
+void ctl_retarget(struct controller *c, double target, long fixed_size)
+{
+	c->target = target > 0 ? target : c->target;
+	if (fixed_size > 0) {
+		c->fixed = true;
+		c->size = fixed_size;
+		return;
+	}
+	c->fixed = false;
+	if (c->samples == 0)
+		return;
+	double want = exp(c->log_rate) * c->target;
+	if (want < CTL_MIN_CHUNK)
+		want = CTL_MIN_CHUNK;
+	if (want > CTL_MAX_CHUNK)
+		want = CTL_MAX_CHUNK;
+	c->size = (long)want;
+}
+
 long ctl_next(struct controller *c, long rows, double seconds)
 {
 	if (c->fixed)

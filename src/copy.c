@@ -16,9 +16,11 @@
 
 #include "binlog.h"
 #include "chunk.h"
+#include "control.h"
 #include "controller.h"
 #include "fault.h"
 #include "state.h"
+#include "stats.h"
 #include "log.h"
 #include "migration.h"
 #include "options.h"
@@ -254,7 +256,20 @@ void insert_head(struct sbuf *q, struct migration *m)
 	sb_qualified(q, m->schema, m->names.shadow);
 	sb_add(q, " (");
 	column_list(q, m->map.to, m->map.n);
+	for (int i = 0; i < m->fill.n; i++) {
+		sb_add(q, ", ");
+		sb_ident(q, m->fill.cols[i]);
+	}
 	sb_add(q, ")");
+}
+
+void select_list(struct sbuf *q, struct migration *m)
+{
+	column_list(q, m->map.from, m->map.n);
+	for (int i = 0; i < m->fill.n; i++) {
+		sb_add(q, ", ");
+		sb_add(q, m->fill.values[i]);
+	}
 }
 
 char *copy_sql_example(struct migration *m)
@@ -262,7 +277,7 @@ char *copy_sql_example(struct migration *m)
 	struct sbuf q = SBUF_INIT;
 	insert_head(&q, m);
 	sb_add(&q, " SELECT ");
-	column_list(&q, m->map.from, m->map.n);
+	select_list(&q, m);
 	from_clause(&q, m);
 	sb_add(&q, " WHERE <key after the previous chunk> AND <key up to the next boundary> LOCK IN SHARE MODE");
 	return sb_take(&q);
@@ -327,13 +342,22 @@ int wait_while_paused(void)
 	ev_str(&ev, "reason", why);
 	ev_end(&ev);
 	double t0 = now_mono();
-	while ((oscar_paused || pause_file_present()) && !oscar_abort)
+	while ((oscar_paused || pause_file_present()) && !oscar_abort) {
+		char state[96];
+		snprintf(state, sizeof state, "paused (%s) for %.0f s", oscar_paused ? "signal or control socket" : "pause file",
+			 now_mono() - t0);
+		control_set_state(state);
+		progress_state(state);
+		control_apply();
 		sleep_s(0.1);
+	}
+	control_set_state(NULL);
+	stats_wait("paused", now_mono() - t0);
 	if (oscar_abort)
 		return -1;
 	log_info("copy resumed after %.1f s", now_mono() - t0);
 	ev_begin(&ev, "resume");
-	ev_num(&ev, "paused_seconds", now_mono() - t0);
+	ev_num(&ev, "paused_s", now_mono() - t0);
 	ev_end(&ev);
 	return 0;
 }
@@ -364,7 +388,7 @@ int chunk_server(struct migration *m, const char *range, const char *lock, long 
 	skip_locked_prefix(&q, m->db, lock);
 	insert_head(&q, m);
 	sb_add(&q, " SELECT ");
-	column_list(&q, m->map.from, m->map.n);
+	select_list(&q, m);
 	sb_add(&q, range);
 	sb_add(&q, lock);
 	int rc = db_exec(m->db, DB_SILENT, sb_str(&q));
@@ -465,6 +489,10 @@ static int chunk_client(struct migration *m, const char *range, const char *lock
 					log_error("column '%s' holds a value of an unexpected form", cols[i]->name);
 					goto rollback;
 				}
+			}
+			for (int i = 0; i < m->fill.n; i++) {
+				sb_add(&q, ",");
+				sb_add(&q, m->fill.values[i]);
 			}
 			sb_add(&q, ")");
 			nrows_in_stmt++;
@@ -741,6 +769,7 @@ static int copy_tx(struct migration *m, const struct keyval *lower, const struct
 		}
 		/* oscar's statement is the one to give way: retry it, never the application's */
 		log_warn("chunk attempt %d: errno %u (%s), retrying", attempt, m->db->err, m->db->errmsg);
+		stats_retry_errno(m->db->err);
 		struct sbuf ev;
 		ev_begin(&ev, "chunk_retry");
 		ev_int(&ev, "attempt", attempt);
@@ -816,6 +845,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 	double t_start = now_mono();
 	double last_state = 0, last_throttle = 0;
 	long long estimate = m->orig.rows_estimate;
+	progress_begin(m->rows_copied, estimate);
 	/* auto: the server-side copy while nobody else inserts (fastest), the
 	 * client-side copy while other sessions insert rows, so their mirrored
 	 * inserts never wait for the shadow's AUTO-INC lock */
@@ -876,6 +906,12 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			keyval_free(&lower);
 			return EXIT_SIGNAL;
 		}
+		/* settings changed on the control socket take effect here */
+		control_apply();
+		if (ctl.target != opt.chunk_time || ctl.fixed != (opt.chunk_size > 0) ||
+		    (ctl.fixed && ctl.size != opt.chunk_size))
+			ctl_retarget(&ctl, opt.chunk_time, opt.chunk_size);
+		lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
 		long size = ctl.size;
 		struct keyval upper = { 0, NULL, NULL };
 		/* While others write, the chunk is copied in several transactions of
@@ -1006,21 +1042,23 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		long next = ctl_next(&ctl, rows, secs);
 		if (m->rows_copied > estimate)
 			estimate = m->rows_copied;
-		double elapsed = now_mono() - t_start;
-		double rate = elapsed > 0 ? (double)m->rows_copied / elapsed : 0;
+		progress_chunk(rows, secs);
+		stats_chunk(secs, ctl.fixed ? 0 : ctl.target);
+		double rate = progress_rate();
 		struct sbuf ev;
 		ev_begin(&ev, "chunk");
 		ev_int(&ev, "chunk", m->chunks);
-		ev_int(&ev, "rows", rows);
-		ev_num(&ev, "seconds", secs);
+		ev_int(&ev, "chunk_rows", rows);
+		ev_num(&ev, "chunk_s", secs);
 		ev_int(&ev, "chunk_size", size);
 		ev_int(&ev, "next_chunk_size", next);
-		ev_int(&ev, "copied", m->rows_copied);
-		ev_int(&ev, "estimated_total", estimate);
-		ev_int(&ev, "skipped_locked", skipped);
+		ev_int(&ev, "rows_copied", m->rows_copied);
+		ev_int(&ev, "rows_estimated", estimate);
+		ev_int(&ev, "rows_skipped_locked", skipped);
 		ev_int(&ev, "transactions", txs);
 		ev_end(&ev);
-		progress_update(m->rows_copied, estimate, rate, next, NULL);
+		progress_update(m->rows_copied, estimate, next, NULL);
+		control_set_progress(m->rows_copied, estimate, rate, progress_eta(m->rows_copied, estimate), next);
 		if (!more) {
 			keyval_free(&lower);
 			keyval_free(&upper);
@@ -1040,7 +1078,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		if (stopping) {
 			keyval_free(&lower);
 			keyval_free(&upper);
-			progress_done();
+			progress_stopped();
 			db_exec(m->db, 0, "SET SESSION innodb_lock_wait_timeout=1");
 			return EXIT_INCOMPLETE;
 		}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "control.h"
 #include "cutover.h"
 #include "hooks.h"
 #include "log.h"
@@ -17,6 +18,7 @@
 #include "usertriggers.h"
 #include "options.h"
 #include "signals.h"
+#include "stats.h"
 
 int cutover_window_parse(const char *s, int *start, int *end, char *err, size_t errlen)
 {
@@ -67,8 +69,24 @@ static const char *reason_text(const char *reason)
 {
 	if (!strcmp(reason, "postpone-file"))
 		return "the postpone file exists; delete it to cut over";
-	if (!strcmp(reason, "cutover-window"))
-		return "outside the cutover window";
+	if (!strcmp(reason, "cutover-window")) {
+		/* when it opens: the DBA's first question */
+		static char text[160];
+		int start, end;
+		char err[128];
+		if (!opt.cutover_window || cutover_window_parse(opt.cutover_window, &start, &end, err, sizeof err))
+			return "outside the cutover window";
+		time_t t = time(NULL);
+		struct tm tm;
+		localtime_r(&t, &tm);
+		int now = tm.tm_hour * 60 + tm.tm_min;
+		int wait = (start - now + 24 * 60) % (24 * 60);
+		snprintf(text, sizeof text, "outside the cutover window %s; it opens at %02d:%02d local time, in %dh%02dm",
+			 opt.cutover_window, start / 60, start % 60, wait / 60, wait % 60);
+		return text;
+	}
+	if (!strcmp(reason, "postponed"))
+		return "postponed on the control socket; 'unpostpone' lets it go ahead";
 	if (!strcmp(reason, "paused"))
 		return "paused (SIGUSR1 or --pause-file); SIGUSR2 or removing the file goes on";
 	return "a before-cutover hook failed; trying again every 10 s";
@@ -98,6 +116,8 @@ int cutover_wait(struct migration *m)
 			why = "paused";
 		} else if (opt.postpone_cutover_file && access(opt.postpone_cutover_file, F_OK) == 0) {
 			why = "postpone-file";
+		} else if (control_postponed()) {
+			why = "postponed";
 		} else if (!window_open_now()) {
 			why = "cutover-window";
 		} else if (have_hooks) {
@@ -113,6 +133,8 @@ int cutover_wait(struct migration *m)
 			if (!hook_ok)
 				why = "hook";
 		}
+		control_apply();
+		control_set_state(why ? reason_text(why) : NULL);
 		if (!why)
 			break;
 		if (!reason) {
@@ -156,7 +178,7 @@ int cutover_wait(struct migration *m)
 		struct sbuf ev;
 		ev_begin(&ev, "resume");
 		ev_str(&ev, "reason", reason);
-		ev_num(&ev, "seconds", secs);
+		ev_num(&ev, "waited_s", secs);
 		ev_end(&ev);
 	}
 	return 0;
@@ -257,6 +279,7 @@ int cutover_swap(struct migration *m)
 			cleanup_forget(m->names.shadow); /* it is the live table now */
 			log_info("swapped: '%s' is the new table, the old one is '%s' (%d attempt%s, rename %.1f ms)",
 				 m->table, m->names.old, attempts, attempts == 1 ? "" : "s", rename_ms);
+			stats_cutover(wait_ms + rename_ms, rename_ms);
 			struct sbuf ev;
 			ev_begin(&ev, "cutover");
 			ev_num(&ev, "lock_wait_ms", wait_ms + rename_ms);
@@ -267,6 +290,7 @@ int cutover_swap(struct migration *m)
 		}
 		if (db_last_class(m->db) != ERR_RETRY)
 			break;
+		stats_retry_mdl();
 		log_warn("swap: metadata lock not granted within %.3f s (attempt %d of %d)", opt.lock_wait_timeout,
 			 attempts, saved_retries);
 		sleep_s(backoff);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "stats.h"
 
 bool db_dry_run;
 bool db_galera;
@@ -89,6 +91,9 @@ int db_connect_to(struct db *db, const char *label, const struct dbtarget *t)
 		mysql_optionsv(db->my, MYSQL_READ_DEFAULT_FILE, opt.defaults_file);
 	mysql_optionsv(db->my, MYSQL_READ_DEFAULT_GROUP, "oscar");
 	mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* performance_schema.session_connect_attrs tells oscar's sessions apart */
+	mysql_optionsv(db->my, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "oscar");
+	mysql_optionsv(db->my, MYSQL_OPT_CONNECT_ATTR_ADD, "oscar_role", label);
 	unsigned timeout = 10;
 	mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	if (opt.ssl_ca || opt.ssl_cert || opt.ssl_key) {
@@ -202,6 +207,60 @@ const char *db_error_text(struct db *db)
 	return buf;
 }
 
+/* The comment at the head of every statement: "/\* oscar db.tbl phase *\/",
+ * so the process list, the slow log and performance_schema say whose
+ * statement it is. Names are reduced to characters that cannot end the
+ * comment. */
+static pthread_mutex_t tag_lock = PTHREAD_MUTEX_INITIALIZER;
+static char tag_name[140] = "", tag_phase[32] = "";
+
+static void tag_clean(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+	for (; *in && n + 1 < cap; in++) {
+		unsigned char c = (unsigned char)*in;
+		out[n++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+				   c == '$' || c == '.' || c == '-' || c >= 0x80
+			     ? (char)c
+			     : '?';
+	}
+	out[n] = '\0';
+}
+
+void db_set_tag(const char *schema, const char *table)
+{
+	char s[70], t[70];
+	tag_clean(s, sizeof s, schema);
+	tag_clean(t, sizeof t, table);
+	pthread_mutex_lock(&tag_lock);
+	snprintf(tag_name, sizeof tag_name, "%s.%s", s, t);
+	pthread_mutex_unlock(&tag_lock);
+}
+
+void db_set_phase(const char *phase)
+{
+	pthread_mutex_lock(&tag_lock);
+	tag_clean(tag_phase, sizeof tag_phase, phase);
+	pthread_mutex_unlock(&tag_lock);
+}
+
+int db_send(struct db *db, const char *sql, size_t len)
+{
+	char head[200];
+	pthread_mutex_lock(&tag_lock);
+	int hl = tag_name[0] ? snprintf(head, sizeof head, "/* oscar %s %s */ ", tag_name, tag_phase) : 0;
+	pthread_mutex_unlock(&tag_lock);
+	if (hl <= 0 || (size_t)hl >= sizeof head)
+		return mysql_real_query(db->my, sql, len);
+	char *q = xmalloc((size_t)hl + len + 1);
+	memcpy(q, head, (size_t)hl);
+	memcpy(q + hl, sql, len);
+	q[(size_t)hl + len] = '\0';
+	int rc = mysql_real_query(db->my, q, (size_t)hl + len);
+	free(q);
+	return rc;
+}
+
 int db_exec(struct db *db, unsigned flags, const char *sql)
 {
 	if ((flags & DB_CHANGE) && db_dry_run) {
@@ -212,7 +271,7 @@ int db_exec(struct db *db, unsigned flags, const char *sql)
 		db_set_error(db, 2006, "HY000", "not connected", sql);
 		return -1;
 	}
-	if (mysql_real_query(db->my, sql, strlen(sql))) {
+	if (db_send(db, sql, strlen(sql))) {
 		capture(db, sql);
 		if (!(flags & DB_SILENT))
 			log_error("%s query failed: %s", db->label, db_error_text(db));
@@ -251,7 +310,7 @@ MYSQL_RES *db_query_f(struct db *db, unsigned flags, const char *sql)
 		db_set_error(db, 2006, "HY000", "not connected", sql);
 		return NULL;
 	}
-	if (mysql_real_query(db->my, sql, strlen(sql))) {
+	if (db_send(db, sql, strlen(sql))) {
 		capture(db, sql);
 		if (!(flags & DB_SILENT))
 			log_error("%s query failed: %s", db->label, db_error_text(db));
@@ -331,6 +390,9 @@ int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql
 		/* a total-order statement cannot be interrupted once ordered, and it
 		 * takes its metadata lock by aborting the local holders */
 		sb_add(&q, sql);
+	} else if ((flags & DB_LONG) && db->mariadb) {
+		long lwt = (long)(opt.lock_wait_timeout + 0.999);
+		sb_addf(&q, "SET STATEMENT lock_wait_timeout=%ld FOR %s", lwt < 1 ? 1 : lwt, sql);
 	} else if (db->mariadb) {
 		/* max_statement_time is fractional and interrupts the metadata lock wait;
 		 * lock_wait_timeout alone has one-second granularity. */
@@ -364,6 +426,7 @@ int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql
 			sb_free(&q);
 			return -1;
 		}
+		stats_retry_mdl();
 		log_warn("%s: metadata lock not granted within %.3f s (attempt %d of %d), retrying", what,
 			 opt.lock_wait_timeout, attempt, opt.lock_retries);
 		if (attempt == 1 || attempt % 5 == 0)

@@ -228,7 +228,7 @@ int fk_check(struct migration *m)
 	if (rc) {
 		struct sbuf ev;
 		ev_begin(&ev, "error");
-		ev_int(&ev, "code", rc);
+		ev_int(&ev, "exit_status", rc);
 		ev_str(&ev, "message", "refused because of foreign keys");
 		ev_end(&ev);
 	}
@@ -468,8 +468,8 @@ char *fk_shadow_alter(struct migration *m)
 {
 	struct own_names o = { NULL, 0, NULL };
 	if (!m->alter.nfkdrops || load_fks(m->db, m->schema, m->table, true, &o.c, &o.n))
-		return xstrdup(opt.alter);
-	char *text = alter_rename_fk_drops(opt.alter, &m->alter, own_renamed, &o);
+		return alter_shadow_text(opt.alter, &m->alter, NULL, NULL);
+	char *text = alter_shadow_text(opt.alter, &m->alter, own_renamed, &o);
 	free(o.last);
 	childfk_free(o.c, o.n);
 	return text;

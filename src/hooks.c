@@ -208,8 +208,8 @@ static int run_one(const char *event, const char *label, char *const argv[], cha
 	ev_begin(&ev, "hook");
 	ev_str(&ev, "hook_event", event);
 	ev_str(&ev, "command", label);
-	ev_int(&ev, "exit_code", code);
-	ev_num(&ev, "seconds", secs);
+	ev_int(&ev, "hook_exit_status", code);
+	ev_num(&ev, "hook_s", secs);
 	ev_end(&ev);
 	return code;
 }

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,7 @@ static struct builder {
 	int nbuilt;
 	double started;
 	volatile int cancel;
+	atomic_int finished; /* the thread is at its end: join without waiting */
 	int rc;
 } b;
 
@@ -371,6 +373,7 @@ static void *build_thread(void *arg)
 		sleep_s(backoff);
 		backoff = backoff * 2 > 2 ? 2 : backoff * 2;
 	}
+	atomic_store(&b.finished, 1);
 	return NULL;
 }
 
@@ -409,6 +412,12 @@ int indexes_build_finish(struct migration *m, bool cancel)
 		return 0;
 	if (cancel)
 		b.cancel = 1;
+	/* a long build says it is still at work */
+	while (!cancel && !atomic_load(&b.finished)) {
+		progress_phase("building the secondary indexes", 0, 0, b.started);
+		sleep_s(0.1);
+	}
+	progress_stopped();
 	pthread_join(b.thread, NULL);
 	b.running = false;
 	db_close(&b.conn);
@@ -421,8 +430,8 @@ int indexes_build_finish(struct migration *m, bool cancel)
 			 m->names.shadow, secs);
 		struct sbuf ev;
 		ev_begin(&ev, "indexes");
-		ev_int(&ev, "built", b.nbuilt);
-		ev_num(&ev, "seconds", secs);
+		ev_int(&ev, "indexes_built", b.nbuilt);
+		ev_num(&ev, "build_s", secs);
 		ev_end(&ev);
 	} else if (b.rc == EXIT_INCOMPLETE) {
 		log_error("cannot build the indexes of '%s': no metadata lock after %d attempts", m->names.shadow,

@@ -34,11 +34,11 @@ int instant_apply(struct migration *m)
 	log_info("applied instantly with ALGORITHM=INSTANT in %.1f ms; no copy was needed", secs * 1000);
 	struct sbuf ev;
 	ev_begin(&ev, "instant");
-	ev_num(&ev, "seconds", secs);
+	ev_num(&ev, "elapsed_s", secs);
 	ev_end(&ev);
 	ev_begin(&ev, "done");
 	ev_int(&ev, "rows_copied", 0);
-	ev_num(&ev, "seconds", secs);
+	ev_num(&ev, "elapsed_s", secs);
 	ev_str(&ev, "method", "instant");
 	ev_end(&ev);
 	return 0;

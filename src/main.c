@@ -15,6 +15,7 @@
 
 #include "binlog.h"
 #include "cleanup.h"
+#include "control.h"
 #include "db.h"
 #include "fault.h"
 #include "foreignkeys.h"
@@ -22,10 +23,13 @@
 #include "hooks.h"
 #include "log.h"
 #include "migration.h"
+#include "native.h"
 #include "options.h"
 #include "signals.h"
 #include "revert.h"
 #include "state.h"
+#include "stats.h"
+#include "status.h"
 #include "throttle.h"
 #include "verify.h"
 
@@ -47,6 +51,9 @@ static void chunkkey_free(struct chunkkey *k)
 		free(k->charsets[i]);
 		free(k->collations[i]);
 	}
+	for (int i = 0; i < k->nrow; i++)
+		free(k->row_old_cols[i]);
+	free(k->row_old_cols);
 	free(k->old_cols);
 	free(k->new_cols);
 	free(k->kinds);
@@ -64,6 +71,12 @@ void migration_free(struct migration *m)
 	alter_info_free(&m->alter);
 	colmap_free(&m->map);
 	chunkkey_free(&m->key);
+	for (int i = 0; i < m->fill.n; i++) {
+		free(m->fill.cols[i]);
+		free(m->fill.values[i]);
+	}
+	free(m->fill.cols);
+	free(m->fill.values);
 	strv_free(m->dropped_cols);
 	strv_free(m->added_cols);
 	strv_free(m->deferred_defs);
@@ -84,14 +97,48 @@ static void print_list(const char *label, char **v)
 static void print_plan(struct migration *m)
 {
 	if (opt.json) {
-		struct sbuf ev;
+		/* what the text plan shows, field for field */
+		struct sbuf ev, map = SBUF_INIT;
 		ev_begin(&ev, "plan");
+		ev_str(&ev, "method", "copy");
 		ev_str(&ev, "shadow", m->names.shadow);
 		ev_str(&ev, "old", m->names.old);
-		ev_str(&ev, "chunk_key", m->key.old_index);
-		ev_int(&ev, "estimated_rows", m->orig.rows_estimate);
+		ev_int(&ev, "rows_estimated", m->orig.rows_estimate);
 		ev_int(&ev, "columns_copied", m->map.n);
+		sb_add(&map, "[");
+		for (int i = 0; i < m->map.n; i++) {
+			sb_add(&map, i ? ",{\"from\":" : "{\"from\":");
+			sb_json(&map, m->map.from[i]);
+			sb_add(&map, ",\"to\":");
+			sb_json(&map, m->map.to[i]);
+			sb_add(&map, "}");
+		}
+		sb_add(&map, "]");
+		ev_raw(&ev, "column_mapping", sb_str(&map));
+		sb_free(&map);
+		ev_strv(&ev, "columns_dropped", m->dropped_cols, -1);
+		ev_strv(&ev, "columns_added", m->added_cols, -1);
+		ev_strv(&ev, "indexes_deferred", m->deferred_names, -1);
+		ev_str(&ev, "chunk_key", m->key.old_index);
+		ev_strv(&ev, "chunk_key_columns", m->key.old_cols, m->key.n);
+		ev_str(&ev, "chunking", opt.chunk_size ? "fixed" : "adaptive");
 		ev_bool(&ev, "instant", m->instant);
+		ev_int(&ev, "user_triggers", m->user_triggers);
+		char *sql[3];
+		for (int w = 0; w < 3; w++)
+			sql[w] = triggers_sql(m, w);
+		ev_strv(&ev, "trigger_sql", sql, 3);
+		for (int w = 0; w < 3; w++)
+			free(sql[w]);
+		char *c = copy_sql_example(m);
+		ev_str(&ev, "copy_sql", c);
+		free(c);
+		const char *why;
+		ev_str(&ev, "copy_binlog", binlog_statement_copy_safe(m, &why) ? "statement" : strcmp(why, "no binary log") ? "row" : "none");
+		struct sbuf q = SBUF_INIT;
+		sb_rename(&q, m->schema, (const char *const[]){ m->table, m->names.old, m->names.shadow, m->table, NULL });
+		ev_str(&ev, "cutover_sql", sb_str(&q));
+		sb_free(&q);
 		ev_end(&ev);
 		return;
 	}
@@ -141,16 +188,18 @@ static int fail(struct migration *m, int code)
 	if (code == EXIT_FAILED) {
 		struct sbuf ev;
 		ev_begin(&ev, "error");
-		ev_int(&ev, "code", code);
+		ev_int(&ev, "exit_status", code);
 		ev_int(&ev, "errno", db->err);
 		ev_str(&ev, "sqlstate", db->sqlstate);
 		ev_str(&ev, "message", db->err ? db_error_text(db) : db->errmsg[0] ? db->errmsg : "failed");
+		stats_event(&ev, m->rows_copied);
 		ev_end(&ev);
 	} else if (code == EXIT_SIGNAL) {
 		struct sbuf ev;
 		ev_begin(&ev, "error");
-		ev_int(&ev, "code", code);
+		ev_int(&ev, "exit_status", code);
 		ev_str(&ev, "message", "aborted by signal");
+		stats_event(&ev, m->rows_copied);
 		ev_end(&ev);
 	}
 	if (code != EXIT_REFUSED && code != EXIT_LOCKED)
@@ -175,6 +224,15 @@ static int fail(struct migration *m, int code)
 	if (m->state_started && state_forget(db, m->schema, m->table))
 		log_warn("cannot remove the job's state row: %s", db_error_text(db));
 	return code;
+}
+
+/* The phase shown in the process list (statement comments) and by status. */
+static void phase(struct migration *m, const char *name)
+{
+	(void)m;
+	db_set_phase(name);
+	control_set_phase(name);
+	stats_phase(name);
 }
 
 static int take_table_lock(struct migration *m)
@@ -202,7 +260,7 @@ static int take_table_lock(struct migration *m)
 	log_error("another oscar (connection %s) is working on '%s'.'%s'", v ? v : "?", m->schema, m->table);
 	struct sbuf ev;
 	ev_begin(&ev, "error");
-	ev_int(&ev, "code", EXIT_LOCKED);
+	ev_int(&ev, "exit_status", EXIT_LOCKED);
 	ev_str(&ev, "message", "table locked by another oscar");
 	ev_str(&ev, "holder", v);
 	ev_end(&ev);
@@ -222,7 +280,8 @@ static int stop_resumable(struct migration *m, const char *when)
 		 "run the same command again to continue", when, m->rows_copied);
 	ev_begin(&ev, "incomplete");
 	ev_int(&ev, "rows_copied", m->rows_copied);
-	ev_num(&ev, "seconds", now_mono() - m->run_started);
+	ev_num(&ev, "elapsed_s", now_mono() - m->run_started);
+	stats_event(&ev, m->rows_copied);
 	ev_end(&ev);
 	return EXIT_INCOMPLETE;
 }
@@ -235,6 +294,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	struct sbuf ev;
 
 	/* 5. Copy the existing rows. */
+	phase(m, "copy");
 	rc = copy_rows(m, start);
 	if (rc == EXIT_INCOMPLETE)
 		return stop_resumable(m, "after --max-runtime");
@@ -246,6 +306,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	 * meanwhile, unless the swap may wait (then it is done just before). */
 	bool verified = false;
 	fault_point("before-indexes");
+	phase(m, "verify");
 	if ((rc = indexes_build_start(m)))
 		return fail(m, rc);
 	if (opt.verify && !opt.no_swap && !cutover_may_wait()) {
@@ -270,9 +331,10 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		log_info("--no-swap: the copy is done and '%s' stays in sync through the triggers", m->names.shadow);
 		ev_begin(&ev, "done");
 		ev_int(&ev, "rows_copied", m->rows_copied);
-		ev_num(&ev, "seconds", now_mono() - m->run_started);
+		ev_num(&ev, "elapsed_s", now_mono() - m->run_started);
 		ev_bool(&ev, "swapped", false);
 		ev_str(&ev, "shadow", m->names.shadow);
+		stats_event(&ev, m->rows_copied);
 		ev_end(&ev);
 		/* with --json, stdout carries only events */
 		fprintf(opt.json ? stderr : stdout,
@@ -284,6 +346,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	}
 
 	/* 6. Cutover, when the DBA's conditions allow it. */
+	phase(m, "cutover");
 	if ((rc = cutover_wait(m)))
 		return fail(m, rc);
 	if (opt.verify && !verified && ((rc = verify_shadow(m)) || (rc = galera_verify_nodes(m))))
@@ -295,8 +358,9 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 			return fail(m, rc);
 		ev_begin(&ev, "done");
 		ev_int(&ev, "rows_copied", m->rows_copied);
-		ev_num(&ev, "seconds", now_mono() - m->run_started);
+		ev_num(&ev, "elapsed_s", now_mono() - m->run_started);
 		ev_num(&ev, "revert_window_s", opt.revert_window);
+		stats_event(&ev, m->rows_copied);
 		ev_end(&ev);
 		hooks_run("success", m, NULL);
 		return opt.revert_wait ? revert_wait(m) : EXIT_OK;
@@ -310,6 +374,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		log_warn("signal arrived after the swap: finishing the cleanup instead of rolling back");
 
 	/* 7. Cleanup of what the swap left behind. */
+	phase(m, "cleanup");
 	rc = cutover_finish(m);
 	if (!rc && state_forget(db, m->schema, m->table))
 		log_warn("cannot remove the job's state row: %s", db_error_text(db));
@@ -317,8 +382,9 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	log_info("done: '%s'.'%s' altered, %lld rows copied in %.2f s", m->schema, m->table, m->rows_copied, secs);
 	ev_begin(&ev, "done");
 	ev_int(&ev, "rows_copied", m->rows_copied);
-	ev_num(&ev, "seconds", secs);
-	ev_num(&ev, "copy_seconds", m->copy_seconds);
+	ev_num(&ev, "elapsed_s", secs);
+	ev_num(&ev, "copy_s", m->copy_seconds);
+	stats_event(&ev, m->rows_copied);
 	ev_end(&ev);
 	hooks_run(rc ? "failure" : "success", m, NULL);
 	return rc;
@@ -522,14 +588,53 @@ static int resume(struct migration *m, struct jobstate *js)
 	return finish_from_copy(m, &js->last_key);
 }
 
+/* The ALTER runs natively on the table (native.c): the plan in a dry run. */
+static int run_native(struct migration *m, const char *what)
+{
+	int rc;
+	if (!opt.execute) {
+		if (m->alter.partition != PART_NONE)
+			return native_partition_plan(m);
+		struct sbuf ev;
+		ev_begin(&ev, "plan");
+		ev_str(&ev, "method", "native");
+		ev_str(&ev, "operation", what);
+		ev_end(&ev);
+		if (!opt.json) {
+			printf("dry run: nothing was changed (add --execute to run)\n");
+			printf("method: native: the ALTER asks for %s, and the server accepts it on a scratch copy of the "
+			       "definition; oscar runs it on the table itself, with short metadata-lock waits\n", what);
+			struct sbuf q = SBUF_INIT;
+			sb_add(&q, "ALTER TABLE ");
+			sb_qualified(&q, m->schema, m->table);
+			printf("statement:\n  %s %s\n", sb_str(&q), opt.alter);
+			sb_free(&q);
+		}
+		return EXIT_OK;
+	}
+	if ((rc = native_apply(m, what)))
+		return fail(m, rc);
+	hooks_run("success", m, NULL);
+	return EXIT_OK;
+}
+
 static int run(struct migration *m)
 {
 	int rc;
 	struct db *db = m->db;
 
 	/* 1. Preflight: the table, its surroundings, leftovers of earlier runs. */
+	phase(m, "preflight");
 	if ((rc = take_table_lock(m)))
 		return rc;
+	/* the socket a DBA steers the run with (the table lock makes it ours) */
+	if (opt.execute) {
+		char *path = opt.control_socket ? xstrdup(opt.control_socket) : control_default_path(m->schema, m->table);
+		rc = control_start(path, m->schema, m->table);
+		free(path);
+		if (rc)
+			return rc;
+	}
 	long long ins;
 	if (db_row_writes(db, &ins, &m->writes_at_start))
 		m->writes_at_start = -1;
@@ -563,20 +668,37 @@ static int run(struct migration *m)
 		return fail(m, rc);
 	struct sbuf ev;
 	ev_begin(&ev, "start");
-	ev_str(&ev, "database", m->schema);
-	ev_str(&ev, "table", m->table);
 	ev_str(&ev, "alter", opt.alter);
 	ev_bool(&ev, "execute", opt.execute);
-	ev_int(&ev, "estimated_rows", m->orig.rows_estimate);
+	ev_int(&ev, "rows_estimated", m->orig.rows_estimate);
 	ev_end(&ev);
 	if (opt.execute && hooks_run("start", m, NULL))
 		return fail(m, EXIT_FAILED);
 
 	fault_point("after-preflight");
 
+	/* 1b. Partition maintenance the server does in place (DROP, TRUNCATE,
+	 * EXCHANGE ... PARTITION): a copy would keep the rows they remove. */
+	bool native;
+	if ((rc = native_partition_wanted(m, &native)))
+		return fail(m, rc);
+	if (native)
+		return run_native(m, alter_partition_name(m->alter.partition));
+
 	/* 2. Shadow table in the new shape, column mapping, chunk key. */
-	if ((rc = shadow_create(m)) || (rc = shadow_map(m)) || (rc = preflight_shadow(m)) ||
-	    (rc = indexes_plan(m)))
+	phase(m, "shadow");
+	if ((rc = shadow_create(m)))
+		return fail(m, rc);
+	/* 2a. ALGORITHM=INSTANT/NOCOPY/INPLACE: the user asked for the server's
+	 * own ALTER, and the shadow showed that the server can do it. */
+	if (alter_algorithm_native(&m->alter)) {
+		if (cleanup_run(db))
+			return EXIT_FAILED;
+		char what[32];
+		snprintf(what, sizeof what, "ALGORITHM=%s", m->alter.algorithm_name);
+		return run_native(m, what);
+	}
+	if ((rc = shadow_map(m)) || (rc = preflight_shadow(m)) || (rc = indexes_plan(m)))
 		return fail(m, rc);
 
 	if (opt.revert_window > 0 && (m->user_triggers || m->own_fks || strcmp(opt.fk_method, "none"))) {
@@ -621,6 +743,7 @@ static int run(struct migration *m)
 		return fail(m, EXIT_FAILED);
 	if ((rc = indexes_drop_deferred(m)))
 		return fail(m, rc);
+	phase(m, "triggers");
 	if ((rc = triggers_install(m)) || (rc = galera_trigger_barrier(m)))
 		return fail(m, rc);
 
@@ -635,22 +758,48 @@ static int run(struct migration *m)
 	return finish_from_copy(m, NULL);
 }
 
+/* Every failing exit under --json says so in an error event, those that have
+ * none of their own (usage, connection) included. */
+static int exit_with(int rc, const char *message)
+{
+	if (rc != EXIT_OK && !log_error_emitted()) {
+		struct sbuf ev;
+		ev_begin(&ev, "error");
+		ev_int(&ev, "exit_status", rc);
+		ev_str(&ev, "message", message);
+		ev_end(&ev);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	signals_block();
 	int rc = options_parse(argc, argv);
 	if (rc < 0)
 		return EXIT_OK;
-	if (rc)
-		return rc;
+	/* --status names the jobs in its events itself */
+	log_set_run(opt.status ? NULL : opt.database, opt.status ? NULL : opt.table);
+	if (rc) {
+		/* parsing stopped at the bad option: a --json after it still counts */
+		for (int i = 1; i < argc; i++)
+			if (!strcmp(argv[i], "--json"))
+				opt.json = true;
+		return exit_with(rc, options_error());
+	}
 	db_dry_run = !opt.execute;
+	/* from another terminal: ask or steer a running oscar */
+	if (opt.send)
+		return exit_with(status_send(), "no answer on the control socket, or an error answer");
+	if (opt.status)
+		return exit_with(status_show(), "cannot read the status");
 	struct db db;
 	if ((rc = db_connect(&db, "main")))
-		return rc;
+		return exit_with(rc, db.errmsg[0] ? db.errmsg : "cannot connect");
 	if (signals_start(db.thread_id)) {
 		log_error("cannot start the signal thread");
 		db_close(&db);
-		return EXIT_FAILED;
+		return exit_with(EXIT_FAILED, "cannot start the signal thread");
 	}
 	if ((rc = galera_detect(&db))) {
 		db_close(&db);
@@ -660,6 +809,7 @@ int main(int argc, char **argv)
 		if (!opt.execute)
 			log_info("dry run: listing what --cleanup --execute would remove");
 		rc = cleanup_leftovers(&db, opt.database, opt.table);
+		rc = exit_with(rc, db.err ? db_error_text(&db) : "cleanup failed");
 		db_close(&db);
 		return rc;
 	}
@@ -671,9 +821,19 @@ int main(int argc, char **argv)
 	m.run_started = now_mono();
 	cleanup_set_table(opt.table);
 	objnames_init(&m.names, m.schema, m.table);
+	db_set_tag(m.schema, m.table);
 	rc = run(&m);
 	if (rc == EXIT_FAILED && cleanup_pending())
 		rc = fail(&m, rc);
+	control_stop();
+	/* also after a failure or an abort: where the time went */
+	if (opt.execute)
+		stats_log(m.rows_copied);
+	const char *why = rc == EXIT_INCOMPLETE ? "stopped early; the same command resumes the job"
+			  : db.err			 ? db_error_text(&db)
+			  : db.errmsg[0]		 ? db.errmsg
+							 : "failed";
+	rc = exit_with(rc, why);
 	migration_free(&m);
 	db_close(&db);
 	return rc;

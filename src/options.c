@@ -101,6 +101,9 @@ static const struct optdef optdefs[] = {
 	{ "hook", ARG_REQ, "EVENT:CMD", "run CMD with /bin/sh -c at EVENT (see the man page); repeatable" },
 	{ "hooks-dir", ARG_REQ, "DIR", "run DIR/EVENT, when executable, at each event" },
 	{ "progress", ARG_REQ, "SEC", "seconds between progress lines when not on a terminal (default 5)" },
+	{ "control-socket", ARG_REQ, "PATH", "listen for commands on this Unix socket (default /tmp/oscar-DB.TBL.sock)" },
+	{ "status", ARG_NONE, NULL, "print the status of the running job (or the unfinished one) and exit; without --table, every job" },
+	{ "send", ARG_REQ, "CMD", "send one command to the running job's control socket and print the answer" },
 	{ "help", ARG_NONE, NULL, "print this help and exit" },
 	{ "version", ARG_NONE, NULL, "print the version and exit" },
 	{ NULL, ARG_NONE, NULL, NULL },
@@ -126,11 +129,17 @@ void options_help(void)
 	       "7 incomplete but resumable\n");
 }
 
+static char last_error[512];
+
+const char *options_error(void)
+{
+	return last_error;
+}
+
 static int usage_error(const char *fmt, const char *a, const char *b)
 {
-	fputs("oscar: error: ", stderr);
-	fprintf(stderr, fmt, a, b);
-	fputs(" (see oscar --help)\n", stderr);
+	snprintf(last_error, sizeof last_error, fmt, a, b);
+	fprintf(stderr, "oscar: error: %s (see oscar --help)\n", last_error);
 	return EXIT_USAGE;
 }
 
@@ -418,6 +427,12 @@ int options_parse(int argc, char **argv)
 				break;
 			}
 			opt.copy_method = xstrdup(v);
+		} else if (!strcmp(name, "control-socket")) {
+			opt.control_socket = xstrdup(v);
+		} else if (!strcmp(name, "status")) {
+			opt.status = true;
+		} else if (!strcmp(name, "send")) {
+			opt.send = xstrdup(v);
 		} else if (!strcmp(name, "help")) {
 			options_help();
 			rc = -1;
@@ -443,11 +458,18 @@ int options_parse(int argc, char **argv)
 	free(lo);
 	if (rc)
 		return rc;
+	if ((opt.status || opt.send) && (opt.execute || opt.alter || opt.cleanup || opt.revert || opt.finish ||
+					 (opt.status && opt.send)))
+		return usage_error("--status and --send go alone (with connection options, --database, --table, "
+				   "--control-socket, --json)%s%s", "", "");
+	/* --status lists every unfinished job with connection options alone */
+	if (opt.status && !opt.table)
+		return 0;
 	if (!opt.database || !*opt.database)
 		return usage_error("missing --database%s%s", "", "");
 	if (!opt.table || !*opt.table)
 		return usage_error("missing --table%s%s", "", "");
-	if (!opt.cleanup && !opt.revert && !opt.finish && (!opt.alter || !*opt.alter))
+	if (!opt.cleanup && !opt.revert && !opt.finish && !opt.status && !opt.send && (!opt.alter || !*opt.alter))
 		return usage_error("missing --alter%s%s", "", "");
 	if ((opt.revert || opt.finish) && (opt.alter || opt.cleanup || (opt.revert && opt.finish)))
 		return usage_error("--revert and --finish take no --alter and go alone%s%s", "", "");

@@ -19,7 +19,7 @@ int preflight_refuse(const char *msg, const char *a, const char *b)
 	log_error("refused: %s", sb_str(&sb));
 	struct sbuf ev;
 	ev_begin(&ev, "error");
-	ev_int(&ev, "code", EXIT_REFUSED);
+	ev_int(&ev, "exit_status", EXIT_REFUSED);
 	ev_str(&ev, "message", sb_str(&sb));
 	ev_end(&ev);
 	sb_free(&sb);
@@ -35,8 +35,16 @@ int preflight_table(struct migration *m)
 		return EXIT_FAILED;
 	if (!m->orig.exists)
 		return preflight_refuse("table '%s'.'%s' does not exist", m->schema, m->table);
+	if (!strcmp(m->orig.type, "SYSTEM VERSIONED"))
+		return preflight_refuse("'%s'.'%s' is system-versioned: its history rows and their timestamps would not "
+					"survive a copy; run the ALTER natively", m->schema, m->table);
 	if (strcmp(m->orig.type, "BASE TABLE"))
 		return preflight_refuse("'%s'.'%s' is not a base table", m->schema, m->table);
+	if (m->alter.versioning)
+		return preflight_refuse("the ALTER changes system versioning or periods of '%s': a copy cannot give the "
+					"rows the timestamps the server's own ALTER would%s", m->table, NULL);
+	if (m->alter.refused)
+		return preflight_refuse("%s%s", m->alter.refused, NULL);
 	if (strcasecmp(m->orig.engine, "InnoDB"))
 		return preflight_refuse("table '%s' uses engine '%s'; only InnoDB is supported", m->table, m->orig.engine);
 
@@ -112,57 +120,6 @@ static const struct index *shadow_unique_on(const struct migration *m, const cha
 	return NULL;
 }
 
-static int choose_key(struct migration *m)
-{
-	/* The PRIMARY KEY first (catalog order puts it first), then other unique keys. */
-	for (int i = 0; i < m->orig.nidx; i++) {
-		const struct index *ix = &m->orig.idx[i];
-		if (!usable_unique(&m->orig, ix))
-			continue;
-		const char **newcols = xcalloc((size_t)ix->ncols, sizeof *newcols);
-		bool ok = true;
-		for (int k = 0; k < ix->ncols && ok; k++) {
-			const char *to = mapped_to(m, ix->cols[k]);
-			ok = to != NULL;
-			newcols[k] = to;
-		}
-		const struct index *nix = ok ? shadow_unique_on(m, newcols, ix->ncols) : NULL;
-		if (!nix) {
-			free((void *)newcols);
-			continue;
-		}
-		struct chunkkey *key = &m->key;
-		key->n = ix->ncols;
-		key->old_cols = xcalloc((size_t)key->n, sizeof *key->old_cols);
-		key->new_cols = xcalloc((size_t)key->n, sizeof *key->new_cols);
-		key->kinds = xcalloc((size_t)key->n, sizeof *key->kinds);
-		key->charsets = xcalloc((size_t)key->n, sizeof *key->charsets);
-		key->collations = xcalloc((size_t)key->n, sizeof *key->collations);
-		for (int k = 0; k < key->n; k++) {
-			const struct column *c = table_column(&m->orig, ix->cols[k]);
-			key->old_cols[k] = xstrdup(c->name);
-			key->new_cols[k] = xstrdup(newcols[k]);
-			key->kinds[k] = column_keykind(c);
-			key->charsets[k] = c->charset ? xstrdup(c->charset) : NULL;
-			key->collations[k] = c->collation ? xstrdup(c->collation) : NULL;
-		}
-		key->old_index = xstrdup(ix->name);
-		key->new_index = xstrdup(nix->name);
-		free((void *)newcols);
-		return 0;
-	}
-	return preflight_refuse("table '%s' needs a PRIMARY KEY or a NOT NULL UNIQUE key that the ALTER keeps%s",
-		      m->table, NULL);
-}
-
-static bool only_ident_chars(const char *s)
-{
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return false;
-	return true;
-}
-
 /* Do values of these two columns compare the same way? */
 static bool same_comparison(const struct column *a, const struct column *b)
 {
@@ -171,6 +128,102 @@ static bool same_comparison(const struct column *a, const struct column *b)
 	if (!a->collation != !b->collation)
 		return false;
 	return !a->collation || !strcasecmp(a->collation, b->collation);
+}
+
+/* A unique NOT NULL key of the shadow that begins with these columns, in this
+ * order, and whose other columns all carry data of the old table: unique
+ * because its first columns already are (the usual DROP PRIMARY KEY, ADD
+ * PRIMARY KEY (id, k) before partitioning by k). Its leading columns let the
+ * shadow be ranged and matched by the old key. */
+static const struct index *shadow_unique_extending(const struct migration *m, const struct index *old,
+						   const char **cols)
+{
+	for (int i = 0; i < m->shadow.nidx; i++) {
+		const struct index *ix = &m->shadow.idx[i];
+		if (ix->ncols <= old->ncols || !usable_unique(&m->shadow, ix))
+			continue;
+		bool fits = true;
+		for (int k = 0; k < old->ncols && fits; k++)
+			fits = !strcasecmp(ix->cols[k], cols[k]) &&
+			       same_comparison(table_column(&m->orig, old->cols[k]), table_column(&m->shadow, cols[k]));
+		for (int k = old->ncols; k < ix->ncols && fits; k++) {
+			fits = false;
+			for (int c = 0; c < m->map.n && !fits; c++)
+				fits = !strcasecmp(m->map.to[c], ix->cols[k]);
+		}
+		if (fits)
+			return ix;
+	}
+	return NULL;
+}
+
+static void set_key(struct migration *m, const struct index *ix, const char **newcols, const struct index *nix)
+{
+	struct chunkkey *key = &m->key;
+	key->n = ix->ncols;
+	key->old_cols = xcalloc((size_t)key->n, sizeof *key->old_cols);
+	key->new_cols = xcalloc((size_t)key->n, sizeof *key->new_cols);
+	key->kinds = xcalloc((size_t)key->n, sizeof *key->kinds);
+	key->charsets = xcalloc((size_t)key->n, sizeof *key->charsets);
+	key->collations = xcalloc((size_t)key->n, sizeof *key->collations);
+	for (int k = 0; k < key->n; k++) {
+		const struct column *c = table_column(&m->orig, ix->cols[k]);
+		key->old_cols[k] = xstrdup(c->name);
+		key->new_cols[k] = xstrdup(newcols[k]);
+		key->kinds[k] = column_keykind(c);
+		key->charsets[k] = c->charset ? xstrdup(c->charset) : NULL;
+		key->collations[k] = c->collation ? xstrdup(c->collation) : NULL;
+	}
+	/* the columns that identify a row of the shadow, by their old names */
+	key->nrow = nix->ncols;
+	key->row_old_cols = xcalloc((size_t)key->nrow, sizeof *key->row_old_cols);
+	for (int k = 0; k < nix->ncols; k++)
+		for (int c = 0; c < m->map.n && !key->row_old_cols[k]; c++)
+			if (!strcasecmp(m->map.to[c], nix->cols[k]))
+				key->row_old_cols[k] = xstrdup(m->map.from[c]);
+	key->old_index = xstrdup(ix->name);
+	key->new_index = xstrdup(nix->name);
+}
+
+static int choose_key(struct migration *m)
+{
+	/* The PRIMARY KEY first (catalog order puts it first), then other unique
+	 * keys; kept as they are, or else extended by the ALTER. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < m->orig.nidx; i++) {
+			const struct index *ix = &m->orig.idx[i];
+			if (!usable_unique(&m->orig, ix))
+				continue;
+			const char **newcols = xcalloc((size_t)ix->ncols, sizeof *newcols);
+			bool ok = true;
+			for (int k = 0; k < ix->ncols && ok; k++) {
+				const char *to = mapped_to(m, ix->cols[k]);
+				ok = to != NULL;
+				newcols[k] = to;
+			}
+			const struct index *nix = !ok	   ? NULL
+						  : pass == 0 ? shadow_unique_on(m, newcols, ix->ncols)
+							      : shadow_unique_extending(m, ix, newcols);
+			if (nix) {
+				set_key(m, ix, newcols, nix);
+				if (pass == 1)
+					log_info("the new key '%s' extends the old key '%s': no copied row can collide",
+						 nix->name, ix->name);
+			}
+			free((void *)newcols);
+			if (nix)
+				return 0;
+		}
+	return preflight_refuse("table '%s' needs a PRIMARY KEY or a NOT NULL UNIQUE key that the ALTER keeps, or "
+				"extends with columns of the table%s", m->table, NULL);
+}
+
+static bool only_ident_chars(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
 }
 
 /* Unique keys of the shadow that did not exist (over the same mapped columns)

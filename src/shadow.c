@@ -1,5 +1,6 @@
 /* shadow: the new table, created empty in the new shape, and the column mapping
  * from the old shape to it, taken from the server's catalog. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +10,19 @@
 #include "log.h"
 #include "migration.h"
 #include "options.h"
+
+/* The shadow's ALTER failed (saved: the failure): the refusal and its event. */
+static int refuse_alter(const struct db *saved, const char *why)
+{
+	log_error("refused: %s: errno %u (%s): %s", why, saved->err, saved->sqlstate, saved->errmsg);
+	struct sbuf ev;
+	ev_begin(&ev, "error");
+	ev_int(&ev, "exit_status", EXIT_REFUSED);
+	ev_int(&ev, "errno", saved->err);
+	ev_str(&ev, "message", saved->errmsg);
+	ev_end(&ev);
+	return EXIT_REFUSED;
+}
 
 int shadow_create(struct migration *m)
 {
@@ -43,6 +57,28 @@ int shadow_create(struct migration *m)
 	char *text = fk_shadow_alter(m);
 	sb_add(&q, text);
 	free(text);
+	if (alter_algorithm_native(&m->alter)) {
+		/* the user asked for the server's own ALTER: whether the server can
+		 * do it that way is a property of the definition the shadow shares */
+		sb_addf(&q, ", ALGORITHM=%s", m->alter.algorithm_name);
+		rc = db_exec(db, DB_SILENT, sb_str(&q));
+		sb_free(&q);
+		struct db saved = *db;
+		if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
+			return EXIT_FAILED;
+		if (rc) {
+			char why[64];
+			snprintf(why, sizeof why, "the server cannot apply this ALTER with ALGORITHM=%s",
+				 m->alter.algorithm_name);
+			return refuse_alter(&saved, why);
+		}
+		return 0;
+	}
+	if (m->alter.algorithm != ALG_NONE || m->alter.has_lock)
+		log_info("notice: the ALTER's %s left out: oscar copies the table itself, and the table stays writable",
+			 m->alter.algorithm == ALG_NONE ? "LOCK= clause is"
+			 : m->alter.has_lock	       ? "ALGORITHM= and LOCK= clauses are"
+						       : "ALGORITHM= clause is");
 	/* Whether the server could apply the ALTER instantly is a property of the
 	 * table definition, which the shadow shares: try it there first. */
 	if (db->mariadb) {
@@ -56,18 +92,8 @@ int shadow_create(struct migration *m)
 	struct db saved = *db;
 	if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
 		return EXIT_FAILED;
-	if (rc) {
-		(void)saved;
-		log_error("refused: the ALTER fails on the shadow table: errno %u (%s): %s", saved.err,
-			  saved.sqlstate, saved.errmsg);
-		struct sbuf ev;
-		ev_begin(&ev, "error");
-		ev_int(&ev, "code", EXIT_REFUSED);
-		ev_int(&ev, "errno", saved.err);
-		ev_str(&ev, "message", saved.errmsg);
-		ev_end(&ev);
-		return EXIT_REFUSED;
-	}
+	if (rc)
+		return refuse_alter(&saved, "the ALTER fails on the shadow table");
 	return 0;
 }
 
@@ -77,6 +103,114 @@ static char **strv_add(char **v, int *n, const char *s)
 	v[(*n)++] = xstrdup(s);
 	v[*n] = NULL;
 	return v;
+}
+
+/* The value the server gives existing rows for a column added NOT NULL
+ * without a DEFAULT; NULL for a type without one known here. */
+static char *implicit_default(const struct column *c)
+{
+	static const char *zero[] = { "tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float",
+				      "double", "bit", "year", NULL };
+	static const char *empty[] = { "char", "varchar", "binary", "varbinary", "tinytext", "text", "mediumtext",
+				       "longtext", "tinyblob", "blob", "mediumblob", "longblob", "set", NULL };
+	static const struct {
+		const char *type, *value;
+	} fixed[] = { { "date", "'0000-00-00'" },
+		      { "datetime", "'0000-00-00 00:00:00'" },
+		      { "timestamp", "'0000-00-00 00:00:00'" },
+		      { "time", "'00:00:00'" },
+		      { "inet4", "'0.0.0.0'" },
+		      { "inet6", "'::'" },
+		      { "uuid", "'00000000-0000-0000-0000-000000000000'" } };
+	for (const char **t = zero; *t; t++)
+		if (!strcasecmp(c->data_type, *t))
+			return xstrdup("0");
+	for (const char **t = empty; *t; t++)
+		if (!strcasecmp(c->data_type, *t))
+			return xstrdup("''");
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (!strcasecmp(c->data_type, fixed[i].type))
+			return xstrdup(fixed[i].value);
+	if (!strcasecmp(c->data_type, "enum")) {
+		/* the first member: enum('a''b','c') */
+		const char *p = strchr(c->column_type, '\'');
+		if (!p)
+			return NULL;
+		struct sbuf v = SBUF_INIT;
+		for (p++; *p; p++) {
+			if (*p == '\'' && p[1] == '\'') {
+				sb_addn(&v, p++, 1);
+				continue;
+			}
+			if (*p == '\'')
+				break;
+			sb_addn(&v, p, 1);
+		}
+		struct sbuf lit = SBUF_INIT;
+		sb_literal(&lit, sb_str(&v));
+		sb_free(&v);
+		return sb_take(&lit);
+	}
+	return NULL;
+}
+
+/* A CHECK constraint of the shadow that names the column: the server's own
+ * ALTER fills the column without checking the rows, oscar's copy would be
+ * checked. */
+static int checked_column(struct migration *m, const char *col, bool *checked)
+{
+	struct sbuf q = SBUF_INIT, pat = SBUF_INIT;
+	sb_add(&pat, "%`");
+	for (const char *p = col; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			sb_add(&pat, "\\");
+		if (*p == '`')
+			sb_add(&pat, "`");
+		sb_addn(&pat, p, 1);
+	}
+	sb_add(&pat, "`%");
+	sb_add(&q, "SELECT COUNT(*) FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = BINARY ");
+	sb_literal(&q, m->schema);
+	sb_add(&q, " AND TABLE_NAME = BINARY ");
+	sb_literal(&q, m->names.shadow);
+	sb_add(&q, " AND (CONSTRAINT_NAME = ");
+	sb_literal(&q, col);
+	sb_add(&q, " OR CHECK_CLAUSE LIKE ");
+	sb_literal(&q, sb_str(&pat));
+	sb_add(&q, ")");
+	bool found;
+	char *v = db_scalar(m->db, sb_str(&q), &found);
+	sb_free(&q);
+	sb_free(&pat);
+	*checked = v && atoi(v) > 0;
+	free(v);
+	return found ? 0 : -1;
+}
+
+static int fill_added(struct migration *m, const struct column *nc)
+{
+	if (nc->nullable || nc->has_default || nc->generated || nc->auto_increment)
+		return 0;
+	char *v = implicit_default(nc);
+	if (!v)
+		return preflight_refuse("column '%s' is added NOT NULL without a DEFAULT, and its type has no implicit "
+					"default oscar knows (%s); give it a DEFAULT", nc->name, nc->column_type);
+	bool checked;
+	if (checked_column(m, nc->name, &checked)) {
+		free(v);
+		return EXIT_FAILED;
+	}
+	if (checked) {
+		free(v);
+		return preflight_refuse("column '%s' is added NOT NULL without a DEFAULT under a CHECK constraint: the "
+					"server fills it without checking, a copy cannot; give it a DEFAULT%s", nc->name, NULL);
+	}
+	int k = m->fill.n++;
+	m->fill.cols = xrealloc(m->fill.cols, sizeof *m->fill.cols * (size_t)m->fill.n);
+	m->fill.values = xrealloc(m->fill.values, sizeof *m->fill.values * (size_t)m->fill.n);
+	m->fill.cols[k] = xstrdup(nc->name);
+	m->fill.values[k] = v;
+	return 0;
 }
 
 int shadow_map(struct migration *m)
@@ -111,6 +245,9 @@ int shadow_map(struct migration *m)
 		}
 		if (!from) {
 			m->added_cols = strv_add(m->added_cols, &na, nc->name);
+			int rc = fill_added(m, nc);
+			if (rc)
+				return rc;
 			continue;
 		}
 		m->map.from = xrealloc(m->map.from, sizeof *m->map.from * (size_t)(m->map.n + 1));
@@ -154,11 +291,19 @@ int shadow_sync_auto_increment(struct migration *m)
 			to = m->map.to[i];
 	if (!to)
 		return 0;
-	struct table now;
-	if (catalog_load(m->db, m->schema, m->table, &now))
-		return -1;
-	long long counter = now.auto_increment;
-	table_free(&now);
+	long long counter;
+	if (m->alter.sets_auto_increment) {
+		/* AUTO_INCREMENT=N in the ALTER: N, or above the largest key, as
+		 * the server's own ALTER leaves it */
+		counter = m->alter.auto_increment > 0x7fffffffffffffffULL ? 0x7fffffffffffffffLL
+									: (long long)m->alter.auto_increment;
+	} else {
+		struct table now;
+		if (catalog_load(m->db, m->schema, m->table, &now))
+			return -1;
+		counter = now.auto_increment;
+		table_free(&now);
+	}
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "SELECT MAX(");
 	sb_ident(&q, ai->name);

@@ -12,9 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "control.h"
 #include "log.h"
 #include "options.h"
 #include "replica.h"
+#include "stats.h"
 
 struct limit {
 	char name[64];
@@ -183,9 +185,15 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 	bool throttled = false;
 	char active[320] = ""; /* key of the last throttle event */
 	double t0 = now_mono();
+	const char *waited_for = NULL;
 	for (;;) {
 		if (oscar_abort)
 			return EXIT_SIGNAL;
+		/* settings changed on the control socket count from this check */
+		control_apply();
+		if (throttled && (parse_into(opt.max_load, maxl, 16, &nmax, err, sizeof err) ||
+				  parse_into(opt.critical_load, crit, 16, &ncrit, err, sizeof err)))
+			return EXIT_FAILED;
 		if (read_status(db, crit, ncrit, vcrit) || read_status(db, maxl, nmax, vmax))
 			return EXIT_FAILED;
 		int c = over(crit, ncrit, vcrit);
@@ -229,11 +237,13 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 		}
 		if (m < 0 && !f && ls.verdict == LAG_OK) {
 			if (throttled) {
+				stats_wait(waited_for ? waited_for : "throttled", now_mono() - t0);
+				control_set_state(NULL);
 				log_info("throttling over after %.1f s; copying again", now_mono() - t0);
 				struct sbuf ev;
 				ev_begin(&ev, "throttle");
 				ev_bool(&ev, "active", false);
-				ev_num(&ev, "seconds", now_mono() - t0);
+				ev_num(&ev, "waited_s", now_mono() - t0);
 				ev_end(&ev);
 			}
 			return 0;
@@ -279,13 +289,13 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 				ev_num(&ev, "value", vmax[m]);
 				ev_num(&ev, "limit", maxl[m].value);
 			} else if (f) {
-				ev_num(&ev, "flow_control_paused_pct", fpct);
+				ev_num(&ev, "paused_pct", fpct);
 				ev_int(&ev, "recv_queue", fqueue);
-				ev_num(&ev, "limit", opt.max_flow_ctl);
+				ev_num(&ev, "limit_pct", opt.max_flow_ctl);
 			} else if (ls.verdict == LAG_OVER) {
 				ev_str(&ev, "replica", ls.replica);
-				ev_num(&ev, "lag", ls.lag);
-				ev_num(&ev, "limit", opt.max_lag);
+				ev_num(&ev, "lag_s", ls.lag);
+				ev_num(&ev, "limit_s", opt.max_lag);
 			} else {
 				ev_str(&ev, "replica", ls.replica);
 				ev_str(&ev, "detail", ls.detail);
@@ -294,7 +304,9 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 			throttled = true;
 			snprintf(active, sizeof active, "%s", d.key);
 		}
-		progress_update(copied, estimated, 0, 0, d.text);
+		waited_for = d.kind;
+		control_set_state(d.text);
+		progress_update(copied, estimated, 0, d.text);
 		/* lag is re-measured often so the copy resumes promptly; load and a
 		 * stopped replica change slowly */
 		sleep_s(m < 0 && (f || ls.verdict == LAG_OVER) ? 0.1 : 0.5);

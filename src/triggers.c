@@ -45,13 +45,28 @@ static void into_shadow(struct sbuf *q, struct migration *m, const char *verb)
 	sb_qualified(q, m->schema, m->names.shadow);
 	sb_add(q, " (");
 	col_list(q, m->map.to, m->map.n, "");
+	for (int i = 0; i < m->fill.n; i++) {
+		sb_add(q, ", ");
+		sb_ident(q, m->fill.cols[i]);
+	}
 	sb_add(q, ") VALUES (");
+}
+
+/* The implicit defaults of columns added NOT NULL without a DEFAULT (see
+ * struct migration), after the mapped columns' values. */
+static void fill_values(struct sbuf *q, struct migration *m)
+{
+	for (int i = 0; i < m->fill.n; i++) {
+		sb_add(q, ", ");
+		sb_add(q, m->fill.values[i]);
+	}
 }
 
 static void replace_new(struct sbuf *q, struct migration *m)
 {
 	into_shadow(q, m, "REPLACE");
 	col_list(q, m->map.from, m->map.n, "NEW.");
+	fill_values(q, m);
 	sb_add(q, ")");
 }
 
@@ -99,6 +114,7 @@ static void remove_old(struct sbuf *q, struct migration *m)
 			sb_ident(q, m->map.from[i]);
 		}
 	}
+	fill_values(q, m);
 	sb_add(q, "); ");
 	/* the delete with the application's own checks: the shadow's rules
 	 * then do to its rows what the table's did to the table's */
@@ -155,13 +171,13 @@ char *triggers_sql(struct migration *m, int which)
 		/* Only when the key really changed is the old-key row removed; the
 		 * REPLACE then writes the new image. */
 		sb_add(&q, "IF NOT (");
-		for (int i = 0; i < m->key.n; i++) {
+		for (int i = 0; i < m->key.nrow; i++) {
 			if (i)
 				sb_add(&q, " AND ");
 			sb_add(&q, "OLD.");
-			sb_ident(&q, m->key.old_cols[i]);
+			sb_ident(&q, m->key.row_old_cols[i]);
 			sb_add(&q, " <=> NEW.");
-			sb_ident(&q, m->key.old_cols[i]);
+			sb_ident(&q, m->key.row_old_cols[i]);
 		}
 		sb_add(&q, ") THEN ");
 		remove_old(&q, m);

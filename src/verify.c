@@ -324,6 +324,7 @@ int verify_shadow(struct migration *m)
 		}
 		rows_total += rows;
 		chunks++;
+		progress_phase("verify", rows_total, m->rows_copied, t0);
 		keyval_free(&lower);
 		if (!more)
 			break;
@@ -331,6 +332,7 @@ int verify_shadow(struct migration *m)
 		have_lower = true;
 	}
 	keyval_free(&lower);
+	progress_stopped();
 	double secs = now_mono() - t0;
 	if (!rc && m->report_only) {
 		log_info("compared %lld rows in %lld chunks: %lld chunk%s differ", rows_total, chunks, mismatched,
@@ -344,9 +346,9 @@ int verify_shadow(struct migration *m)
 	struct sbuf ev;
 	ev_begin(&ev, "verify");
 	ev_bool(&ev, "ok", rc == 0);
-	ev_int(&ev, "rows", rows_total);
+	ev_int(&ev, "rows_verified", rows_total);
 	ev_int(&ev, "chunks", chunks);
-	ev_num(&ev, "seconds", secs);
+	ev_num(&ev, "verify_s", secs);
 	ev_int(&ev, "repaired_chunks", mismatched);
 	ev_int(&ev, "columns_compared", s.n);
 	ev_int(&ev, "columns_not_compared", s.skipped);

@@ -23,8 +23,8 @@ migrate() {
 	like "$(json_events "$TMP/oscar.out" done)" "\"rows_copied\":$n[,}]" "$name: rows_copied is exactly $n (no chunk overlap)"
 	chunks=$(json_events "$TMP/oscar.out" chunk | wc -l)
 	is "$chunks" "$(( n / chunk + 1 ))" "$name: $(( n / chunk + 1 )) chunks of $chunk rows"
-	is "$(json_events "$TMP/oscar.out" chunk | grep -Evc "\"rows\":([0-9]|[1-9][0-9]*)," )" 0 "$name: chunk events carry row counts"
-	is "$(json_events "$TMP/oscar.out" chunk | grep -Eo '"rows":[0-9]+' | awk -F: -v c="$chunk" '$2 > c' | wc -l)" 0 \
+	is "$(json_events "$TMP/oscar.out" chunk | grep -Evc "\"chunk_rows\":([0-9]|[1-9][0-9]*)," )" 0 "$name: chunk events carry row counts"
+	is "$(json_events "$TMP/oscar.out" chunk | grep -Eo '"chunk_rows":[0-9]+' | awk -F: -v c="$chunk" '$2 > c' | wc -l)" 0 \
 		"$name: no chunk larger than $chunk rows"
 	is "$(leftovers $DB)" "" "$name: nothing left behind"
 }

@@ -45,7 +45,7 @@ python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' <"$TMP/json"
 ok $? "--json dry run: every stdout line is JSON"
 plan=$(json_events "$TMP/json" plan)
 is "$(printf '%s\n' "$plan" | grep -c .)" 1 "--json dry run: one plan event"
-is "$(printf '%s' "$plan" | python3 -c 'import json,sys; e=json.load(sys.stdin); print(e["shadow"], e["old"], e["chunk_key"], e["columns_copied"], e["estimated_rows"] >= 0)')" \
+is "$(printf '%s' "$plan" | python3 -c 'import json,sys; e=json.load(sys.stdin); print(e["shadow"], e["old"], e["chunk_key"], e["columns_copied"], e["rows_estimated"] >= 0)')" \
 	"_t_new _t_old PRIMARY 3 True" "--json dry run: plan has shadow, old, chunk key, columns copied"
 is "$(json_events "$TMP/json" chunk)" "" "--json dry run: no chunk events"
 is "$(snapshot)" "$before" "--json dry run: server state byte-identical"

@@ -28,7 +28,7 @@ chunks() { json_events "$OUTF" chunk | wc -l; }
 chunks_at_least() { [ "$(chunks)" -ge "$1" ]; }
 has_event() { [ -n "$(json_events "$OUTF" "$1")" ]; }
 log_has() { grep -q -- "$1" "$ERRF"; }
-last_copied() { json_events "$OUTF" chunk | tail -1 | grep -Eo '"copied":[0-9]+' | cut -d: -f2; }
+last_copied() { json_events "$OUTF" chunk | tail -1 | grep -Eo '"rows_copied":[0-9]+' | cut -d: -f2; }
 running() { [ -e "/proc/$1" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 # wait_exit PID SECONDS: the exit status; 124 if it had to be killed
 wait_exit() {
@@ -58,7 +58,7 @@ for sig in INT TERM HUP; do
 	kill -$sig $PID
 	wait_exit $PID 30
 	is "$?" 5 "SIG$sig during the copy: exit 5"
-	like "$(grep 'error' "$OUTF")" '"event":"error","code":5' "SIG$sig: JSON error event with code 5"
+	like "$(grep 'error' "$OUTF")" '"event":"error",.*"exit_status":5' "SIG$sig: JSON error event with code 5"
 	like "$(cat "$ERRF")" "received SIG$sig: aborting" "SIG$sig: logged"
 	ok "$([ "$(last_copied)" -lt $ROWS ] && echo 0 || echo 1)" "SIG$sig: stopped before the copy ended ($(last_copied) rows)"
 	rolled_back "SIG$sig"
@@ -79,7 +79,7 @@ ok "$(running $PID && echo 0 || echo 1)" "SIGUSR1: oscar still running while pau
 kill -USR2 $PID
 wait_exit $PID 60
 is "$?" 0 "SIGUSR2: resumed and finished, exit 0"
-like "$(json_events "$OUTF" resume)" '"paused_seconds":(1\.[4-9]|[2-9]\.|[1-9][0-9])' "SIGUSR2: resume event after >= 1.4 s"
+like "$(json_events "$OUTF" resume)" '"paused_s":(1\.[4-9]|[2-9]\.|[1-9][0-9])' "SIGUSR2: resume event after >= 1.4 s"
 ok "$([ "$(chunks)" -gt "$c1" ] && echo 0 || echo 1)" "SIGUSR2: copying went on after the resume"
 like "$(json_events "$OUTF" done)" "\"rows_copied\":$ROWS[,}]" "SIGUSR1/2: all $ROWS rows copied"
 like "$(table_ddl $DB t)" '`z_usr` int' "SIGUSR1/2: table altered"

@@ -93,17 +93,17 @@ print($1)" "$TMP/j.out"
 is "$(check_json "[e['event'] for e in ev if e['event'] in ('start','cutover','done')]")" "['start', 'cutover', 'done']" \
 	"--json: start, cutover, done in order"
 is "$(check_json "len(of('chunk'))")" 8 "--json: 8 chunk events (5000 rows by 700)"
-is "$(check_json "all(has(e, 'rows', 'seconds', 'chunk_size', 'next_chunk_size', 'copied', 'estimated_total', 'ts') for e in of('chunk'))")" \
-	True "--json: chunk events have rows, seconds, chunk_size, next_chunk_size, copied, estimated_total"
-is "$(check_json "[e['copied'] for e in of('chunk')]")" "[700, 1400, 2100, 2800, 3500, 4200, 4900, 5000]" "--json: copied grows by the chunk's rows"
-is "$(check_json "all(e['estimated_total'] >= e['copied'] and e['chunk_size'] == 700 and isinstance(e['seconds'], float) for e in of('chunk'))")" \
+is "$(check_json "all(has(e, 'chunk_rows', 'chunk_s', 'chunk_size', 'next_chunk_size', 'rows_copied', 'rows_estimated', 'ts', 'run_id', 'database', 'table') for e in of('chunk'))")" \
+	True "--json: chunk events have chunk_rows, chunk_s, chunk_size, next_chunk_size, rows_copied, rows_estimated and the run's names"
+is "$(check_json "[e['rows_copied'] for e in of('chunk')]")" "[700, 1400, 2100, 2800, 3500, 4200, 4900, 5000]" "--json: rows_copied grows by the chunk's rows"
+is "$(check_json "all(e['rows_estimated'] >= e['rows_copied'] and e['chunk_size'] == 700 and isinstance(e['chunk_s'], float) for e in of('chunk'))")" \
 	True "--json: chunk values are consistent"
 is "$(check_json "has(of('start')[0], 'database', 'table', 'alter', 'execute') and of('start')[0]['table'] == 'j' and of('start')[0]['execute'] is True")" \
 	True "--json: start event names the table"
 is "$(check_json "has(of('cutover')[0], 'lock_wait_ms', 'rename_ms', 'attempts') and of('cutover')[0]['attempts'] == 1 and of('cutover')[0]['rename_ms'] >= 0")" \
 	True "--json: cutover has lock_wait_ms, rename_ms, attempts"
-is "$(check_json "has(of('done')[0], 'rows_copied', 'seconds') and of('done')[0]['rows_copied'] == 5000")" \
-	True "--json: done has rows_copied (5000) and seconds"
+is "$(check_json "has(of('done')[0], 'rows_copied', 'elapsed_s') and of('done')[0]['rows_copied'] == 5000")" \
+	True "--json: done has rows_copied (5000) and elapsed_s"
 
 # identifiers with backticks, quotes, backslashes and LIKE wildcards
 WDB="we\`ird'db"

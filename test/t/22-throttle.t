@@ -23,7 +23,7 @@ like "$(grep '"event":"throttle"' "$TMP/ev" | head -1)" '"active":true,"reason":
 	"throttle event names the variable"
 like "$(grep '"event":"throttle"' "$TMP/ev" | tail -1)" '"active":false' "a second throttle event ends it"
 like "$(cat "$TMP/err")" "throttled: Threads_connected=[0-9]+>$limit" "the log gives the reason"
-secs=$(sed -n 's/.*"event":"throttle","active":false,"seconds":\([0-9.]*\).*/\1/p' "$TMP/ev")
+secs=$(sed -n 's/.*"event":"throttle",.*"active":false,"waited_s":\([0-9.]*\).*/\1/p' "$TMP/ev")
 ok "$(awk -v s="${secs:-0}" 'BEGIN { exit !(s > 1) }'; echo $?)" "the copy really waited (${secs:-?} s)"
 is "$(sql $DB -e "SELECT COUNT(*), SUM(CRC32(v)) FROM t")" "$(sql $DB -e "SELECT 20000, SUM(CRC32(CONCAT('v', seq))) FROM seq_1_to_20000")" \
 	"all rows copied"
@@ -36,7 +36,7 @@ oscar --database=$DB --table=t --alter="DROP COLUMN c" --execute --json --chunk-
 is "$?" 1 "critical load: exit 1"
 like "$(cat "$TMP/err2")" "critical load: Threads_running=[0-9]+ is over 0" "critical load is named"
 like "$(cat "$TMP/ev2")" '"event":"critical_load"' "critical_load event"
-like "$(cat "$TMP/ev2")" '"event":"error","code":1' "error event with code 1"
+like "$(cat "$TMP/ev2")" '"event":"error",.*"exit_status":1' "error event with code 1"
 is "$(server_state)" "$before" "critical load: rolled back, nothing left"
 
 # Usage errors.

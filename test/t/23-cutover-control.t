@@ -143,8 +143,8 @@ else
 fi
 grep -Eq '^(MYSQL|MARIADB)_PWD=' "$TMP"/env.*
 ok $((!$?)) "MYSQL_PWD and MARIADB_PWD are not passed on"
-is "$(json_events "$OUTF" hook | grep -c '"exit_code":0')" 6 "six hook events, all with exit_code 0"
-like "$(json_events "$OUTF" hook | head -1)" '"event":"hook","hook_event":"start","command":"env .*","exit_code":0,"seconds":[0-9.]+' \
+is "$(json_events "$OUTF" hook | grep -c '"hook_exit_status":0')" 6 "six hook events, all with hook_exit_status 0"
+like "$(json_events "$OUTF" hook | head -1)" '"event":"hook",.*"hook_event":"start","command":"env .*","hook_exit_status":0,"hook_s":[0-9.]+' \
 	"hook event fields"
 grep -qx hook-stdout-marker "$OUTF"
 ok $((!$?)) "a hook's stdout stays out of the JSON stream"
@@ -160,7 +160,7 @@ start_oscar "ADD COLUMN c5 INT" --hook="before-cutover:test -e '$FLAG'"
 wait_for 60 has_event postpone
 ok $? "failing before-cutover hook: oscar postpones the cutover"
 like "$(json_events "$OUTF" postpone)" '"reason":"hook"' "postpone event names the hook as reason"
-like "$(json_events "$OUTF" hook | head -1)" '"hook_event":"before-cutover",.*"exit_code":1' "hook event with exit_code 1"
+like "$(json_events "$OUTF" hook | head -1)" '"hook_event":"before-cutover",.*"hook_exit_status":1' "hook event with hook_exit_status 1"
 sleep 1
 running $PID
 ok $? "failing before-cutover hook: still waiting"
@@ -170,7 +170,7 @@ touch "$FLAG"
 wait_exit $PID 40
 is "$?" 0 "the hook succeeds: the run finishes"
 like "$(json_events "$OUTF" resume)" '"reason":"hook"' "resume event names the hook"
-like "$(json_events "$OUTF" hook | tail -1)" '"hook_event":"before-cutover",.*"exit_code":0' "the last hook run succeeded"
+like "$(json_events "$OUTF" hook | tail -1)" '"hook_event":"before-cutover",.*"hook_exit_status":0' "the last hook run succeeded"
 has_col c5
 ok $? "before-cutover hook: swapped once it succeeded"
 is "$(leftovers $DB)" "" "before-cutover hook: nothing left behind"
@@ -182,7 +182,7 @@ oscar_run --database=$DB --table=t --alter="ADD COLUMN c6 INT" --execute --json 
 	--hook="failure:env >'$TMP/env.failure1'"
 is "$RC" 1 "failing start hook: exit 1"
 like "$ERR" "the start hook 'exit 3' failed with exit status 3" "the log names the start hook"
-like "$(json_events "$TMP/oscar.out" error)" '"code":1,.*start hook' "error event names the start hook"
+like "$(json_events "$TMP/oscar.out" error)" '"exit_status":1,.*start hook' "error event names the start hook"
 is "$(server_state)" "$before" "failing start hook: nothing changed, nothing left"
 is "$(table_ddl $DB t)" "$DDL" "failing start hook: table shape unchanged"
 like "$(grep '^OSCAR_DETAIL=' "$TMP/env.failure1")" "^OSCAR_DETAIL=.*start hook 'exit 3' failed" \

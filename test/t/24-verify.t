@@ -30,7 +30,7 @@ rm -f "$TMP/pause"
 wait $pid
 is "$?" 0 "run with a corrupted shadow still succeeds"
 like "$(cat "$TMP/err1")" "verify: chunk [0-9]+ differs; copying it again" "verification found the corrupted chunks"
-like "$(grep '"event":"verify"' "$TMP/ev1")" '"ok":true,"rows":30000,.*"repaired_chunks":2' "two chunks repaired, 30000 rows verified"
+like "$(grep '"event":"verify"' "$TMP/ev1")" '"ok":true,"rows_verified":30000,.*"repaired_chunks":2' "two chunks repaired, 30000 rows verified"
 is "$(sql $DB -e "SELECT id, v, d FROM t ORDER BY id")" "$want" "the new table holds the original data, not the corruption"
 is "$(leftovers $DB)" "" "nothing left behind"
 
@@ -77,6 +77,6 @@ touch "$TMP/stop"
 wait $wpid
 is "$rc" 0 "verification under writes: success"
 like "$(grep '"event":"verify"' "$TMP/ev4")" '"ok":true,.*"repaired_chunks":0' "no false differences under writes"
-copy=$(sed -n 's/.*"event":"done".*"copy_seconds":\([0-9.]*\).*/\1/p' "$TMP/ev4")
-ver=$(sed -n 's/.*"event":"verify".*"seconds":\([0-9.]*\).*/\1/p' "$TMP/ev4")
+copy=$(sed -n 's/.*"event":"done".*"copy_s":\([0-9.]*\).*/\1/p' "$TMP/ev4")
+ver=$(sed -n 's/.*"event":"verify".*"verify_s":\([0-9.]*\).*/\1/p' "$TMP/ev4")
 diag "copy ${copy}s, verify ${ver}s"

@@ -87,9 +87,9 @@ wait $pid
 is "$?" 0 "the copy completes once the replica catches up"
 like "$(json_events "$TMP/ev2" replica)" "\"replica\":\"$RNAME\",\"found_by\":\"option\"" "the --replica DSN is used"
 first=$(json_events "$TMP/ev2" throttle | grep -m1 '"reason":"max-lag"')
-like "$first" "\"active\":true,\"reason\":\"max-lag\",\"replica\":\"$RNAME\",\"lag\":[0-9.]+,\"limit\":0.300000" \
+like "$first" "\"active\":true,\"reason\":\"max-lag\",\"replica\":\"$RNAME\",\"lag_s\":[0-9.]+,\"limit_s\":0.300000" \
 	"a max-lag throttle event with the replica and its lag"
-lag=$(printf '%s' "$first" | sed -n 's/.*"lag":\([0-9.]*\).*/\1/p')
+lag=$(printf '%s' "$first" | sed -n 's/.*"lag_s":\([0-9.]*\).*/\1/p')
 ok "$(awk -v l="${lag:-0}" 'BEGIN { exit !(l > 0.3 && l < 1.5) }'; echo $?)" "the lag is known in milliseconds (${lag:-?} s, limit 0.3 s)"
 like "$(json_events "$TMP/ev2" throttle | tail -1)" '"active":false' "the wait ends"
 ok "$(grep -c Ro-S3cret "$TMP/ev2" "$TMP/err2" | awk -F: '{ s += $2 } END { exit s != 0 }'; echo $?)" \
@@ -109,7 +109,7 @@ oscar --database=$DB --table=t --alter="DROP COLUMN d" --execute --json --chunk-
 is "$?" 1 "a stopped replica with --fail-on-stopped-replica: exit 1"
 like "$(json_events "$TMP/ev3" replica_stopped)" "\"replica\":\"$RNAME\",\"detail\":\"Slave_IO_Running=No, Slave_SQL_Running=No" \
 	"replica_stopped event"
-like "$(json_events "$TMP/ev3" error)" '"code":1' "error event with code 1"
+like "$(json_events "$TMP/ev3" error)" '"exit_status":1' "error event with code 1"
 like "$(cat "$TMP/err3")" "replica '$RNAME' is stopped .*--fail-on-stopped-replica" "the log names the stopped replica"
 is "$(server_state)" "$before" "rolled back: nothing left behind on the primary"
 rsql -e "START SLAVE"

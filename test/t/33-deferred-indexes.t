@@ -46,7 +46,7 @@ is "$RC" 0 "run: exit 0"
 is "$(table_ddl $DB t)" "$want_ddl" "run: table definition equals the native ALTER's"
 is "$(dump_table $DB t id)" "$want_rows" "run: rows equal the native ALTER's"
 is "$(sql $DB -e "CHECK TABLE t EXTENDED" | cut -f3,4 | tail -1)" "$(printf 'status\tOK')" "run: CHECK TABLE EXTENDED is OK"
-like "$(printf '%s\n' "$OUT" | grep '"event":"indexes"')" '"built":5' "run: indexes event says 5 built"
+like "$(printf '%s\n' "$OUT" | grep '"event":"indexes"')" '"indexes_built":5' "run: indexes event says 5 built"
 # one ALTER added them, with the server's online algorithm
 events=$(sql -e "SHOW BINLOG EVENTS IN '${pos%%	*}' FROM ${pos##*	}" | awk -F'\t' '$3 == "Query" { print $6 }')
 like "$events" "ALTER TABLE \`$DB\`.\`_t_new\` ADD KEY \`k_a\`.*ALGORITHM=INPLACE, LOCK=NONE" "binlog: the index build"
@@ -164,6 +164,6 @@ for mode in auto always; do
 			"writers, --defer-indexes=auto: the indexes stay, and the log says why"
 		is "$(printf '%s\n' "$OUT" | grep -c '"event":"indexes"')" 0 "writers, --defer-indexes=auto: no index build"
 	else
-		like "$(printf '%s\n' "$OUT" | grep '"event":"indexes"')" '"built":5' "writers, --defer-indexes=always: 5 built after the copy"
+		like "$(printf '%s\n' "$OUT" | grep '"event":"indexes"')" '"indexes_built":5' "writers, --defer-indexes=always: 5 built after the copy"
 	fi
 done

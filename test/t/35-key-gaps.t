@@ -30,7 +30,7 @@ for t in s u; do
 	# an estimated end shows as a chunk whose rows differ from the size asked
 	# for before the last one (reading the keys hits the size exactly)
 	off=$(printf '%s\n' "$OUT" | grep '"event":"chunk"' | head -n -1 |
-		sed -n 's/.*"rows":\([0-9]*\),.*"chunk_size":\([0-9]*\),.*/\1 \2/p' | awk '$1 != $2' | wc -l)
+		sed -n 's/.*"chunk_rows":\([0-9]*\),.*"chunk_size":\([0-9]*\),.*/\1 \2/p' | awk '$1 != $2' | wc -l)
 	ok $(( off > 0 ? 0 : 1 )) "$t: chunk ends were estimated from the key density ($off chunks off their size)"
 	like "$(printf '%s\n' "$OUT" | grep '"event":"verify"')" '"ok":true' "$t: the verification agrees"
 	is "$(leftovers $DB)" "" "$t: nothing left behind"

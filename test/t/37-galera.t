@@ -35,7 +35,7 @@ refused() { # refused NAME REGEX OSCAR-ARGS...: exit 3, one error line with the 
 	is "$?" 3 "$name: refused (exit 3)"
 	is "$(grep -c 'error: ' "$TMP/err")" 1 "$name: exactly one error line"
 	like "$(cat "$TMP/err")" "refused: .*$re" "$name: the message says why"
-	like "$(grep '"event":"error"' "$TMP/out")" '"code":3' "$name: an error event with the exit status"
+	like "$(grep '"event":"error"' "$TMP/out")" '"exit_status":3' "$name: an error event with the exit status"
 	is "$(gstate)" "$before" "$name: the node is unchanged"
 }
 
@@ -48,6 +48,7 @@ for mode in --execute --dry-run; do
 	is "$(grep -c 'error: ' "$TMP/err")" 1 "$mode without --galera: exactly one error line"
 	like "$(cat "$TMP/err")" "refused: this server is a node of a Galera cluster \\(wsrep_on\\), where oscar is experimental.*--galera runs it" \
 		"$mode without --galera: the message says why and how"
+	like "$(grep '"event":"error"' "$TMP/out")" '"exit_status":3' "$mode without --galera: an error event with the exit status"
 	is "$(gstate)" "$before" "$mode without --galera: the node is unchanged"
 done
 

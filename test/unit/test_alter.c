@@ -86,7 +86,7 @@ int main(void)
 	{
 		const char *text = "ADD COLUMN c INT, DROP FOREIGN KEY fk1, drop constraint if exists `f``k2`, DROP CONSTRAINT chk, "
 				   "ADD CONSTRAINT `x` FOREIGN KEY (c) REFERENCES p (id)";
-		char *out = alter_rename_fk_drops(text, &ai, rename_fk, NULL);
+		char *out = alter_shadow_text(text, &ai, rename_fk, NULL);
 		is_str(out, "ADD COLUMN c INT, DROP FOREIGN KEY `_fk1`, drop constraint if exists `_f``k2`, DROP CONSTRAINT chk, "
 			    "ADD CONSTRAINT `x` FOREIGN KEY (c) REFERENCES p (id)",
 		       "only the foreign keys' names are replaced, quoted");
@@ -97,6 +97,78 @@ int main(void)
 	alter_info_free(&ai);
 	ok(alter_analyze("ADD COLUMN c INT REFERENCES p (id), ADD KEY (c)", &ai) == 0 && !ai.adds_fk,
 	   "an inline REFERENCES (ignored by InnoDB) adds no foreign key");
+	alter_info_free(&ai);
+
+	/* ALGORITHM= and LOCK=: native requests, or left out of the copy */
+	{
+		const char *text = "ADD COLUMN z INT, ALGORITHM=INSTANT";
+		ok(alter_analyze(text, &ai) == 0 && ai.algorithm == ALG_INSTANT && alter_algorithm_native(&ai),
+		   "ALGORITHM=INSTANT asks for the server's own ALTER");
+		char *out = alter_shadow_text(text, &ai, NULL, NULL);
+		is_str(out, "ADD COLUMN z INT", "ALGORITHM= is not part of the copy's text");
+		free(out);
+		alter_info_free(&ai);
+		text = "LOCK = NONE, ADD COLUMN z INT /* c */ DEFAULT 1,ALGORITHM COPY, DROP FOREIGN KEY fk1";
+		ok(alter_analyze(text, &ai) == 0 && ai.algorithm == ALG_COPY && ai.has_lock && !alter_algorithm_native(&ai),
+		   "ALGORITHM COPY and LOCK = NONE recognised");
+		out = alter_shadow_text(text, &ai, rename_fk, NULL);
+		is_str(out, "ADD COLUMN z INT /* c */ DEFAULT 1, DROP FOREIGN KEY `_fk1`",
+		       "ALGORITHM and LOCK dropped, foreign key renamed, the rest verbatim");
+		free(out);
+		alter_info_free(&ai);
+		ok(alter_analyze("ALGORITHM=COPY", &ai) == 0, "ALGORITHM alone accepted");
+		out = alter_shadow_text("ALGORITHM=COPY", &ai, NULL, NULL);
+		is_str(out, "FORCE", "nothing but ALGORITHM=COPY is a rebuild");
+		free(out);
+		alter_info_free(&ai);
+		ok(alter_analyze("ADD COLUMN algorithm INT", &ai) == 0 && ai.algorithm == ALG_NONE,
+		   "a column named algorithm is not the clause");
+		alter_info_free(&ai);
+	}
+	/* partition maintenance */
+	ok(alter_analyze("DROP PARTITION p0, p1", &ai) == 0 && ai.partition == PART_DROP && ai.ndropped == 0,
+	   "DROP PARTITION p0, p1 is partition maintenance, no column dropped");
+	ok(alter_partition_native(&ai, false), "DROP PARTITION runs natively");
+	alter_info_free(&ai);
+	ok(alter_analyze("truncate partition all", &ai) == 0 && ai.partition == PART_TRUNCATE, "TRUNCATE PARTITION ALL");
+	alter_info_free(&ai);
+	ok(alter_analyze("ADD PARTITION (PARTITION p9 VALUES LESS THAN (2050))", &ai) == 0 && ai.partition == PART_ADD,
+	   "ADD PARTITION");
+	ok(alter_partition_native(&ai, true) && !alter_partition_native(&ai, false),
+	   "ADD PARTITION natively for RANGE/LIST only");
+	alter_info_free(&ai);
+	ok(alter_analyze("REORGANIZE PARTITION p0 INTO (PARTITION a VALUES LESS THAN (5), PARTITION b VALUES LESS THAN (10))", &ai) == 0 &&
+		   ai.partition == PART_REORGANIZE && !alter_partition_native(&ai, true),
+	   "REORGANIZE PARTITION is copied online");
+	alter_info_free(&ai);
+	ok(alter_analyze("EXCHANGE PARTITION p0 WITH TABLE t2", &ai) == 0 && ai.partition == PART_EXCHANGE &&
+		   alter_partition_native(&ai, true), "EXCHANGE PARTITION runs natively");
+	alter_info_free(&ai);
+	ok(alter_analyze("CONVERT PARTITION p0 TO TABLE t2", &ai) == 0 && ai.partition == PART_CONVERT, "CONVERT PARTITION");
+	alter_info_free(&ai);
+	ok(alter_analyze("CONVERT TO CHARACTER SET utf8mb4", &ai) == 0 && ai.partition == PART_NONE,
+	   "CONVERT TO CHARACTER SET is no partition maintenance");
+	alter_info_free(&ai);
+	ok(alter_analyze("PARTITION BY HASH (id) PARTITIONS 4", &ai) == 0 && ai.partition == PART_NONE,
+	   "PARTITION BY is a copy");
+	alter_info_free(&ai);
+	ok(alter_analyze("ADD COLUMN z INT, DROP PARTITION p0", &ai) == 0 && ai.partition == PART_NONE,
+	   "partition maintenance after another clause is left to the server to refuse");
+	alter_info_free(&ai);
+	/* table options */
+	ok(alter_analyze("AUTO_INCREMENT=10001", &ai) == 0 && ai.sets_auto_increment && ai.auto_increment == 10001,
+	   "AUTO_INCREMENT=N seen, with its value");
+	alter_info_free(&ai);
+	ok(alter_analyze("ENGINE=InnoDB AUTO_INCREMENT 5 COMMENT 'x'", &ai) == 0 && ai.sets_auto_increment &&
+		   ai.auto_increment == 5,
+	   "AUTO_INCREMENT N among space-separated options");
+	alter_info_free(&ai);
+	ok(alter_analyze("MODIFY id BIGINT NOT NULL AUTO_INCREMENT, ADD KEY (a)", &ai) == 0 && !ai.sets_auto_increment,
+	   "AUTO_INCREMENT in a column definition is not the table option");
+	alter_info_free(&ai);
+	ok(alter_analyze("ADD SYSTEM VERSIONING", &ai) == 0 && ai.versioning, "ADD SYSTEM VERSIONING seen");
+	alter_info_free(&ai);
+	ok(alter_analyze("DISCARD TABLESPACE", &ai) == 0 && ai.refused, "DISCARD TABLESPACE refused");
 	alter_info_free(&ai);
 
 	ok(alter_analyze("ADD COLUMN x INT; DROP TABLE t", &ai) != 0, "';' refused");
