@@ -80,15 +80,7 @@ int galera_detect(struct db *db)
 	return 0;
 }
 
-static int verify_node(struct migration *m, const char *addr);
 static int each_other_node(struct migration *m, int (*fn)(struct migration *, const char *), int *count);
-
-/* Server-side prepared statements open on a node: the others' appliers
- * creating oscar's triggers while such statements run make them fail with
- * 1146 on the shadow (MariaDB's MDEV-26048) or 1064, run them without the
- * triggers (the verification found the shadow behind), and in one test run
- * wedged the cluster (their replay and the next total-order DDL waiting for
- * each other). Measured with the same writers without them: none of that. */
 static int node_prepared(struct migration *m, const char *addr);
 
 static long prepared_count(struct db *db)
@@ -99,6 +91,12 @@ static long prepared_count(struct db *db)
 	return n;
 }
 
+/* Server-side prepared statements open on a node: the others' appliers
+ * creating oscar's triggers while such statements run make them fail with
+ * 1146 on the shadow (MariaDB's MDEV-26048) or 1064, run them without the
+ * triggers (the verification found the shadow behind), and in one test run
+ * wedged the cluster (their replay and the next total-order DDL waiting for
+ * each other). Measured with the same writers without them: none of that. */
 static int prepared_statements(struct migration *m)
 {
 	long n = prepared_count(m->db);
