@@ -426,6 +426,8 @@ static int revert_wait(struct migration *m)
 	char *v = db_scalar(m->db, sb_str(&q), NULL);
 	free(v);
 	sb_free(&q);
+	/* the socket goes with the lock: a --revert from elsewhere is the job now */
+	control_stop();
 	log_info("waiting for the revert window to end (SIGINT/SIGTERM leave it open)");
 	for (;;) {
 		if (oscar_abort) {
@@ -622,8 +624,9 @@ static int run(struct migration *m)
 	phase(m, "preflight");
 	if ((rc = take_table_lock(m)))
 		return rc;
-	/* the socket a DBA steers the run with (the table lock makes it ours) */
-	if (opt.execute) {
+	/* the socket a DBA steers the run with (the table lock makes it ours);
+	 * --revert and --finish are one swap or one drop, with nothing to steer */
+	if (opt.execute && !opt.revert && !opt.finish) {
 		char *path = opt.control_socket ? xstrdup(opt.control_socket) : control_default_path(m->schema, m->table);
 		rc = control_start(path, m->schema, m->table);
 		free(path);
