@@ -225,6 +225,15 @@ static int fail(struct migration *m, int code)
 	return code;
 }
 
+/* The throttle's waits: the control socket's settings apply, its status says why. */
+static void throttle_to_control(const char *state, bool changed)
+{
+	if (changed)
+		control_set_state(state);
+	else
+		control_apply();
+}
+
 /* The phase shown in the process list (statement comments) and by status. */
 static void phase(struct migration *m, const char *name)
 {
@@ -589,6 +598,10 @@ static int resume(struct migration *m, struct jobstate *js)
 static int run_native(struct migration *m, const char *what)
 {
 	int rc;
+	/* both keep a second table around, and a native ALTER has none */
+	if (opt.no_swap || opt.revert_window > 0)
+		return fail(m, preflight_refuse("%s runs natively, without a copy: --no-swap and --revert-window need one",
+						what, NULL));
 	if (!opt.execute) {
 		if (m->alter.partition != PART_NONE)
 			return native_partition_plan(m);
@@ -632,6 +645,7 @@ static int run(struct migration *m)
 		free(path);
 		if (rc)
 			return rc;
+		throttle_waiting = throttle_to_control;
 	}
 	long long ins;
 	if (db_row_writes(db, &ins, &m->writes_at_start))

@@ -51,6 +51,15 @@ is "$(sql $DB -e "SELECT GROUP_CONCAT(PARTITION_NAME ORDER BY PARTITION_ORDINAL_
 	WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='p'")" "p1,pmax" "p0 is gone from the definition"
 is "$(leftovers $DB)" "" "nothing left behind"
 
+# a native ALTER has no second table to keep
+before=$(server_state)
+oscar_run --database=$DB --table=p --alter="TRUNCATE PARTITION p1" --execute --revert-window=1h
+is "$RC" 3 "native ALTER with --revert-window: refused"
+like "$ERR" "TRUNCATE PARTITION runs natively, without a copy: --no-swap and --revert-window need one" "says why"
+oscar_run --database=$DB --table=p --alter="TRUNCATE PARTITION p1" --execute --no-swap
+is "$RC" 3 "native ALTER with --no-swap: refused"
+is "$(server_state)" "$before" "refused: nothing changed"
+
 # ALGORITHM=: the server's own ALTER, or a refusal with its reason
 before=$(server_state)
 oscar_run --database=$DB --table=p --alter="MODIFY v BIGINT, ALGORITHM=INSTANT" --execute
