@@ -50,9 +50,12 @@ static void chunkkey_free(struct chunkkey *k)
 		free(k->charsets[i]);
 		free(k->collations[i]);
 	}
-	for (int i = 0; i < k->nrow; i++)
+	for (int i = 0; i < k->nrow; i++) {
 		free(k->row_old_cols[i]);
+		free(k->row_new_cols[i]);
+	}
 	free(k->row_old_cols);
+	free(k->row_new_cols);
 	free(k->old_cols);
 	free(k->new_cols);
 	free(k->kinds);
