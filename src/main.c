@@ -625,6 +625,7 @@ static int run_native(struct migration *m, const char *what)
 		}
 		return EXIT_OK;
 	}
+	phase(m, "native");
 	if ((rc = native_apply(m, what)))
 		return fail(m, rc);
 	hooks_run("success", m, NULL);
