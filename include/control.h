@@ -7,9 +7,10 @@
 #include <stddef.h>
 
 /* The socket of a table's run when --control-socket is not given:
- * /tmp/oscar-DB.TBL.sock, with every byte that is not a letter, digit, '-' or
- * '_' written as %XX (and a hash of the rest when the path would be too long
- * for a socket). Caller frees. */
+ * /tmp/oscar-DB.TBL-XXXXXXXX.sock, every byte of the names that is not a
+ * letter, digit, '-' or '_' written as %XX, XXXXXXXX a hash of the server as
+ * the connection options name it (socket, or host and port), the path cut and
+ * hashed when too long for a socket. Caller frees. */
 char *control_default_path(const char *schema, const char *table);
 
 /* Listens on path (mode 0600) from a thread of its own. A leftover socket

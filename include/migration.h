@@ -31,6 +31,7 @@ struct chunkkey {
 	 * when the ALTER extended the key (a row changes identity when any does). */
 	int nrow;
 	char **row_old_cols;
+	char **row_new_cols; /* ... and their names in the shadow */
 };
 
 struct migration {

@@ -2,10 +2,16 @@
 #ifndef OSCAR_THROTTLE_H
 #define OSCAR_THROTTLE_H
 
+#include <stdbool.h>
+
 #include "db.h"
 
 /* Parses "VAR=N[,VAR=N]"; 0, or -1 with a message in err. */
 int throttle_parse(const char *spec, char *err, size_t errlen);
+
+/* Called at every check (changed false), and with why the copy waits when
+ * that changes (NULL: no longer): the control socket's way in, set by main. */
+extern void (*throttle_waiting)(const char *state, bool changed);
 
 /* After each chunk: waits while a --max-load variable is over its limit, a
  * replica lags more than --max-lag or a replica is stopped (emitting throttle

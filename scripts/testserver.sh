@@ -82,9 +82,13 @@ ssl_cert=$dir/tls/server.pem
 ssl_key=$dir/tls/server.key"
 		fi
 	fi
+	# its own temporary directory: nothing another server or a cleaner does
+	# to /tmp reaches its temporary tables
+	mkdir -p "$dir/tmp"
 	cat >"$dir/my.cnf" <<CNF
 [mariadbd]
 datadir=$dir/data
+tmpdir=$dir/tmp
 socket=$dir/sock
 port=$port
 bind-address=127.0.0.1

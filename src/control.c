@@ -77,24 +77,36 @@ static void encode(struct sbuf *sb, const char *s)
 	}
 }
 
+static unsigned long hash_text(const char *s)
+{
+	unsigned long h = 5381;
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h & 0xffffffffUL;
+}
+
 char *control_default_path(const char *schema, const char *table)
 {
+	/* the server too: the same database and table on two servers of one
+	 * host are two jobs */
+	char server[600];
+	if (opt.socket && !opt.host)
+		snprintf(server, sizeof server, "socket %s", opt.socket);
+	else
+		snprintf(server, sizeof server, "tcp %s:%u", opt.host ? opt.host : "localhost", opt.port ? opt.port : 3306);
 	struct sbuf sb = SBUF_INIT;
 	sb_add(&sb, "/tmp/oscar-");
 	encode(&sb, schema);
 	sb_add(&sb, ".");
 	encode(&sb, table);
-	sb_add(&sb, ".sock");
+	sb_addf(&sb, "-%08lx.sock", hash_text(server));
 	struct sockaddr_un sa;
 	if (sb.len < sizeof sa.sun_path)
 		return sb_take(&sb);
 	/* too long for a socket address: a prefix, and a hash of the whole name */
-	unsigned long h = 5381;
-	for (const char *p = sb_str(&sb); *p; p++)
-		h = h * 33 + (unsigned char)*p;
 	struct sbuf s2 = SBUF_INIT;
 	sb_addn(&s2, sb_str(&sb), 60);
-	sb_addf(&s2, "-%08lx.sock", h & 0xffffffffUL);
+	sb_addf(&s2, "-%08lx.sock", hash_text(sb_str(&sb)));
 	sb_free(&sb);
 	return sb_take(&s2);
 }

@@ -51,9 +51,12 @@ static void chunkkey_free(struct chunkkey *k)
 		free(k->charsets[i]);
 		free(k->collations[i]);
 	}
-	for (int i = 0; i < k->nrow; i++)
+	for (int i = 0; i < k->nrow; i++) {
 		free(k->row_old_cols[i]);
+		free(k->row_new_cols[i]);
+	}
 	free(k->row_old_cols);
+	free(k->row_new_cols);
 	free(k->old_cols);
 	free(k->new_cols);
 	free(k->kinds);
@@ -224,6 +227,15 @@ static int fail(struct migration *m, int code)
 	if (m->state_started && state_forget(db, m->schema, m->table))
 		log_warn("cannot remove the job's state row: %s", db_error_text(db));
 	return code;
+}
+
+/* The throttle's waits: the control socket's settings apply, its status says why. */
+static void throttle_to_control(const char *state, bool changed)
+{
+	if (changed)
+		control_set_state(state);
+	else
+		control_apply();
 }
 
 /* The phase shown in the process list (statement comments) and by status. */
@@ -429,6 +441,8 @@ static int revert_wait(struct migration *m)
 	char *v = db_scalar(m->db, sb_str(&q), NULL);
 	free(v);
 	sb_free(&q);
+	/* the socket goes with the lock: a --revert from elsewhere is the job now */
+	control_stop();
 	log_info("waiting for the revert window to end (SIGINT/SIGTERM leave it open)");
 	for (;;) {
 		if (oscar_abort) {
@@ -592,6 +606,10 @@ static int resume(struct migration *m, struct jobstate *js)
 static int run_native(struct migration *m, const char *what)
 {
 	int rc;
+	/* both keep a second table around, and a native ALTER has none */
+	if (opt.no_swap || opt.revert_window > 0)
+		return fail(m, preflight_refuse("%s runs natively, without a copy: --no-swap and --revert-window need one",
+						what, NULL));
 	if (!opt.execute) {
 		if (m->alter.partition != PART_NONE)
 			return native_partition_plan(m);
@@ -612,6 +630,7 @@ static int run_native(struct migration *m, const char *what)
 		}
 		return EXIT_OK;
 	}
+	phase(m, "native");
 	if ((rc = native_apply(m, what)))
 		return fail(m, rc);
 	hooks_run("success", m, NULL);
@@ -627,13 +646,15 @@ static int run(struct migration *m)
 	phase(m, "preflight");
 	if ((rc = take_table_lock(m)))
 		return rc;
-	/* the socket a DBA steers the run with (the table lock makes it ours) */
-	if (opt.execute) {
+	/* the socket a DBA steers the run with (the table lock makes it ours);
+	 * --revert and --finish are one swap or one drop, with nothing to steer */
+	if (opt.execute && !opt.revert && !opt.finish) {
 		char *path = opt.control_socket ? xstrdup(opt.control_socket) : control_default_path(m->schema, m->table);
 		rc = control_start(path, m->schema, m->table);
 		free(path);
 		if (rc)
 			return rc;
+		throttle_waiting = throttle_to_control;
 	}
 	long long ins;
 	if (db_row_writes(db, &ins, &m->writes_at_start))

@@ -177,10 +177,13 @@ static void set_key(struct migration *m, const struct index *ix, const char **ne
 	/* the columns that identify a row of the shadow, by their old names */
 	key->nrow = nix->ncols;
 	key->row_old_cols = xcalloc((size_t)key->nrow, sizeof *key->row_old_cols);
-	for (int k = 0; k < nix->ncols; k++)
+	key->row_new_cols = xcalloc((size_t)key->nrow, sizeof *key->row_new_cols);
+	for (int k = 0; k < nix->ncols; k++) {
+		key->row_new_cols[k] = xstrdup(nix->cols[k]);
 		for (int c = 0; c < m->map.n && !key->row_old_cols[k]; c++)
 			if (!strcasecmp(m->map.to[c], nix->cols[k]))
 				key->row_old_cols[k] = xstrdup(m->map.from[c]);
+	}
 	key->old_index = xstrdup(ix->name);
 	key->new_index = xstrdup(nix->name);
 }

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "control.h"
 #include "log.h"
 #include "options.h"
 #include "replica.h"
@@ -173,6 +172,8 @@ struct decision {
 	char text[320];   /* for the log and the progress line */
 };
 
+void (*throttle_waiting)(const char *state, bool changed);
+
 int throttle_wait(struct db *db, long long copied, long long estimated)
 {
 	struct limit maxl[16], crit[16];
@@ -190,7 +191,8 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 		if (oscar_abort)
 			return EXIT_SIGNAL;
 		/* settings changed on the control socket count from this check */
-		control_apply();
+		if (throttle_waiting)
+			throttle_waiting(NULL, false);
 		if (throttled && (parse_into(opt.max_load, maxl, 16, &nmax, err, sizeof err) ||
 				  parse_into(opt.critical_load, crit, 16, &ncrit, err, sizeof err)))
 			return EXIT_FAILED;
@@ -238,7 +240,8 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 		if (m < 0 && !f && ls.verdict == LAG_OK) {
 			if (throttled) {
 				stats_wait(waited_for ? waited_for : "throttled", now_mono() - t0);
-				control_set_state(NULL);
+				if (throttle_waiting)
+					throttle_waiting(NULL, true);
 				log_info("throttling over after %.1f s; copying again", now_mono() - t0);
 				struct sbuf ev;
 				ev_begin(&ev, "throttle");
@@ -305,7 +308,8 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 			snprintf(active, sizeof active, "%s", d.key);
 		}
 		waited_for = d.kind;
-		control_set_state(d.text);
+		if (throttle_waiting)
+			throttle_waiting(d.text, true);
 		progress_update(copied, estimated, 0, d.text);
 		/* lag is re-measured often so the copy resumes promptly; load and a
 		 * stopped replica change slowly */

@@ -24,16 +24,18 @@ static void col_list(struct sbuf *q, char **cols, int n, const char *prefix)
 	}
 }
 
-/* shadow.key <=> OLD.key for every key column: NULL-safe, as a unique key may
- * hold NULLs in the shape the triggers see. */
+/* shadow.key <=> OLD.key for every column of the shadow's row key: NULL-safe,
+ * as a unique key may hold NULLs in the shape the triggers see. The whole key,
+ * also where the ALTER extended it: a match on its first columns only would be
+ * a range, whose next-key locks let application transactions deadlock. */
 static void key_match_old(struct sbuf *q, const struct chunkkey *k)
 {
-	for (int i = 0; i < k->n; i++) {
+	for (int i = 0; i < k->nrow; i++) {
 		if (i)
 			sb_add(q, " AND ");
-		sb_ident(q, k->new_cols[i]);
+		sb_ident(q, k->row_new_cols[i]);
 		sb_add(q, " <=> OLD.");
-		sb_ident(q, k->old_cols[i]);
+		sb_ident(q, k->row_old_cols[i]);
 	}
 }
 

@@ -40,7 +40,7 @@ like "$(cat "$TMP/err1")" "other sessions write: copying in transactions of abou
 	"with writers: the log says the chunks are split"
 max_tx=$(chunk_field "$TMP/ev1" transactions | sort -n | tail -1)
 ok $(( ${max_tx:-0} > 1 ? 0 : 1 )) "with writers: a chunk was copied in several transactions (at most $max_tx)"
-rows_sum=$(chunk_field "$TMP/ev1" rows | paste -sd+ | bc)
+rows_sum=$(chunk_field "$TMP/ev1" chunk_rows | paste -sd+ | bc)
 ok $(( rows_sum >= 150000 ? 0 : 1 )) "with writers: the chunk events account for every row ($rows_sum)"
 perl "$OSCAR_ROOT/test/lib/check.pl" "$OSCAR_SOCKET" $DB t "$OUT" >"$TMP/check1" 2>&1
 ok $? "with writers: the table equals what the writers committed"

@@ -35,7 +35,16 @@ sql $DB -e "BEGIN; SELECT COUNT(*) FROM p; SELECT SLEEP(60)" >/dev/null 2>&1 &
 holder=$!
 wait_for 10 sh -c "[ \"\$(mariadb --no-defaults -uroot --socket=$OSCAR_SOCKET -N -B -e \"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(60)%'\")\" = 1 ]"
 ok $? "a transaction holding the table is open"
-oscar_run --database=$DB --table=p --alter="DROP PARTITION p0" --execute --lock-wait-timeout=0.2 --lock-retries=2
+oscar --database=$DB --table=p --alter="DROP PARTITION p0" --execute --lock-wait-timeout=0.2 --lock-retries=2 \
+	>"$TMP/oscar.out" 2>"$TMP/oscar.err" &
+opid=$!
+# while it waits, the process list says whose statement it is, and what phase
+wait_for 10 sh -c "[ \"\$(mariadb --no-defaults -uroot --socket=$OSCAR_SOCKET -N -B -e \"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '/* oscar $DB.p native */ SET STATEMENT lock_wait_timeout=1 FOR ALTER TABLE%'\")\" = 1 ]"
+ok $? "the process list shows the waiting ALTER as oscar's, with table and phase"
+wait_for 30 sh -c "! kill -0 $opid 2>/dev/null"
+wait $opid
+RC=$?
+ERR=$(cat "$TMP/oscar.err")
 is "$RC" 1 "DROP PARTITION behind an open transaction: exit 1 after its retries"
 like "$ERR" "gave up DROP PARTITION after 2 attempts waiting for a metadata lock" "says it gave up on the metadata lock"
 is "$(sql $DB -e "SELECT COUNT(*) FROM p WHERE d < '2020-01-01'")" "$in_p0" "the partition's rows are still there"
@@ -50,6 +59,15 @@ like "$OUT" '"event":"done".*"rows_copied":0.*"method":"native".*"operation":"DR
 is "$(sql $DB -e "SELECT GROUP_CONCAT(PARTITION_NAME ORDER BY PARTITION_ORDINAL_POSITION) FROM information_schema.PARTITIONS
 	WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='p'")" "p1,pmax" "p0 is gone from the definition"
 is "$(leftovers $DB)" "" "nothing left behind"
+
+# a native ALTER has no second table to keep
+before=$(server_state)
+oscar_run --database=$DB --table=p --alter="TRUNCATE PARTITION p1" --execute --revert-window=1h
+is "$RC" 3 "native ALTER with --revert-window: refused"
+like "$ERR" "TRUNCATE PARTITION runs natively, without a copy: --no-swap and --revert-window need one" "says why"
+oscar_run --database=$DB --table=p --alter="TRUNCATE PARTITION p1" --execute --no-swap
+is "$RC" 3 "native ALTER with --no-swap: refused"
+is "$(server_state)" "$before" "refused: nothing changed"
 
 # ALGORITHM=: the server's own ALTER, or a refusal with its reason
 before=$(server_state)

@@ -9,7 +9,8 @@ DB=oscar_t44
 fresh_db $DB
 mk() { sql $DB -e "DROP TABLE IF EXISTS t; CREATE TABLE t (id INT NOT NULL PRIMARY KEY, v VARCHAR(60)) ENGINE=InnoDB;
 	INSERT INTO t SELECT seq, REPEAT('v', 50) FROM seq_1_to_${1:-60000}"; }
-SOCK=/tmp/oscar-$DB.t.sock
+# the default socket, as the run announces it: /tmp/oscar-DB.TBL-<server hash>.sock
+sock_of() { sed -n 's/.* oscar: control socket: \(.*\) (try: .*/\1/p' "$1" | head -1; }
 send() { oscar --database=$DB --table=t --send="$1"; }
 events() { cat "$TMP/ev" 2>/dev/null; }
 
@@ -22,7 +23,7 @@ start_paused() {
 	"$OSCAR_BIN" --socket="$OSCAR_SOCKET" --user=root --database=$DB --table=t --alter="ADD COLUMN z INT" --execute \
 		--json --pause-file="$TMP/pause" "$@" >"$TMP/ev" 2>"$TMP/err" &
 	PID=$!
-	wait_for 30 grep -q '"event":"pause"' "$TMP/ev"
+	wait_for 30 grep -sq '"event":"pause"' "$TMP/ev"
 }
 finish() { # waits for the run; sets RC
 	local i
@@ -33,6 +34,8 @@ finish() { # waits for the run; sets RC
 mk
 start_paused --chunk-size=500 --progress=0.1
 ok $? "a run paused in its copy"
+SOCK=$(sock_of "$TMP/err")
+like "$SOCK" "^/tmp/oscar-oscar_t44\.t-[0-9a-f]{8}\.sock$" "the default socket path names database, table and server"
 is "$(stat -c '%a %U' $SOCK)" "600 $(id -un)" "the socket is mode 0600 and the user's"
 a=$(send status)
 like "$a" '^ok phase=copy state="paused \(pause file\) for [0-9]+ s" rows_copied=0 ' "status: phase, state (paused, why, how long) and rows"
@@ -63,7 +66,7 @@ n1=$(count_rows $DB _t_new)
 for i in 1 2 3 4 5; do send status >/dev/null; done
 is "$(count_rows $DB _t_new)" "$n1" "paused from the socket: the shadow's row count does not move"
 like "$(send resume)" "^ok resume" "resume accepted"
-wait_for 60 sh -c "'$OSCAR_BIN' --database=$DB --table=t --send=status | grep -q 'phase=cutover'"
+wait_for 60 sh -c "'$OSCAR_BIN' --socket='$OSCAR_SOCKET' --user=root --database=$DB --table=t --send=status | grep -q 'phase=cutover'"
 ok $? "the copy went on to the cutover"
 sizes=$(json_events "$TMP/ev" chunk | sed -n 's/.*"chunk_size":\([0-9]*\).*/\1/p' | sort -u | tr '\n' ' ')
 is "$sizes" "300 " "every chunk after the change had the new size"
@@ -89,7 +92,7 @@ is "$(leftovers $DB)" "" "nothing left behind"
 mk 100000
 start_paused
 like "$(send chunk-time=0.01)" "^ok chunk-time=0.01" "chunk-time=0.01 accepted"
-wait_for 10 grep -q '"setting":"chunk-time"' "$TMP/ev"
+wait_for 10 grep -sq '"setting":"chunk-time"' "$TMP/ev"
 ok $? "chunk-time applied (control event)"
 rm -f "$TMP/pause"
 finish
@@ -107,7 +110,7 @@ mk 20000
 start_paused --chunk-size=1000
 like "$(send max-load=Threads_running=0)" "^ok max-load=Threads_running=0" "max-load=Threads_running=0 accepted"
 rm -f "$TMP/pause"
-wait_for 30 grep -q '"event":"throttle".*"active":true.*"variable":"Threads_running".*"limit":0' "$TMP/ev"
+wait_for 30 grep -sq '"event":"throttle".*"active":true.*"variable":"Threads_running".*"limit":0' "$TMP/ev"
 ok $? "the new max-load throttles the copy (throttle event with the new limit)"
 like "$(send status)" 'state="throttled: Threads_running=' "status says it is throttled, by which variable"
 like "$(send max-load=Threads_running=10000)" "^ok max-load=Threads_running=10000" "a high max-load accepted"
@@ -158,7 +161,7 @@ like "$OUT" "^oscar_t44.t: not running \(the same command resumes it; --cleanup 
 	"--status after kill -9: the unfinished job on the server"
 oscar_run --database=$DB --table=t --send=status
 is "$RC" 1 "--send with nobody answering: exit 1"
-like "$ERR" "no oscar answers on the control socket '/tmp/oscar-oscar_t44.t.sock'" "--send says nobody answers"
+like "$ERR" "no oscar answers on the control socket '$SOCK'" "--send says nobody answers"
 oscar --database=$DB --table=t --cleanup --execute >/dev/null 2>&1
 oscar_run --database=$DB --table=t --status
 like "$OUT" "no oscar job" "--status with no job says so"
@@ -174,8 +177,10 @@ rm -f "$TMP/ev2"
 "$OSCAR_BIN" --socket="$OSCAR_SOCKET" --user=root --database="$odd" --table=t --alter="ADD COLUMN z INT" --execute --json \
 	--pause-file="$TMP/pause" >"$TMP/ev2" 2>"$TMP/err2" &
 PID=$!
-wait_for 30 grep -q '"event":"pause"' "$TMP/ev2"
-ok "$([ -S '/tmp/oscar-we%2Fird%20db.t.sock' ] && echo 0 || echo 1)" "odd characters in the default path are %-encoded"
+wait_for 30 grep -sq '"event":"pause"' "$TMP/ev2"
+odd_sock=$(sock_of "$TMP/err2")
+like "$odd_sock" '^/tmp/oscar-we%2Fird%20db\.t-[0-9a-f]{8}\.sock$' "odd characters in the default path are %-encoded"
+ok "$([ -S "$odd_sock" ] && echo 0 || echo 1)" "and the socket is there"
 rm -f "$TMP/pause"
 finish
 is "$RC" 0 "the run with the encoded socket path: exit 0"
