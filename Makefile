@@ -23,7 +23,7 @@ OBJS = $(SRCS:src/%.c=build/%.o)
 UNIT_OBJS = build/sbuf.o build/alter.o build/names.o build/controller.o
 UNIT_TESTS = $(patsubst test/unit/%.c,build/test/%,$(wildcard test/unit/*.c))
 
-.PHONY: all test unit demo bench stress install clean deps
+.PHONY: all test unit demo bench bench-scale stress install clean deps
 
 all: oscar
 
@@ -59,6 +59,10 @@ demo:
 
 bench:
 	scripts/bench.sh
+
+# not part of make test: tables of 1M, 4M and 10M rows (BENCH_SCALE_SIZES)
+bench-scale:
+	scripts/bench-scale.sh
 
 install: oscar
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/oscar
