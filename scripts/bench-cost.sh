@@ -31,7 +31,14 @@ variants=(
 	"oscar, copy through the client|--copy-method=client"
 	"oscar, through the client, index kept|--copy-method=client --defer-indexes=never"
 	"oscar, rows to the binlog as row events|--copy-binlog-format=row"
+	"pt-online-schema-change|"
 )
+# BENCH_COST_ONLY=WORD runs only the variants whose name contains WORD
+if [ -n "${BENCH_COST_ONLY:-}" ]; then
+	keep=()
+	for v in "${variants[@]}"; do [[ ${v%%|*} == *"$BENCH_COST_ONLY"* ]] && keep+=("$v"); done
+	variants=("${keep[@]}")
+fi
 printf '%-44s %7s %7s %9s %9s %8s %8s %8s %8s\n' variant "s" "copy s" "srv us/r" "tool us/r" "rd_next/r" "write/r" "log B/r" "verify s"
 for r in $(seq 1 "$ROUNDS"); do
 	for v in "${variants[@]}"; do
@@ -42,6 +49,11 @@ for r in $(seq 1 "$ROUNDS"); do
 		if [ "$name" = native ]; then
 			sql sbtest -e "ALTER TABLE sbtest1 $ALTER, ALGORITHM=COPY"
 			echo "0+0" >"$log.time"
+			: >"$log"
+		elif [ "$name" = pt-online-schema-change ]; then
+			/usr/bin/time -f %U+%S -o "$log.time" pt-online-schema-change --alter "$ALTER" \
+				"D=sbtest,t=sbtest1,S=$sock,u=root" --execute --no-check-replication-filters \
+				--recursion-method=none --quiet >"$log" 2>&1
 			: >"$log"
 		else
 			# shellcheck disable=SC2086
