@@ -300,7 +300,7 @@ mkdir -p "$(dirname "$OUT")"
 	done
 	echo
 	echo "server work during the migration, per row of the table (Handler_read_next, InnoDB log bytes),"
-	echo "commits, row lock waits, deadlocks, rollbacks; the tool's peak RSS:"
+	echo "commits, row lock waits, deadlocks, rollbacks (all including the application's work); the tool's peak RSS:"
 	for n in $(seq 1 "$ROUNDS_LIVE"); do
 		for r in "${runs[@]}"; do
 			v=${res[$n $r]}
