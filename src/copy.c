@@ -1127,6 +1127,8 @@ int copy_rows(struct migration *m, const struct keyval *start)
 	if (unchecked && db_exec(m->db, 0, "SET SESSION foreign_key_checks=0"))
 		return EXIT_FAILED;
 	int rc = copy_chunks(m, start);
+	ins_ps_drop(0);
+	ins_ps_drop(1);
 	if (unchecked && db_exec(m->db, 0, "SET SESSION foreign_key_checks=1") && !rc)
 		rc = EXIT_FAILED;
 	if (binlog_copy_end(m) && !rc)
