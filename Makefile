@@ -23,7 +23,7 @@ OBJS = $(SRCS:src/%.c=build/%.o)
 UNIT_OBJS = build/sbuf.o build/alter.o build/names.o build/controller.o
 UNIT_TESTS = $(patsubst test/unit/%.c,build/test/%,$(wildcard test/unit/*.c))
 
-.PHONY: all test test-galera unit demo bench bench-galera stress install clean deps
+.PHONY: all test test-galera unit demo bench bench-scale bench-galera stress install clean deps
 
 all: oscar
 
@@ -64,6 +64,10 @@ demo:
 
 bench:
 	scripts/bench.sh
+
+# not part of make test: tables of 1M, 4M and 10M rows (BENCH_SCALE_SIZES)
+bench-scale:
+	scripts/bench-scale.sh
 
 # oscar and pt-online-schema-change on a 3-node cluster, writers on all nodes.
 bench-galera:

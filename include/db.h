@@ -95,6 +95,13 @@ enum errclass db_last_class(const struct db *db);
 /* "errno 1205 (HY000): Lock wait timeout ...; statement: ..." for messages. */
 const char *db_error_text(struct db *db);
 void db_set_error(struct db *db, unsigned err, const char *state, const char *msg, const char *sql);
+/* A server-side prepared statement, for the copy's many INSERTs of one shape
+ * (not tagged, not logged, no dry run: only the copy runs them). NULL, with
+ * the error set, when the server refuses it. */
+MYSQL_STMT *db_prepare(struct db *db, const char *sql);
+/* Binds the parameters and executes: 0, or -1 with the error set (sql names
+ * the statement in messages). */
+int db_stmt_run(struct db *db, MYSQL_STMT *st, MYSQL_BIND *bind, const char *sql);
 
 /* Runs DDL that needs an exclusive metadata lock without letting application
  * queries queue behind it for long: each attempt waits at most

@@ -35,7 +35,8 @@ ALTER=${BENCH_ALTER:-"ADD COLUMN bench_flag INT NOT NULL DEFAULT 0"}
 THREADS=${BENCH_LIVE_THREADS:-4}
 LEAD=${BENCH_LIVE_LEAD:-5}          # seconds of load before and after the migration
 PROBE_ID=${BENCH_LIVE_PROBE_ID:-$((ROWS / 2 + 17))}
-OUT=$root/build/bench-results.txt
+OUT=${OUT_FILE:-$root/build/bench-results.txt}
+OSCAR=${BENCH_OSCAR_BIN:-./oscar}
 
 say() { printf '== live: %s\n' "$*" >&2; }
 die() { echo "bench-live: FAILED: $*" >&2; exit 1; }
@@ -89,44 +90,40 @@ if [ -z "$(sql -e "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA='s
 	sql sbtest -e "RENAME TABLE sbtest1 TO sbtest1_template"
 fi
 
-# Same as scripts/bench.sh: identical data before every run, dirty pages flushed.
-fresh_table() {
-	sql sbtest -e "DROP TABLE IF EXISTS sbtest1, _sbtest1_new, _sbtest1_old;
-	               CREATE TABLE sbtest1 LIKE sbtest1_template;
-	               INSERT INTO sbtest1 SELECT * FROM sbtest1_template;
-	               ANALYZE TABLE sbtest1" >/dev/null
-	sql -e "FLUSH BINARY LOGS; PURGE BINARY LOGS BEFORE NOW()" >/dev/null 2>&1 || true
-	local pct io iomax dirty i
-	read -r pct io iomax < <(sql -e "SELECT @@GLOBAL.innodb_max_dirty_pages_pct, @@GLOBAL.innodb_io_capacity,
-	                                        @@GLOBAL.innodb_io_capacity_max")
-	sql -e "SET GLOBAL innodb_max_dirty_pages_pct=0; SET GLOBAL innodb_io_capacity_max=20000;
-	        SET GLOBAL innodb_io_capacity=10000"
-	for i in $(seq 1 120); do
-		dirty=$(sql -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
-		                WHERE VARIABLE_NAME='INNODB_BUFFER_POOL_PAGES_DIRTY'")
-		[ "${dirty:-0}" -lt 200 ] && break
-		sleep 0.5
-	done
-	sql -e "SET GLOBAL innodb_max_dirty_pages_pct=$pct; SET GLOBAL innodb_io_capacity=$io;
-	        SET GLOBAL innodb_io_capacity_max=$iomax"
-	sleep 1
-}
+source scripts/bench-lib.sh
 
 now() { date +%s.%N; }
+# The tools run under GNU time when it is there: their own CPU seconds and
+# peak memory.
+timer=
+[ -x /usr/bin/time ] && timer="/usr/bin/time -f %U+%S+%M -o $work/tool.time"
+server_pid=$(cat "$(sql -e "SELECT @@pid_file")" 2>/dev/null || echo 0)
+# The server's counters that say where the work goes, and its CPU seconds
+# (user+system, from /proc), as "name value" lines.
+COUNTERS="Handler_write Handler_update Handler_delete Handler_read_next Handler_read_key Handler_read_rnd_next
+	Innodb_rows_inserted Innodb_rows_read Innodb_rows_updated Innodb_rows_deleted Innodb_lsn_current
+	Innodb_row_lock_waits Innodb_row_lock_time Innodb_deadlocks Com_commit Com_rollback Questions
+	Innodb_buffer_pool_reads Innodb_data_written"
+counters() {
+	sql -e "SHOW GLOBAL STATUS WHERE Variable_name IN ($(printf "'%s'," $COUNTERS | sed 's/,$//'))"
+	if [ -r "/proc/$server_pid/stat" ]; then
+		awk -v hz="$(getconf CLK_TCK)" '{ print "server_cpu", ($14 + $15) / hz }' "/proc/$server_pid/stat"
+	fi
+}
 # prefix every line with the epoch time it was read at
 stamp_lines() { perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%.3f %s", time, $_'; }
 
 run_oscar() { # chunk-time
 	local ct=()
 	[ "$1" = default ] || ct=(--chunk-time="$1")
-	./oscar --socket="$sock" --user=root --database=sbtest --table=sbtest1 --alter="$ALTER" \
-		--execute --json "${ct[@]}" 2>"$work/tool.err" | stamp_lines >"$work/tool.out"
+	$timer "$OSCAR" --socket="$sock" --user=root --database=sbtest --table=sbtest1 --alter="$ALTER" \
+		--execute --json "${ct[@]}" ${BENCH_OSCAR_ARGS:-} 2>"$work/tool.err" | stamp_lines >"$work/tool.out"
 	return "${PIPESTATUS[0]}"
 }
 run_ptosc() { # chunk-time
 	local ct=()
 	[ "$1" = default ] || ct=(--chunk-time="$1")
-	pt-online-schema-change --alter "$ALTER" "D=sbtest,t=sbtest1,S=$sock,u=root" --execute \
+	$timer pt-online-schema-change --alter "$ALTER" "D=sbtest,t=sbtest1,S=$sock,u=root" --execute \
 		--no-check-replication-filters --recursion-method=none \
 		--max-load=Threads_running=100 --critical-load=Threads_running=1000 "${ct[@]}" \
 		2>&1 | stamp_lines >"$work/tool.out"
@@ -143,7 +140,7 @@ swap_time() { # tool
 live_run() { # tool chunk-time
 	local tool=$1 ct=$2 pid_sb pid_probe t_sb t0 t1 rc=0 swap
 	fresh_table
-	rm -f "$work/stop" "$work/probe.txt" "$work/sysbench.log" "$work/tool.out" "$work/tool.err"
+	rm -f "$work/stop" "$work/probe.txt" "$work/sysbench.log" "$work/tool.out" "$work/tool.err" "$work/tool.time"
 	perl scripts/bench-live-probe.pl "$sock" "$PROBE_ID" "$work/stop" "$work/probe.txt" &
 	pid_probe=$!
 	t_sb=$(now)
@@ -155,9 +152,11 @@ live_run() { # tool chunk-time
 	pid_sb=$!
 	bg_pids="$pid_probe $pid_sb"
 	sleep $((LEAD + 1))
+	counters >"$work/c0"
 	t0=$(now)
 	"run_$tool" "$ct" || rc=$?
 	t1=$(now)
+	counters >"$work/c1"
 	sleep "$LEAD"
 	touch "$work/stop"
 	wait "$pid_sb" || true
@@ -171,6 +170,15 @@ live_run() { # tool chunk-time
 	swap=$(swap_time "$tool")
 	[ -n "$swap" ] || { say "no swap time found in $tool's output"; swap=0; }
 	cp "$work/sysbench.log" "$work/sysbench-$tool-$ct.log"
+	# BENCH_LIVE_KEEP=DIR keeps every run's logs and counters there
+	if [ -n "${BENCH_LIVE_KEEP:-}" ]; then
+		mkdir -p "$BENCH_LIVE_KEEP"
+		local keep=$BENCH_LIVE_KEEP/$tool-$ct-$(date +%H%M%S)
+		cp "$work/sysbench.log" "$keep.sysbench"
+		cp "$work/tool.out" "$keep.out"
+		cat "$work/c0" "$work/c1" >"$keep.counters"
+		[ -f "$work/tool.err" ] && cp "$work/tool.err" "$keep.err"
+	fi
 	awk -v tsb="$t_sb" -v t0="$t0" -v t1="$t1" -v lead="$LEAD" '
 		# [ Ns ] covers the second ending at tsb + N
 		/^\[ [0-9]+s \] thds:/ {
@@ -181,12 +189,16 @@ live_run() { # tool chunk-time
 				if ($i == "err/s:") err = $(i + 1)
 			}
 			if (e <= t0 && e > t0 - lead - 0.001) { bn++; btps += tps }
-			if (e > t0 && e - 1 < t1) { dn++; dtps += tps; derr += err; if (p99 > worst) worst = p99 }
+			if (e > t0 && e - 1 < t1) { dn++; dtps += tps; dl[dn] = tps; derr += err; if (p99 > worst) worst = p99 }
 		}
 		/ignored errors:/ { ign = $3 }
 		END {
-			printf "base_tps=%.0f during_tps=%.0f errors=%.0f ignored=%s worst_p99=%.2f ",
-				bn ? btps / bn : 0, dn ? dtps / dn : 0, derr, ign == "" ? "?" : ign, worst
+			base = bn ? btps / bn : 0
+			# transactions the application lost: the sum over the
+			# migration of (tps before - tps)
+			for (i = 1; i <= dn; i++) lost += base - dl[i]
+			printf "base_tps=%.0f during_tps=%.0f errors=%.0f ignored=%s worst_p99=%.2f lost=%.0f ",
+				base, dn ? dtps / dn : 0, derr, ign == "" ? "?" : ign, worst, lost
 		}' "$work/sysbench.log"
 	awk -v t0="$t0" -v t1="$t1" -v sw="$swap" '
 		{ s = $1; l = $2; e = s + l / 1000 }
@@ -198,6 +210,19 @@ live_run() { # tool chunk-time
 			if (sw > 0) ns = sprintf("%.1f", near)
 			printf "stall_swap=%s stall_all=%.1f probe_err=%d probes=%d ", ns, all, perr, NR
 		}' "$work/probe.txt"
+	# the server's work during the migration per row of the table
+	awk -v rows="$ROWS" 'FNR == NR { a[$1] = $2; next } { d[$1] = $2 - a[$1] }
+		END {
+			printf "srv_cpu=%.1f ", d["server_cpu"]
+			printf "us_row=%.2f ", d["server_cpu"] * 1e6 / rows
+			printf "read_next_row=%.2f lsn_row=%.0f commits=%d lockwaits=%d deadlocks=%d rollbacks=%d ",
+				d["Handler_read_next"] / rows, d["Innodb_lsn_current"] / rows, d["Com_commit"],
+				d["Innodb_row_lock_waits"], d["Innodb_deadlocks"], d["Com_rollback"]
+		}' "$work/c0" "$work/c1"
+	if [ -s "$work/tool.time" ]; then
+		awk -F+ '{ printf "tool_cpu=%.1f tool_rss_kb=%d ", $1 + $2, $3 }' "$work/tool.time"
+	fi
+	cat "$work/c0" "$work/c1" >"$work/counters-$tool-$ct.txt"
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "secs=%.1f\n", b - a }'
 }
 
@@ -206,14 +231,19 @@ get() { # "k=v ..." key
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print (a + 0 == 0 ? "-" : "inf"); else printf "%.2f", a / b }'; }
 
-runs=("oscar default" "ptosc default" "oscar 0.05" "ptosc 0.05")
+# BENCH_LIVE_RUNS picks the runs ("tool chunk-time", comma-separated), e.g.
+# "oscar default,ptosc default"; BENCH_LIVE_ROUNDS repeats them, taking turns.
+IFS=, read -r -a runs <<<"${BENCH_LIVE_RUNS:-oscar default,ptosc default,oscar 0.05,ptosc 0.05}"
+ROUNDS_LIVE=${BENCH_LIVE_ROUNDS:-2}
 declare -A res
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
-for r in "${runs[@]}"; do
-	set -- $r
-	say "$1, chunk-time $2"
-	res[$r]=$(live_run "$1" "$2")
-	say "  ${res[$r]}"
+for n in $(seq 1 "$ROUNDS_LIVE"); do
+	for r in "${runs[@]}"; do
+		set -- $r
+		say "round $n of $ROUNDS_LIVE: $1, chunk-time $2"
+		res[$n $r]=$(live_run "$1" "$2")
+		say "  ${res[$n $r]}"
+	done
 done
 
 label() {
@@ -221,6 +251,8 @@ label() {
 	[ "$ct" = default ] && ct="0.5 (default)"
 	case $1 in oscar) echo "oscar, chunk-time $ct";; ptosc) echo "pt-osc, chunk-time $ct";; esac
 }
+# min-max of a list of numbers
+spread() { tr ' ' '\n' | grep -v '^-\?$' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%s-%s", lo, hi; else print "-" }'; }
 mkdir -p "$(dirname "$OUT")"
 {
 	echo
@@ -230,28 +262,53 @@ mkdir -p "$(dirname "$OUT")"
 	echo "table:   sbtest.sbtest1, $ROWS rows, re-created before each run; alter: $ALTER"
 	echo "load:    sysbench $(sysbench --version | awk '{print $2}') oltp_write_only, $THREADS threads, --db-ps-mode=auto --mysql-ignore-errors=all,"
 	echo "         from ${LEAD}s before to ${LEAD}s after the migration; probe: UPDATE of row id=$PROBE_ID back to back (prepared)"
+	echo "rounds:  $ROUNDS_LIVE, the tools taking turns within each round"
 	echo "host load average when the runs started: $load_at_start"
 	echo "errors: sum of sysbench err/s during the migration / sysbench's final 'ignored errors' (whole load)"
+	echo "lost: application transactions lost, the sum over the migration's 1-s reports of (tps before - tps)"
 	echo "stall: longest probe UPDATE within 2 s of the swap / during the whole migration"
+	echo "cpu: CPU seconds of the server / of the tool during the migration"
 	echo
-	printf '%-32s %8s %9s %11s %9s %9s %8s %14s\n' "tool" "time s" "errors" "worst p99" "tps base" "tps mig" "ratio" "stall ms"
-	for r in "${runs[@]}"; do
-		v=${res[$r]}
-		printf '%-32s %8s %9s %11s %9s %9s %8s %14s\n' "$(label $r)" "$(get "$v" secs)" \
-			"$(get "$v" errors)/$(get "$v" ignored)" "$(get "$v" worst_p99)ms" \
-			"$(get "$v" base_tps)" "$(get "$v" during_tps)" \
-			"$(ratio "$(get "$v" during_tps)" "$(get "$v" base_tps)")" \
-			"$(get "$v" stall_swap)/$(get "$v" stall_all)"
+	printf '%-34s %7s %9s %10s %8s %8s %6s %8s %13s %10s\n' "tool" "time s" "errors" "worst p99" "tps base" "tps mig" \
+		"ratio" "lost" "stall ms" "cpu s"
+	for n in $(seq 1 "$ROUNDS_LIVE"); do
+		for r in "${runs[@]}"; do
+			v=${res[$n $r]}
+			printf '%-34s %7s %9s %10s %8s %8s %6s %8s %13s %10s\n' "$n: $(label $r)" "$(get "$v" secs)" \
+				"$(get "$v" errors)/$(get "$v" ignored)" "$(get "$v" worst_p99)ms" \
+				"$(get "$v" base_tps)" "$(get "$v" during_tps)" \
+				"$(ratio "$(get "$v" during_tps)" "$(get "$v" base_tps)")" "$(get "$v" lost)" \
+				"$(get "$v" stall_swap)/$(get "$v" stall_all)" "$(get "$v" srv_cpu)/$(get "$v" tool_cpu)"
+		done
 	done
 	echo
+	echo "oscar/pt-osc, same round (min-max over the rounds):"
 	for ct in default 0.05; do
-		o=${res[oscar $ct]} p=${res[ptosc $ct]}
-		printf 'oscar/pt-osc at chunk-time %-13s errors %s, worst p99 %s, tps during %s, time %s\n' \
+		[ -n "${res[1 oscar $ct]:-}" ] && [ -n "${res[1 ptosc $ct]:-}" ] || continue
+		declare -A rl=()
+		for n in $(seq 1 "$ROUNDS_LIVE"); do
+			o=${res[$n oscar $ct]} p=${res[$n ptosc $ct]}
+			for k in lost secs worst_p99 errors during_tps; do
+				rl[$k]="${rl[$k]:-} $(ratio "$(get "$o" $k)" "$(get "$p" $k)")"
+			done
+		done
+		printf '  chunk-time %-14s lost %s, time %s, worst p99 %s, errors %s, tps during %s\n' \
 			"$( [ $ct = default ] && echo "0.5 (default):" || echo "$ct:")" \
-			"$(ratio "$(get "$o" errors)" "$(get "$p" errors)")" \
-			"$(ratio "$(get "$o" worst_p99)" "$(get "$p" worst_p99)")" \
-			"$(ratio "$(get "$o" during_tps)" "$(get "$p" during_tps)")" \
-			"$(ratio "$(get "$o" secs)" "$(get "$p" secs)")"
+			"$(echo ${rl[lost]} | spread)" "$(echo ${rl[secs]} | spread)" "$(echo ${rl[worst_p99]} | spread)" \
+			"$(echo ${rl[errors]} | spread)" "$(echo ${rl[during_tps]} | spread)"
+		unset rl
+	done
+	echo
+	echo "server work during the migration, per row of the table (Handler_read_next, InnoDB log bytes),"
+	echo "commits, row lock waits, deadlocks, rollbacks (all including the application's work); the tool's peak RSS:"
+	for n in $(seq 1 "$ROUNDS_LIVE"); do
+		for r in "${runs[@]}"; do
+			v=${res[$n $r]}
+			printf '  %-34s srv %5s us/row, read_next %s/row, log %s B/row, commits %s, lock waits %s, deadlocks %s, rollbacks %s, rss %s kB\n' \
+				"$n: $(label $r)" "$(get "$v" us_row)" "$(get "$v" read_next_row)" "$(get "$v" lsn_row)" \
+				"$(get "$v" commits)" "$(get "$v" lockwaits)" "$(get "$v" deadlocks)" "$(get "$v" rollbacks)" \
+				"$(get "$v" tool_rss_kb)"
+		done
 	done
 } | tee -a "$OUT"
 say "appended to ${OUT#"$root"/}"

@@ -115,29 +115,7 @@ fi
 # The template every run starts from.
 sql sbtest -e "RENAME TABLE sbtest1 TO sbtest1_template"
 
-fresh_table() {
-	sql sbtest -e "DROP TABLE IF EXISTS sbtest1, _sbtest1_new, _sbtest1_old;
-	               CREATE TABLE sbtest1 LIKE sbtest1_template;
-	               INSERT INTO sbtest1 SELECT * FROM sbtest1_template;
-	               ANALYZE TABLE sbtest1" >/dev/null
-	sql -e "FLUSH BINARY LOGS; PURGE BINARY LOGS BEFORE NOW()" >/dev/null 2>&1 || true
-	# Let InnoDB write out the pages the re-creation dirtied, so that flushing
-	# does not land in the middle of the next timed run.
-	local pct io iomax dirty i
-	read -r pct io iomax < <(sql -e "SELECT @@GLOBAL.innodb_max_dirty_pages_pct, @@GLOBAL.innodb_io_capacity,
-	                                        @@GLOBAL.innodb_io_capacity_max")
-	sql -e "SET GLOBAL innodb_max_dirty_pages_pct=0; SET GLOBAL innodb_io_capacity_max=20000;
-	        SET GLOBAL innodb_io_capacity=10000"
-	for i in $(seq 1 120); do
-		dirty=$(sql -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
-		                WHERE VARIABLE_NAME='INNODB_BUFFER_POOL_PAGES_DIRTY'")
-		[ "${dirty:-0}" -lt 200 ] && break
-		sleep 0.5
-	done
-	sql -e "SET GLOBAL innodb_max_dirty_pages_pct=$pct; SET GLOBAL innodb_io_capacity=$io;
-	        SET GLOBAL innodb_io_capacity_max=$iomax"
-	sleep 1
-}
+source scripts/bench-lib.sh
 
 check_altered() {
 	sql sbtest -e "SHOW CREATE TABLE sbtest1" | grep -q '`bench_flag`' || die "$1 did not change sbtest1"

@@ -399,45 +399,72 @@ int chunk_server(struct migration *m, const char *range, const char *lock, long 
 	return check_warnings(m);
 }
 
-/* One value read from the original table as a literal for the shadow's
- * INSERT: numbers as digits, temporal values quoted, character data as hex in
- * the column's own character set (so a charset change converts it as ALTER
- * would), everything else as hex bytes. */
-static int value_literal(struct sbuf *q, const struct column *c, const char *v, unsigned long len)
+/* Numbers and temporal values, which the text protocol returns as text. */
+static bool text_typed(const char *d)
 {
-	if (!v) {
-		sb_add(q, "NULL");
-		return 0;
-	}
-	const char *d = c->data_type;
-	if (!strcasecmp(d, "tinyint") || !strcasecmp(d, "smallint") || !strcasecmp(d, "mediumint") ||
-	    !strcasecmp(d, "int") || !strcasecmp(d, "bigint") || !strcasecmp(d, "decimal") ||
-	    !strcasecmp(d, "float") || !strcasecmp(d, "double") || !strcasecmp(d, "year"))
-		return number_literal(q, v, len);
-	if (!strcasecmp(d, "date") || !strcasecmp(d, "datetime") || !strcasecmp(d, "timestamp") ||
-	    !strcasecmp(d, "time"))
-		return temporal_literal(q, v, len);
-	if (c->charset && strcasecmp(d, "bit")) {
-		if (!only_chars(c->charset, strlen(c->charset), "abcdefghijklmnopqrstuvwxyz0123456789_"))
-			return -1;
-		sb_addf(q, "_%s X'", c->charset);
-	} else {
-		sb_add(q, "X'");
-	}
-	static const char hex[] = "0123456789ABCDEF";
-	char buf[512];
-	size_t n = 0;
-	for (unsigned long j = 0; j < len; j++) {
-		buf[n++] = hex[(unsigned char)v[j] >> 4];
-		buf[n++] = hex[(unsigned char)v[j] & 15];
-		if (n == sizeof buf) {
-			sb_addn(q, buf, n);
-			n = 0;
+	static const char *const types[] = { "tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float",
+					     "double", "year", "date", "datetime", "timestamp", "time" };
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (!strcasecmp(d, types[i]))
+			return true;
+	return false;
+}
+
+/* The prepared multi-row INSERT of the client-side copy: n rows of
+ * placeholders (the filled columns as their literals), kept for the next
+ * chunk of the same size. */
+static struct {
+	struct db *db;
+	unsigned long thread;
+	MYSQL_STMT *st;
+	size_t rows;
+	char *sql;
+} ins_ps[2];
+
+static void ins_ps_drop(int i)
+{
+	if (ins_ps[i].st)
+		mysql_stmt_close(ins_ps[i].st);
+	free(ins_ps[i].sql);
+	memset(&ins_ps[i], 0, sizeof ins_ps[i]);
+}
+
+static MYSQL_STMT *ins_ps_get(struct migration *m, size_t rows, const char **sql)
+{
+	struct db *db = m->db;
+	for (int i = 0; i < 2; i++)
+		if (ins_ps[i].st && ins_ps[i].db == db && ins_ps[i].thread == db->thread_id && ins_ps[i].rows == rows) {
+			*sql = ins_ps[i].sql;
+			return ins_ps[i].st;
 		}
+	/* slot 0 holds the full batch, slot 1 any other size */
+	int slot = ins_ps[0].st && ins_ps[0].db == db && ins_ps[0].thread == db->thread_id ? 1 : 0;
+	ins_ps_drop(slot);
+	struct sbuf q = SBUF_INIT;
+	insert_head(&q, m);
+	sb_add(&q, " VALUES ");
+	for (size_t r = 0; r < rows; r++) {
+		sb_add(&q, r ? ",(" : "(");
+		for (int i = 0; i < m->map.n; i++)
+			sb_add(&q, i ? ",?" : "?");
+		for (int i = 0; i < m->fill.n; i++) {
+			sb_add(&q, ",");
+			sb_add(&q, m->fill.values[i]);
+		}
+		sb_add(&q, ")");
 	}
-	sb_addn(q, buf, n);
-	sb_add(q, "'");
-	return 0;
+	MYSQL_STMT *st = db_prepare(db, sb_str(&q));
+	if (!st) {
+		sb_free(&q);
+		return NULL;
+	}
+	ins_ps[slot].db = db;
+	ins_ps[slot].thread = db->thread_id;
+	ins_ps[slot].st = st;
+	ins_ps[slot].rows = rows;
+	ins_ps[slot].sql = sb_take(&q);
+	*sql = ins_ps[slot].sql;
+	return st;
 }
 
 /* Client-side copy, for tables with an AUTO_INCREMENT column on servers with
@@ -447,70 +474,82 @@ static int value_literal(struct sbuf *q, const struct column *c, const char *v, 
  * with the chunk's row locks and be rolled back. A multi-row INSERT ... VALUES
  * is a "simple insert" and takes no such lock. The rows are read with shared
  * locks in the same transaction, so a concurrent DELETE still cannot be undone
- * by a stale copy. */
+ * by a stale copy. They are written back through a server-side prepared
+ * INSERT, the values bound as they were read (text in the connection's
+ * character set, bytes for binary columns): no SQL text to build, send,
+ * parse and log for every value (docs/cost.md). */
 static int chunk_client(struct migration *m, const char *range, const char *lock, long *rows, long long max_stmt)
 {
 	struct db *db = m->db;
-	const struct column **cols = xcalloc((size_t)m->map.n, sizeof *cols);
-	for (int i = 0; i < m->map.n; i++)
+	int nc = m->map.n;
+	const struct column **cols = xcalloc((size_t)nc, sizeof *cols);
+	for (int i = 0; i < nc; i++)
 		cols[i] = table_column(&m->orig, m->map.from[i]);
 	struct sbuf q = SBUF_INIT;
 	skip_locked_prefix(&q, db, lock);
 	sb_add(&q, "SELECT ");
-	column_list(&q, m->map.from, m->map.n);
+	column_list(&q, m->map.from, nc);
 	sb_add(&q, range);
 	sb_add(&q, lock);
 	int rc = -1;
 	MYSQL_RES *r = NULL;
 	*rows = 0;
-	if (mysql_real_query(db->my, sb_str(&q), q.len) || !(r = mysql_store_result(db->my))) {
+	/* at most 65,535 placeholders per statement */
+	size_t batch = (size_t)(60000 / nc);
+	if (batch > 1000)
+		batch = 1000;
+	if (batch < 1)
+		batch = 1;
+	MYSQL_BIND *bind = xcalloc(batch * (size_t)nc, sizeof *bind);
+	unsigned long *lens = xcalloc(batch * (size_t)nc, sizeof *lens);
+	if (db_send(db, sb_str(&q), q.len) || !(r = mysql_store_result(db->my))) {
 		db_set_error(db, mysql_errno(db->my), mysql_sqlstate(db->my), mysql_error(db->my), sb_str(&q));
 		goto rollback;
 	}
 	MYSQL_ROW row;
-	size_t nrows_in_stmt = 0;
-	sb_reset(&q);
-	while ((row = mysql_fetch_row(r)) || nrows_in_stmt) {
+	size_t n = 0;
+	long long bytes = 0;
+	for (;;) {
+		row = mysql_fetch_row(r);
 		if (row) {
 			unsigned long *len = mysql_fetch_lengths(r);
-			if (!nrows_in_stmt) {
-				sb_reset(&q);
-				insert_head(&q, m);
-				sb_add(&q, " VALUES ");
-			} else {
-				sb_add(&q, ",");
-			}
-			sb_add(&q, "(");
-			for (int i = 0; i < m->map.n; i++) {
-				if (i)
-					sb_add(&q, ",");
-				if (value_literal(&q, cols[i], row[i], len[i])) {
-					db_set_error(db, 0, "HY000", "value of an unexpected form", NULL);
-					log_error("column '%s' holds a value of an unexpected form", cols[i]->name);
-					goto rollback;
+			for (int i = 0; i < nc; i++) {
+				MYSQL_BIND *b = &bind[n * (size_t)nc + (size_t)i];
+				memset(b, 0, sizeof *b);
+				if (!row[i]) {
+					b->buffer_type = MYSQL_TYPE_NULL;
+					continue;
 				}
+				/* bytes as read for non-character columns, text otherwise */
+				bool binary = cols[i] && !cols[i]->charset && !text_typed(cols[i]->data_type);
+				lens[n * (size_t)nc + (size_t)i] = len[i];
+				b->buffer_type = binary ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+				b->buffer = row[i];
+				b->buffer_length = len[i];
+				b->length = &lens[n * (size_t)nc + (size_t)i];
+				bytes += (long long)len[i];
 			}
-			for (int i = 0; i < m->fill.n; i++) {
-				sb_add(&q, ",");
-				sb_add(&q, m->fill.values[i]);
-			}
-			sb_add(&q, ")");
-			nrows_in_stmt++;
+			n++;
 			(*rows)++;
 		}
-		if (!row || (long long)q.len > max_stmt) {
-			if (db_exec(db, DB_SILENT, sb_str(&q)) || check_warnings(m))
+		if (n && (!row || n == batch || bytes > max_stmt)) {
+			const char *sql = NULL;
+			MYSQL_STMT *st = ins_ps_get(m, n, &sql);
+			if (!st || db_stmt_run(db, st, bind, sql) || check_warnings(m))
 				goto rollback;
-			nrows_in_stmt = 0;
-			if (!row)
-				break;
+			n = 0;
+			bytes = 0;
 		}
+		if (!row)
+			break;
 	}
 	rc = 0;
 rollback: /* the caller rolls the transaction back */
 	if (r)
 		mysql_free_result(r);
 	sb_free(&q);
+	free(bind);
+	free(lens);
 	free((void *)cols);
 	return rc;
 }
@@ -1116,6 +1155,8 @@ int copy_rows(struct migration *m, const struct keyval *start)
 	if (unchecked && db_exec(m->db, 0, "SET SESSION foreign_key_checks=0"))
 		return EXIT_FAILED;
 	int rc = copy_chunks(m, start);
+	ins_ps_drop(0);
+	ins_ps_drop(1);
 	if (unchecked && db_exec(m->db, 0, "SET SESSION foreign_key_checks=1") && !rc)
 		rc = EXIT_FAILED;
 	if (binlog_copy_end(m) && !rc)

@@ -501,3 +501,33 @@ int db_row_writes(struct db *db, long long *inserted, long long *changed)
 	mysql_free_result(r);
 	return 0;
 }
+
+MYSQL_STMT *db_prepare(struct db *db, const char *sql)
+{
+	if (!db->my) {
+		db_set_error(db, 2006, "HY000", "not connected", sql);
+		return NULL;
+	}
+	MYSQL_STMT *st = mysql_stmt_init(db->my);
+	if (!st) {
+		capture(db, sql);
+		return NULL;
+	}
+	if (mysql_stmt_prepare(st, sql, strlen(sql))) {
+		db_set_error(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st), sql);
+		mysql_stmt_close(st);
+		return NULL;
+	}
+	db->err = 0;
+	return st;
+}
+
+int db_stmt_run(struct db *db, MYSQL_STMT *st, MYSQL_BIND *bind, const char *sql)
+{
+	if (mysql_stmt_bind_param(st, bind) || mysql_stmt_execute(st)) {
+		db_set_error(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st), sql);
+		return -1;
+	}
+	db->err = 0;
+	return 0;
+}

@@ -61,7 +61,10 @@ diag() { printf '%s\n' "$*" | sed 's/^/# /' >&2; }
 sql() { mariadb --no-defaults -uroot --socket="$OSCAR_SOCKET" -N -B "$@"; }
 
 # oscar against the test server; extra arguments as given.
-oscar() { "$OSCAR_BIN" --socket="$OSCAR_SOCKET" --user=root "$@"; }
+# OSCAR_TEST_ARGS adds options to every run, e.g. --copy-method=client to
+# take every table through the client-side copy.
+# shellcheck disable=SC2086
+oscar() { "$OSCAR_BIN" --socket="$OSCAR_SOCKET" --user=root ${OSCAR_TEST_ARGS:-} "$@"; }
 
 fresh_db() { sql -e "DROP DATABASE IF EXISTS \`$1\`; CREATE DATABASE \`$1\`"; }
 
