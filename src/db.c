@@ -89,7 +89,9 @@ int db_connect_to(struct db *db, const char *label, const struct dbtarget *t)
 	}
 	if (opt.defaults_file)
 		mysql_optionsv(db->my, MYSQL_READ_DEFAULT_FILE, opt.defaults_file);
-	mysql_optionsv(db->my, MYSQL_READ_DEFAULT_GROUP, "oscar");
+	/* [oscar] is read by options.c, which knows every oscar option; the
+	 * library reads only the client groups */
+	mysql_optionsv(db->my, MYSQL_READ_DEFAULT_GROUP, "client");
 	mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	/* performance_schema.session_connect_attrs tells oscar's sessions apart */
 	mysql_optionsv(db->my, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "oscar");

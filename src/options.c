@@ -2,15 +2,18 @@
 #include "options.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cutover.h"
 #include "hooks.h"
+#include "optfile.h"
 #include "replica.h"
 #include "sbuf.h"
 #include "throttle.h"
@@ -136,9 +139,21 @@ const char *options_error(void)
 	return last_error;
 }
 
-static int usage_error(const char *fmt, const char *a, const char *b)
+/* Where the value being applied came from, for messages: NULL for the
+ * command line. */
+static const char *origin_file;
+static int origin_line;
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
-	snprintf(last_error, sizeof last_error, fmt, a, b);
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
+	va_end(ap);
+	if (origin_file && n >= 0 && (size_t)n < sizeof last_error)
+		snprintf(last_error + n, sizeof last_error - (size_t)n, " in [oscar] of '%s' line %d", origin_file,
+			 origin_line);
 	fprintf(stderr, "oscar: error: %s (see oscar --help)\n", last_error);
 	return EXIT_USAGE;
 }
@@ -149,7 +164,7 @@ static int parse_double(const char *name, const char *v, double lo, double hi, d
 	errno = 0;
 	double d = strtod(v, &end);
 	if (errno || end == v || *end || !isfinite(d) || d < lo || d > hi)
-		return usage_error("invalid value '%s' for --%s", v, name);
+		return usage_error("invalid value '%s' for --%s (a number from %g to %g)", v, name, lo, hi);
 	*out = d;
 	return 0;
 }
@@ -160,7 +175,7 @@ static int parse_long(const char *name, const char *v, long lo, long hi, long *o
 	errno = 0;
 	long l = strtol(v, &end, 10);
 	if (errno || end == v || *end || l < lo || l > hi)
-		return usage_error("invalid value '%s' for --%s", v, name);
+		return usage_error("invalid value '%s' for --%s (a whole number from %ld to %ld)", v, name, lo, hi);
 	*out = l;
 	return 0;
 }
@@ -170,17 +185,17 @@ static int parse_hook(const char *v)
 {
 	const char *colon = strchr(v, ':');
 	if (!colon)
-		return usage_error("invalid --hook '%s': expected EVENT:COMMAND%s", v, "");
+		return usage_error("invalid --hook '%s': expected EVENT:COMMAND", v);
 	char *event = xstrdup(v);
 	event[colon - v] = '\0';
 	bool known = hooks_event_valid(event);
 	if (!known)
-		usage_error("invalid --hook: unknown event '%s' (" HOOK_EVENTS ")%s", event, "");
+		usage_error("invalid --hook: unknown event '%s' (" HOOK_EVENTS ")", event);
 	free(event);
 	if (!known)
 		return EXIT_USAGE;
 	if (!colon[1 + strspn(colon + 1, " \t")])
-		return usage_error("invalid --hook '%s': empty command%s", v, "");
+		return usage_error("invalid --hook '%s': empty command", v);
 	size_t n = 0;
 	while (opt.hooks && opt.hooks[n])
 		n++;
@@ -228,6 +243,265 @@ static void scrub(char *s)
 		memset(s, 'x', strlen(s));
 }
 
+/* One option's value, from the command line or an option file; raw is the
+ * argv word holding it, scrubbed once a secret is copied (NULL for a file). */
+static int apply_option(size_t idx, const char *v, char *raw)
+{
+	const char *name = optdefs[idx].name;
+	long l;
+	int rc;
+	if (!strcmp(name, "database")) opt.database = xstrdup(v);
+	else if (!strcmp(name, "table")) opt.table = xstrdup(v);
+	else if (!strcmp(name, "alter")) opt.alter = xstrdup(v);
+	else if (!strcmp(name, "execute")) opt.execute = true;
+	else if (!strcmp(name, "dry-run")) opt.execute = false;
+	else if (!strcmp(name, "host")) opt.host = xstrdup(v);
+	else if (!strcmp(name, "port")) {
+		if ((rc = parse_long(name, v, 1, 65535, &l)))
+			return rc;
+		opt.port = (unsigned)l;
+	} else if (!strcmp(name, "socket")) opt.socket = xstrdup(v);
+	else if (!strcmp(name, "user")) opt.user = xstrdup(v);
+	else if (!strcmp(name, "password")) {
+		free(opt.password);
+		opt.password = NULL;
+		opt.password_prompt = false;
+		if (v) {
+			opt.password = xstrdup(v);
+			scrub(raw);
+		} else {
+			opt.password_prompt = true;
+		}
+	} else if (!strcmp(name, "defaults-file")) opt.defaults_file = xstrdup(v);
+	else if (!strcmp(name, "ssl-ca")) opt.ssl_ca = xstrdup(v);
+	else if (!strcmp(name, "ssl-cert")) opt.ssl_cert = xstrdup(v);
+	else if (!strcmp(name, "ssl-key")) opt.ssl_key = xstrdup(v);
+	else if (!strcmp(name, "chunk-time")) {
+		if ((rc = parse_double(name, v, 0.01, 60, &opt.chunk_time)))
+			return rc;
+	} else if (!strcmp(name, "max-lock-time")) {
+		if ((rc = parse_double(name, v, 0.001, 60, &opt.max_lock_time)))
+			return rc;
+	} else if (!strcmp(name, "chunk-size")) {
+		if ((rc = parse_long(name, v, 1, 100000000, &opt.chunk_size)))
+			return rc;
+	} else if (!strcmp(name, "no-swap")) opt.no_swap = true;
+	else if (!strcmp(name, "no-drop-old-table")) opt.no_drop_old_table = true;
+	else if (!strcmp(name, "cleanup")) opt.cleanup = true;
+	else if (!strcmp(name, "json")) opt.json = true;
+	else if (!strcmp(name, "quiet")) opt.quiet = true;
+	else if (!strcmp(name, "allow-unique-key-change")) opt.allow_unique_key_change = true;
+	else if (!strcmp(name, "pause-file")) opt.pause_file = xstrdup(v);
+	else if (!strcmp(name, "lock-wait-timeout")) {
+		if ((rc = parse_double(name, v, 0.001, 3600, &opt.lock_wait_timeout)))
+			return rc;
+	} else if (!strcmp(name, "lock-retries")) {
+		if ((rc = parse_long(name, v, 1, 100000, &l)))
+			return rc;
+		opt.lock_retries = (int)l;
+	} else if (!strcmp(name, "chunk-retries")) {
+		if ((rc = parse_long(name, v, 1, 100000, &l)))
+			return rc;
+		opt.chunk_retries = (int)l;
+	} else if (!strcmp(name, "postpone-cutover-file")) {
+		if (!*v) {
+			return usage_error("empty value for --%s", name);
+		}
+		opt.postpone_cutover_file = xstrdup(v);
+	} else if (!strcmp(name, "cutover-window")) {
+		char err[160];
+		int from, to;
+		if (cutover_window_parse(v, &from, &to, err, sizeof err)) {
+			return usage_error("invalid --%s: %s", name, err);
+		}
+		opt.cutover_window = xstrdup(v);
+	} else if (!strcmp(name, "hook")) {
+		if ((rc = parse_hook(v)))
+			return rc;
+	} else if (!strcmp(name, "hooks-dir")) {
+		struct stat st;
+		if (stat(v, &st) || !S_ISDIR(st.st_mode)) {
+			return usage_error("--hooks-dir '%s' is not a directory%s", v, "");
+		}
+		opt.hooks_dir = xstrdup(v);
+	} else if (!strcmp(name, "progress")) {
+		if ((rc = parse_double(name, v, 0.1, 86400, &opt.progress_interval)))
+			return rc;
+	} else if (!strcmp(name, "max-load") || !strcmp(name, "critical-load")) {
+		char err[160];
+		if (throttle_parse(v, err, sizeof err)) {
+			return usage_error("invalid --%s: %s", name, err);
+		}
+		if (!strcmp(name, "max-load"))
+			opt.max_load = xstrdup(v);
+		else
+			opt.critical_load = xstrdup(v);
+	} else if (!strcmp(name, "alter-foreign-keys-method")) {
+		if (strcmp(v, "none") && strcmp(v, "rebuild_constraints") && strcmp(v, "auto") &&
+		    strcmp(v, "drop_swap")) {
+			return usage_error("invalid value '%s' for --%s (none, rebuild_constraints, drop_swap or auto)", v, name);
+		}
+		opt.fk_method = xstrdup(v);
+	} else if (!strcmp(name, "revert-window")) {
+		if (parse_duration(v, &opt.revert_window)) {
+			return usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);
+		}
+	} else if (!strcmp(name, "revert")) {
+		opt.revert = true;
+	} else if (!strcmp(name, "revert-window-wait")) {
+		opt.revert_wait = true;
+	} else if (!strcmp(name, "finish")) {
+		opt.finish = true;
+	} else if (!strcmp(name, "resume")) {
+		opt.resume = true;
+	} else if (!strcmp(name, "max-runtime")) {
+		if (parse_duration(v, &opt.max_runtime)) {
+			return usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);
+		}
+	} else if (!strcmp(name, "max-lag")) {
+		if (replica_parse_lag(v, &opt.max_lag)) {
+			return usage_error("invalid value '%s' for --%s (e.g. 500ms, 2s)", v, name);
+		}
+	} else if (!strcmp(name, "replica")) {
+		char err[160];
+		char *dsn = xstrdup(v);
+		replica_dsn_scrub(raw); /* a p=PASSWORD part leaves argv at once */
+		int bad = replica_dsn_check(dsn, err, sizeof err);
+		if (bad) {
+			free(dsn);
+			return usage_error("invalid --%s: %s", name, err);
+		}
+		size_t nr = 0;
+		while (opt.replicas && opt.replicas[nr])
+			nr++;
+		opt.replicas = xrealloc(opt.replicas, (nr + 2) * sizeof *opt.replicas);
+		opt.replicas[nr] = dsn;
+		opt.replicas[nr + 1] = NULL;
+	} else if (!strcmp(name, "recursion-method")) {
+		if (strcmp(v, "auto") && strcmp(v, "hosts") && strcmp(v, "processlist") && strcmp(v, "none")) {
+			return usage_error("invalid value '%s' for --%s (auto, hosts, processlist or none)", v, name);
+		}
+		opt.recursion_method = xstrdup(v);
+	} else if (!strcmp(name, "fail-on-stopped-replica")) {
+		opt.fail_on_stopped_replica = true;
+	} else if (!strcmp(name, "prefer-instant")) {
+		opt.prefer_instant = true;
+	} else if (!strcmp(name, "verify")) {
+		opt.verify = true;
+	} else if (!strcmp(name, "no-verify")) {
+		opt.verify = false;
+	} else if (!strcmp(name, "copy-binlog-format")) {
+		if (strcmp(v, "auto") && strcmp(v, "row")) {
+			return usage_error("invalid value '%s' for --%s (auto or row)", v, name);
+		}
+		opt.copy_binlog_format = xstrdup(v);
+	} else if (!strcmp(name, "defer-indexes")) {
+		if (strcmp(v, "auto") && strcmp(v, "always") && strcmp(v, "never")) {
+			return usage_error("invalid value '%s' for --%s (auto, always or never)", v, name);
+		}
+		opt.defer_indexes = xstrdup(v);
+	} else if (!strcmp(name, "copy-method")) {
+		if (strcmp(v, "auto") && strcmp(v, "server") && strcmp(v, "client")) {
+			return usage_error("invalid value '%s' for --%s (auto, server or client)", v, name);
+		}
+		opt.copy_method = xstrdup(v);
+	} else if (!strcmp(name, "control-socket")) {
+		opt.control_socket = xstrdup(v);
+	} else if (!strcmp(name, "status")) {
+		opt.status = true;
+	} else if (!strcmp(name, "send")) {
+		opt.send = xstrdup(v);
+	} else if (!strcmp(name, "max-flow-ctl")) {
+		if ((rc = parse_double(name, v, 0, 100, &opt.max_flow_ctl)))
+			return rc;
+	} else if (!strcmp(name, "galera")) {
+		opt.galera = true;
+	}
+	return 0;
+}
+
+/* Options that contradict each other. Checked within one source (the command
+ * line, the option files), so the command line can still override what a
+ * file sets. Keep in step with man/oscar.1 (EXIT STATUS). */
+static const char *const conflicts[][2] = {
+	{ "dry-run", "execute" },
+	{ "verify", "no-verify" },
+	{ "cleanup", "alter" },
+	{ "cleanup", "revert" },
+	{ "cleanup", "finish" },
+	{ "cleanup", "resume" },
+	{ "cleanup", "revert-window" },
+	{ "cleanup", "no-swap" },
+	{ "revert", "finish" },
+	{ "revert", "alter" },
+	{ "finish", "alter" },
+	{ "revert", "resume" },
+	{ "finish", "resume" },
+	{ "revert", "revert-window" },
+	{ "finish", "revert-window" },
+	{ "no-swap", "revert-window" },
+};
+
+static size_t option_index(const char *name)
+{
+	for (size_t i = 0; optdefs[i].name; i++)
+		if (!strcmp(optdefs[i].name, name))
+			return i;
+	return (size_t)-1;
+}
+
+static int check_conflicts(const bool *seen, const char *where)
+{
+	for (size_t i = 0; i < sizeof conflicts / sizeof conflicts[0]; i++)
+		if (seen[option_index(conflicts[i][0])] && seen[option_index(conflicts[i][1])])
+			return usage_error("--%s and --%s cannot be used together%s%s", conflicts[i][0], conflicts[i][1],
+					   where ? " " : "", where ? where : "");
+	return 0;
+}
+
+static int file_option(void *ctx, const char *file, int line, const char *key, const char *value)
+{
+	bool *seen = ctx;
+	bool loose = !strncmp(key, "loose-", 6);
+	size_t i = option_index(loose ? key + 6 : key);
+	if (i == (size_t)-1) {
+		if (loose)
+			return 0;
+		return usage_error("unknown option '%s' in [oscar] of '%s' line %d", key, file, line);
+	}
+	const struct optdef *d = &optdefs[i];
+	if (!strcmp(d->name, "help") || !strcmp(d->name, "version") || !strcmp(d->name, "defaults-file"))
+		return usage_error("'%s' cannot be set in an option file ('%s' line %d)", d->name, file, line);
+	if (d->arg == ARG_NONE && value)
+		return usage_error("option '%s' takes no value ('%s' line %d)", d->name, file, line);
+	if (d->arg == ARG_REQ && !value)
+		return usage_error("option '%s' needs a value ('%s' line %d)", d->name, file, line);
+	seen[i] = true;
+	origin_file = file;
+	origin_line = line;
+	int rc = apply_option(i, value, NULL);
+	origin_file = NULL;
+	return rc;
+}
+
+/* [oscar] of the option file given, or of the client library's default files
+ * that exist. */
+static int read_option_files(const char *defaults_file, bool *seen)
+{
+	char err[512];
+	int rc = 0;
+	if (defaults_file) {
+		rc = optfile_read(defaults_file, "oscar", file_option, seen, err, sizeof err);
+	} else {
+		for (const char *const *p = optfile_default_paths(); *p && !rc; p++)
+			if (access(*p, R_OK) == 0)
+				rc = optfile_read(*p, "oscar", file_option, seen, err, sizeof err);
+	}
+	if (rc == -1)
+		return usage_error("%s", err);
+	return rc;
+}
+
 int options_parse(int argc, char **argv)
 {
 	size_t n = sizeof optdefs / sizeof optdefs[0];
@@ -239,8 +513,17 @@ int options_parse(int argc, char **argv)
 		lo[i].flag = NULL;
 		lo[i].val = 1000 + (int)i;
 	}
+	/* First every word is read, then the option file is applied (the command
+	 * line names it), then the command line over it. */
+	struct given {
+		size_t idx;
+		char *v;
+	} *given = xcalloc((size_t)argc + 1, sizeof *given);
+	size_t ngiven = 0;
+	const char *defaults_file = NULL;
 	int rc = 0;
 	opterr = 0;
+	optind = 0; /* glibc: start afresh (the fuzzer calls this repeatedly) */
 	for (;;) {
 		int idx = -1;
 		int c = getopt_long(argc, argv, "+", lo, &idx);
@@ -248,200 +531,25 @@ int options_parse(int argc, char **argv)
 			break;
 		if (c == '?' || c == ':') {
 			const char *bad = argv[optind - 1];
-			rc = usage_error("unknown option or missing value '%s'%s", bad, "");
+			rc = usage_error("unknown option or missing value '%s'", bad);
 			break;
 		}
-		const char *name = optdefs[c - 1000].name;
-		const char *v = optarg;
-		long l;
-		if (!strcmp(name, "database")) opt.database = xstrdup(v);
-		else if (!strcmp(name, "table")) opt.table = xstrdup(v);
-		else if (!strcmp(name, "alter")) opt.alter = xstrdup(v);
-		else if (!strcmp(name, "execute")) opt.execute = true;
-		else if (!strcmp(name, "dry-run")) opt.execute = false;
-		else if (!strcmp(name, "host")) opt.host = xstrdup(v);
-		else if (!strcmp(name, "port")) {
-			if ((rc = parse_long(name, v, 1, 65535, &l)))
-				break;
-			opt.port = (unsigned)l;
-		} else if (!strcmp(name, "socket")) opt.socket = xstrdup(v);
-		else if (!strcmp(name, "user")) opt.user = xstrdup(v);
-		else if (!strcmp(name, "password")) {
-			free(opt.password);
-			opt.password = NULL;
-			opt.password_prompt = false;
-			if (v) {
-				opt.password = xstrdup(v);
-				scrub(optarg);
-			} else {
-				opt.password_prompt = true;
-			}
-		} else if (!strcmp(name, "defaults-file")) opt.defaults_file = xstrdup(v);
-		else if (!strcmp(name, "ssl-ca")) opt.ssl_ca = xstrdup(v);
-		else if (!strcmp(name, "ssl-cert")) opt.ssl_cert = xstrdup(v);
-		else if (!strcmp(name, "ssl-key")) opt.ssl_key = xstrdup(v);
-		else if (!strcmp(name, "chunk-time")) {
-			if ((rc = parse_double(name, v, 0.01, 60, &opt.chunk_time)))
-				break;
-		} else if (!strcmp(name, "max-lock-time")) {
-			if ((rc = parse_double(name, v, 0.001, 60, &opt.max_lock_time)))
-				break;
-		} else if (!strcmp(name, "chunk-size")) {
-			if ((rc = parse_long(name, v, 1, 100000000, &opt.chunk_size)))
-				break;
-		} else if (!strcmp(name, "no-swap")) opt.no_swap = true;
-		else if (!strcmp(name, "no-drop-old-table")) opt.no_drop_old_table = true;
-		else if (!strcmp(name, "cleanup")) opt.cleanup = true;
-		else if (!strcmp(name, "json")) opt.json = true;
-		else if (!strcmp(name, "quiet")) opt.quiet = true;
-		else if (!strcmp(name, "allow-unique-key-change")) opt.allow_unique_key_change = true;
-		else if (!strcmp(name, "pause-file")) opt.pause_file = xstrdup(v);
-		else if (!strcmp(name, "lock-wait-timeout")) {
-			if ((rc = parse_double(name, v, 0.001, 3600, &opt.lock_wait_timeout)))
-				break;
-		} else if (!strcmp(name, "lock-retries")) {
-			if ((rc = parse_long(name, v, 1, 100000, &l)))
-				break;
-			opt.lock_retries = (int)l;
-		} else if (!strcmp(name, "chunk-retries")) {
-			if ((rc = parse_long(name, v, 1, 100000, &l)))
-				break;
-			opt.chunk_retries = (int)l;
-		} else if (!strcmp(name, "postpone-cutover-file")) {
-			if (!*v) {
-				rc = usage_error("empty value for --%s%s", name, "");
-				break;
-			}
-			opt.postpone_cutover_file = xstrdup(v);
-		} else if (!strcmp(name, "cutover-window")) {
-			char err[160];
-			int from, to;
-			if (cutover_window_parse(v, &from, &to, err, sizeof err)) {
-				rc = usage_error("invalid --%s: %s", name, err);
-				break;
-			}
-			opt.cutover_window = xstrdup(v);
-		} else if (!strcmp(name, "hook")) {
-			if ((rc = parse_hook(v)))
-				break;
-		} else if (!strcmp(name, "hooks-dir")) {
-			struct stat st;
-			if (stat(v, &st) || !S_ISDIR(st.st_mode)) {
-				rc = usage_error("--hooks-dir '%s' is not a directory%s", v, "");
-				break;
-			}
-			opt.hooks_dir = xstrdup(v);
-		} else if (!strcmp(name, "progress")) {
-			if ((rc = parse_double(name, v, 0.1, 86400, &opt.progress_interval)))
-				break;
-		} else if (!strcmp(name, "max-load") || !strcmp(name, "critical-load")) {
-			char err[160];
-			if (throttle_parse(v, err, sizeof err)) {
-				rc = usage_error("invalid --%s: %s", name, err);
-				break;
-			}
-			if (!strcmp(name, "max-load"))
-				opt.max_load = xstrdup(v);
-			else
-				opt.critical_load = xstrdup(v);
-		} else if (!strcmp(name, "alter-foreign-keys-method")) {
-			if (strcmp(v, "none") && strcmp(v, "rebuild_constraints") && strcmp(v, "auto") &&
-			    strcmp(v, "drop_swap")) {
-				rc = usage_error("invalid value '%s' for --%s (none, rebuild_constraints, drop_swap or auto)", v, name);
-				break;
-			}
-			opt.fk_method = xstrdup(v);
-		} else if (!strcmp(name, "revert-window")) {
-			if (parse_duration(v, &opt.revert_window)) {
-				rc = usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);
-				break;
-			}
-		} else if (!strcmp(name, "revert")) {
-			opt.revert = true;
-		} else if (!strcmp(name, "revert-window-wait")) {
-			opt.revert_wait = true;
-		} else if (!strcmp(name, "finish")) {
-			opt.finish = true;
-		} else if (!strcmp(name, "resume")) {
-			opt.resume = true;
-		} else if (!strcmp(name, "max-runtime")) {
-			if (parse_duration(v, &opt.max_runtime)) {
-				rc = usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);
-				break;
-			}
-		} else if (!strcmp(name, "max-flow-ctl")) {
-			if ((rc = parse_double(name, v, 0, 100, &opt.max_flow_ctl)))
-				break;
-		} else if (!strcmp(name, "max-lag")) {
-			if (replica_parse_lag(v, &opt.max_lag)) {
-				rc = usage_error("invalid value '%s' for --%s (e.g. 500ms, 2s)", v, name);
-				break;
-			}
-		} else if (!strcmp(name, "replica")) {
-			char err[160];
-			char *dsn = xstrdup(v);
-			replica_dsn_scrub(optarg); /* a p=PASSWORD part leaves argv at once */
-			int bad = replica_dsn_check(dsn, err, sizeof err);
-			if (bad) {
-				free(dsn);
-				rc = usage_error("invalid --%s: %s", name, err);
-				break;
-			}
-			size_t nr = 0;
-			while (opt.replicas && opt.replicas[nr])
-				nr++;
-			opt.replicas = xrealloc(opt.replicas, (nr + 2) * sizeof *opt.replicas);
-			opt.replicas[nr] = dsn;
-			opt.replicas[nr + 1] = NULL;
-		} else if (!strcmp(name, "recursion-method")) {
-			if (strcmp(v, "auto") && strcmp(v, "hosts") && strcmp(v, "processlist") && strcmp(v, "none")) {
-				rc = usage_error("invalid value '%s' for --%s (auto, hosts, processlist or none)", v, name);
-				break;
-			}
-			opt.recursion_method = xstrdup(v);
-		} else if (!strcmp(name, "fail-on-stopped-replica")) {
-			opt.fail_on_stopped_replica = true;
-		} else if (!strcmp(name, "prefer-instant")) {
-			opt.prefer_instant = true;
-		} else if (!strcmp(name, "galera")) {
-			opt.galera = true;
-		} else if (!strcmp(name, "verify")) {
-			opt.verify = true;
-		} else if (!strcmp(name, "no-verify")) {
-			opt.verify = false;
-		} else if (!strcmp(name, "copy-binlog-format")) {
-			if (strcmp(v, "auto") && strcmp(v, "row")) {
-				rc = usage_error("invalid value '%s' for --%s (auto or row)", v, name);
-				break;
-			}
-			opt.copy_binlog_format = xstrdup(v);
-		} else if (!strcmp(name, "defer-indexes")) {
-			if (strcmp(v, "auto") && strcmp(v, "always") && strcmp(v, "never")) {
-				rc = usage_error("invalid value '%s' for --%s (auto, always or never)", v, name);
-				break;
-			}
-			opt.defer_indexes = xstrdup(v);
-		} else if (!strcmp(name, "copy-method")) {
-			if (strcmp(v, "auto") && strcmp(v, "server") && strcmp(v, "client")) {
-				rc = usage_error("invalid value '%s' for --%s (auto, server or client)", v, name);
-				break;
-			}
-			opt.copy_method = xstrdup(v);
-		} else if (!strcmp(name, "control-socket")) {
-			opt.control_socket = xstrdup(v);
-		} else if (!strcmp(name, "status")) {
-			opt.status = true;
-		} else if (!strcmp(name, "send")) {
-			opt.send = xstrdup(v);
-		} else if (!strcmp(name, "help")) {
+		size_t i = (size_t)(c - 1000);
+		if (!strcmp(optdefs[i].name, "help")) {
 			options_help();
 			rc = -1;
 			break;
-		} else if (!strcmp(name, "version")) {
+		}
+		if (!strcmp(optdefs[i].name, "version")) {
 			printf("oscar %s\n", OSCAR_VERSION);
 			rc = -1;
 			break;
 		}
+		if (!strcmp(optdefs[i].name, "defaults-file"))
+			defaults_file = optarg;
+		given[ngiven].idx = i;
+		given[ngiven].v = optarg;
+		ngiven++;
 	}
 	/* A password in a separate argv word (--password PW) is not accepted, so
 	 * there is nothing else to scrub; any leftover word is an error. */
@@ -449,33 +557,52 @@ int options_parse(int argc, char **argv)
 		if (optind > 0 && !strcmp(argv[optind - 1], "--password")) {
 			/* almost certainly a password given as a separate word: never echo it */
 			scrub(argv[optind]);
-			rc = usage_error("unexpected argument after --password; use --password=PW, or --password alone to be prompted%s%s",
-					 "", "");
+			rc = usage_error("unexpected argument after --password; use --password=PW, or --password alone to be prompted");
 		} else {
-			rc = usage_error("unexpected argument '%s'%s", argv[optind], "");
+			rc = usage_error("unexpected argument '%s'", argv[optind]);
 		}
 	}
 	free(lo);
+	bool *seen_file = xcalloc(n, sizeof *seen_file), *seen_cli = xcalloc(n, sizeof *seen_cli);
+	for (size_t g = 0; g < ngiven; g++)
+		seen_cli[given[g].idx] = true;
+	if (!rc)
+		rc = check_conflicts(seen_cli, NULL);
+	if (!rc)
+		rc = read_option_files(defaults_file, seen_file);
+	if (!rc)
+		rc = check_conflicts(seen_file, "in an option file");
+	for (size_t g = 0; g < ngiven && !rc; g++)
+		rc = apply_option(given[g].idx, given[g].v, given[g].v);
+	/* a secret not yet applied when an error stopped the loop leaves argv too */
+	for (size_t g = 0; g < ngiven; g++)
+		if (!strcmp(optdefs[given[g].idx].name, "password"))
+			scrub(given[g].v);
+		else if (!strcmp(optdefs[given[g].idx].name, "replica") && given[g].v)
+			replica_dsn_scrub(given[g].v);
+	free(given);
+	free(seen_file);
+	free(seen_cli);
 	if (rc)
 		return rc;
 	if ((opt.status || opt.send) && (opt.execute || opt.alter || opt.cleanup || opt.revert || opt.finish ||
 					 (opt.status && opt.send)))
 		return usage_error("--status and --send go alone (with connection options, --database, --table, "
-				   "--control-socket, --json)%s%s", "", "");
+				   "--control-socket, --json)");
 	/* --status lists every unfinished job with connection options alone */
 	if (opt.status && !opt.table)
 		return 0;
 	if (!opt.database || !*opt.database)
-		return usage_error("missing --database%s%s", "", "");
+		return usage_error("missing --database");
 	if (!opt.table || !*opt.table)
-		return usage_error("missing --table%s%s", "", "");
+		return usage_error("missing --table");
 	if (!opt.cleanup && !opt.revert && !opt.finish && !opt.status && !opt.send && (!opt.alter || !*opt.alter))
-		return usage_error("missing --alter%s%s", "", "");
+		return usage_error("missing --alter");
 	if ((opt.revert || opt.finish) && (opt.alter || opt.cleanup || (opt.revert && opt.finish)))
-		return usage_error("--revert and --finish take no --alter and go alone%s%s", "", "");
+		return usage_error("--revert and --finish take no --alter and go alone");
 	if (opt.cleanup && opt.alter)
-		return usage_error("--cleanup takes no --alter%s%s", "", "");
+		return usage_error("--cleanup takes no --alter");
 	if (strlen(opt.database) > 64 || strlen(opt.table) > 64)
-		return usage_error("identifier too long (more than 64 characters)%s%s", "", "");
+		return usage_error("identifier too long (more than 64 characters)");
 	return 0;
 }
