@@ -78,6 +78,24 @@ int db_connect(struct db *db, const char *label)
 	return db_connect_to(db, label, &t);
 }
 
+/* Where a connection attempt went: the target's own values, else what the
+ * option files gave the library, else its defaults. */
+static void describe_target(MYSQL *my, const struct dbtarget *t, char *out, size_t outlen)
+{
+	const char *host = t->host, *sock = t->socket;
+	unsigned port = t->port;
+	if (!host)
+		mysql_get_optionv(my, MARIADB_OPT_HOST, &host);
+	if (!sock)
+		mysql_get_optionv(my, MARIADB_OPT_UNIXSOCKET, &sock);
+	if (!port)
+		mysql_get_optionv(my, MARIADB_OPT_PORT, &port);
+	if (!host || !strcmp(host, "localhost"))
+		snprintf(out, outlen, "socket '%s'", sock ? sock : MARIADB_UNIX_ADDR);
+	else
+		snprintf(out, outlen, "host '%s' port %u", host, port ? port : 3306);
+}
+
 int db_connect_to(struct db *db, const char *label, const struct dbtarget *t)
 {
 	memset(db, 0, sizeof *db);
@@ -112,9 +130,12 @@ int db_connect_to(struct db *db, const char *label, const struct dbtarget *t)
 				t->socket, CLIENT_FOUND_ROWS)) {
 		/* The message names user and host but never the password. */
 		db_set_error(db, mysql_errno(db->my), mysql_sqlstate(db->my), mysql_error(db->my), NULL);
-		if (!t->quiet)
-			log_error("cannot connect%s%s: errno %u (%s): %s", strcmp(label, "main") ? " to " : "",
-				  strcmp(label, "main") ? label : "", db->err, db->sqlstate, db->errmsg);
+		if (!t->quiet) {
+			char where[600];
+			describe_target(db->my, t, where, sizeof where);
+			log_error("cannot connect%s%s (%s): errno %u (%s): %s", strcmp(label, "main") ? " to " : "",
+				  strcmp(label, "main") ? label : "", where, db->err, db->sqlstate, db->errmsg);
+		}
 		mysql_close(db->my);
 		db->my = NULL;
 		return EXIT_CONNECT;
