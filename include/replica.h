@@ -37,8 +37,10 @@ struct lag_state {
  * also left in db's error). */
 int replica_check(struct db *db, struct lag_state *st);
 
-/* --cleanup: drops schema._TABLE_hb when it is a heartbeat table of oscar. */
-int replica_drop_leftover_heartbeat(struct db *db, const char *schema, const char *table);
+/* --cleanup: drops schema.name (objnames' heartbeat) when it is a heartbeat
+ * table of oscar. 1 when it did (or, in dry run, would), 0 when there was
+ * none, -1 on error. */
+int replica_drop_leftover_heartbeat(struct db *db, const char *schema, const char *name);
 
 /* Whether any replica is checked (known after the first replica_check). */
 int replica_count(void);

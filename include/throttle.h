@@ -13,6 +13,10 @@ int throttle_parse(const char *spec, char *err, size_t errlen);
  * that changes (NULL: no longer): the control socket's way in, set by main. */
 extern void (*throttle_waiting)(const char *state, bool changed);
 
+/* Refuses (EXIT_REFUSED, one error line) a --max-load or --critical-load
+ * variable the server's global status does not have; 0 when all exist. */
+int throttle_check(struct db *db);
+
 /* After each chunk: waits while a --max-load variable is over its limit, a
  * replica lags more than --max-lag or a replica is stopped (emitting throttle
  * events); returns EXIT_FAILED when a --critical-load variable is over its

@@ -644,7 +644,7 @@ static int run(struct migration *m)
 
 	/* 1. Preflight: the table, its surroundings, leftovers of earlier runs. */
 	phase(m, "preflight");
-	if ((rc = take_table_lock(m)))
+	if ((rc = take_table_lock(m)) || (rc = throttle_check(db)))
 		return rc;
 	/* the socket a DBA steers the run with (the table lock makes it ours);
 	 * --revert and --finish are one swap or one drop, with nothing to steer */
@@ -826,14 +826,6 @@ int main(int argc, char **argv)
 		db_close(&db);
 		return rc;
 	}
-	if (opt.cleanup) {
-		if (!opt.execute)
-			log_info("dry run: listing what --cleanup --execute would remove");
-		rc = cleanup_leftovers(&db, opt.database, opt.table);
-		rc = exit_with(rc, db.err ? db_error_text(&db) : "cleanup failed");
-		db_close(&db);
-		return rc;
-	}
 	struct migration m;
 	memset(&m, 0, sizeof m);
 	m.db = &db;
@@ -843,6 +835,18 @@ int main(int argc, char **argv)
 	cleanup_set_table(opt.table);
 	objnames_init(&m.names, m.schema, m.table);
 	db_set_tag(m.schema, m.table);
+	if (opt.cleanup) {
+		/* a running oscar's triggers and shadow are not leftovers */
+		if (!(rc = take_table_lock(&m))) {
+			if (!opt.execute)
+				log_info("dry run: listing what --cleanup --execute would remove");
+			rc = cleanup_leftovers(&db, opt.database, opt.table);
+		}
+		rc = exit_with(rc, db.err ? db_error_text(&db) : "cleanup failed");
+		migration_free(&m);
+		db_close(&db);
+		return rc;
+	}
 	rc = run(&m);
 	if (rc == EXIT_FAILED && cleanup_pending())
 		rc = fail(&m, rc);

@@ -65,10 +65,18 @@ void objnames_init(struct objnames *n, const char *schema, const char *table)
 	n->trg_ins = oscar_name("oscar_", table, "_ins");
 	n->trg_upd = oscar_name("oscar_", table, "_upd");
 	n->trg_del = oscar_name("oscar_", table, "_del");
-	/* GET_LOCK names are limited to 64 characters too. */
-	char buf[300];
-	snprintf(buf, sizeof buf, "%s.%s", schema, table);
-	n->lock = oscar_name("oscar:", buf, "");
+	n->rtrg_ins = oscar_name("oscar_", table, "_rins");
+	n->rtrg_upd = oscar_name("oscar_", table, "_rupd");
+	n->rtrg_del = oscar_name("oscar_", table, "_rdel");
+	n->old_ph = oscar_name("_", table, "_oph");
+	n->new_ph = oscar_name("_", table, "_nph");
+	n->heartbeat = oscar_name("_", table, "_hb");
+	/* GET_LOCK names are limited to 64 characters too; schema and table are
+	 * up to 64 characters of up to 4 bytes each, so no fixed buffer */
+	struct sbuf b = SBUF_INIT;
+	sb_addf(&b, "%s.%s", schema, table);
+	n->lock = oscar_name("oscar:", sb_str(&b), "");
+	sb_free(&b);
 }
 
 void objnames_free(struct objnames *n)
@@ -78,6 +86,12 @@ void objnames_free(struct objnames *n)
 	free(n->trg_ins);
 	free(n->trg_upd);
 	free(n->trg_del);
+	free(n->rtrg_ins);
+	free(n->rtrg_upd);
+	free(n->rtrg_del);
+	free(n->old_ph);
+	free(n->new_ph);
+	free(n->heartbeat);
 	free(n->lock);
 	memset(n, 0, sizeof *n);
 }

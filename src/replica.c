@@ -403,7 +403,10 @@ static void finish(void)
 static int hb_setup(struct db *db)
 {
 	hb_schema = xstrdup(opt.database);
-	hb_table = oscar_name("_", opt.table, "_hb");
+	struct objnames on;
+	objnames_init(&on, opt.database, opt.table);
+	hb_table = xstrdup(on.heartbeat);
+	objnames_free(&on);
 	if (db_connect(&hb, "heartbeat")) {
 		db_set_error(db, hb.err, hb.sqlstate, "cannot open the heartbeat connection", NULL);
 		return EXIT_FAILED;
@@ -686,9 +689,8 @@ int replica_check(struct db *db, struct lag_state *st)
 	return 0;
 }
 
-int replica_drop_leftover_heartbeat(struct db *db, const char *schema, const char *table)
+int replica_drop_leftover_heartbeat(struct db *db, const char *schema, const char *name)
 {
-	char *name = oscar_name("_", table, "_hb");
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = BINARY ");
 	sb_literal(&q, schema);
@@ -703,11 +705,12 @@ int replica_drop_leftover_heartbeat(struct db *db, const char *schema, const cha
 		sb_add(&q, "DROP TABLE IF EXISTS ");
 		sb_qualified(&q, schema, name);
 		rc = db_exec(db, DB_CHANGE, sb_str(&q));
-		if (!rc)
+		if (!rc) {
 			log_info("%s heartbeat table '%s'", db_dry_run ? "would remove" : "removed", name);
+			rc = 1;
+		}
 	}
 	free(comment);
-	free(name);
 	sb_free(&q);
 	return rc;
 }

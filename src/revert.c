@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "cleanup.h"
+#include "fault.h"
 #include "log.h"
 #include "migration.h"
 #include "names.h"
@@ -29,28 +30,6 @@
 #include "signals.h"
 #include "state.h"
 #include "verify.h"
-
-struct revnames {
-	char *oph, *nph, *rdel, *rupd, *rins;
-};
-
-static void revnames_init(struct revnames *r, const char *table)
-{
-	r->oph = oscar_name("_", table, "_oph");
-	r->nph = oscar_name("_", table, "_nph");
-	r->rdel = oscar_name("oscar_", table, "_rdel");
-	r->rupd = oscar_name("oscar_", table, "_rupd");
-	r->rins = oscar_name("oscar_", table, "_rins");
-}
-
-static void revnames_free(struct revnames *r)
-{
-	free(r->oph);
-	free(r->nph);
-	free(r->rdel);
-	free(r->rupd);
-	free(r->rins);
-}
 
 /* old key columns = NEW/OLD key of the new shape */
 static void key_match(struct sbuf *q, struct migration *m, const char *row)
@@ -96,10 +75,10 @@ static void upsert_new(struct sbuf *q, struct migration *m)
 	}
 }
 
-static char *reverse_sql(struct migration *m, struct revnames *r, int which)
+static char *reverse_sql(struct migration *m, int which)
 {
 	static const char *ev[] = { "DELETE", "UPDATE", "INSERT" };
-	const char *name = which == 0 ? r->rdel : which == 1 ? r->rupd : r->rins;
+	const char *name = which == 0 ? m->names.rtrg_del : which == 1 ? m->names.rtrg_upd : m->names.rtrg_ins;
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "CREATE TRIGGER ");
 	sb_qualified(&q, m->schema, name);
@@ -161,30 +140,30 @@ static int create_like(struct migration *m, const char *name, const char *like)
 
 int revert_swap(struct migration *m)
 {
-	struct revnames r;
-	revnames_init(&r, m->table);
 	int rc = EXIT_FAILED;
 	if (shadow_sync_auto_increment(m))
 		goto out;
 	/* 1. placeholders for the names the triggers use */
-	if (create_like(m, m->names.old, m->table) || create_like(m, r.nph, m->names.shadow))
+	if (create_like(m, m->names.old, m->table) || create_like(m, m->names.new_ph, m->names.shadow))
 		goto out;
+	fault_point("revert-placeholders");
 	/* 2. the reverse triggers, guarded, on the shadow */
 	if (db_lock_tables(m->db, m->schema, m->table, m->names.shadow, m->names.old))
 		goto out;
 	int trc = 0;
 	for (int w = 0; w < 3 && !trc; w++) {
-		char *sql = reverse_sql(m, &r, w);
+		char *sql = reverse_sql(m, w);
 		trc = db_exec(m->db, DB_CHANGE, sql);
 		free(sql);
 	}
 	db_unlock_tables(m->db);
 	if (trc)
 		goto out;
+	fault_point("revert-triggers");
 	/* 3. the swap, one RENAME of four pairs */
 	struct sbuf q = SBUF_INIT;
 	sb_rename(&q, m->schema,
-		  (const char *const[]){ m->names.old, r.oph, m->table, m->names.old, m->names.shadow, m->table, r.nph,
+		  (const char *const[]){ m->names.old, m->names.old_ph, m->table, m->names.old, m->names.shadow, m->table, m->names.new_ph,
 					 m->names.shadow, NULL });
 	signals_allow_cancel(false);
 	double t0 = now_mono();
@@ -198,6 +177,7 @@ int revert_swap(struct migration *m)
 	double ms = (now_mono() - t0) * 1000;
 	/* what the cleanup stack knew by the old names is now elsewhere */
 	cleanup_forget_all();
+	fault_point("revert-swapped");
 	log_info("swapped: '%s' is the new table; the old one is '%s', kept in sync for the revert window (%.1f ms)",
 		 m->table, m->names.old, ms);
 	struct sbuf ev;
@@ -209,33 +189,42 @@ int revert_swap(struct migration *m)
 	ev_end(&ev);
 	if (state_revert_window(m, opt.revert_window))
 		log_warn("cannot record the revert window: %s", db_error_text(m->db));
+	fault_point("revert-recorded");
 	/* 4. the forward triggers go (they write into the placeholder now) */
+	int frc;
 	if (db_lock_tables(m->db, m->schema, m->table, m->names.old, NULL) == 0) {
-		drop_named(m, "TRIGGER", m->names.trg_del);
-		drop_named(m, "TRIGGER", m->names.trg_upd);
-		drop_named(m, "TRIGGER", m->names.trg_ins);
+		frc = drop_named(m, "TRIGGER", m->names.trg_del) || drop_named(m, "TRIGGER", m->names.trg_upd) ||
+		      drop_named(m, "TRIGGER", m->names.trg_ins);
 		db_unlock_tables(m->db);
 	} else {
 		log_warn("cannot lock the tables to drop the forward triggers; dropping them one by one");
-		triggers_drop(m->db, m->schema, &m->names, false);
+		frc = triggers_drop(m->db, m->schema, &m->names, false);
 	}
-	/* 5. the placeholders */
-	if (drop_named(m, "TABLE", m->names.shadow) || drop_named(m, "TABLE", r.oph))
-		log_warn("cannot drop a placeholder table: %s", db_error_text(m->db));
+	fault_point("revert-forward-dropped");
+	/* 5. the placeholders. A forward trigger still on the old table writes
+	 * into the placeholder `_T_new` whenever a reverse trigger writes the old
+	 * table: dropping that placeholder would fail every write to the table. */
+	if (frc) {
+		log_error("cannot drop the forward triggers on '%s': %s; the placeholder '%s' stays (they write into "
+			  "it): 'oscar --finish' removes both", m->names.old, db_error_text(m->db), m->names.shadow);
+	} else if (drop_named(m, "TABLE", m->names.shadow)) {
+		log_warn("cannot drop the placeholder table '%s': %s", m->names.shadow, db_error_text(m->db));
+	}
+	if (drop_named(m, "TABLE", m->names.old_ph))
+		log_warn("cannot drop the placeholder table '%s': %s", m->names.old_ph, db_error_text(m->db));
 	log_info("revert window open until the state table's revert_until: 'oscar --revert' swaps back, "
 		 "'oscar --finish' ends it");
 	rc = 0;
 out:
-	revnames_free(&r);
 	return rc;
 }
 
 /* Drops the reverse triggers from `table`. */
-static int drop_reverse(struct migration *m, struct revnames *r, const char *table, const char *other)
+static int drop_reverse(struct migration *m, const char *table, const char *other)
 {
 	int locked = other ? db_lock_tables(m->db, m->schema, table, other, NULL) : -1;
-	int rc = drop_named(m, "TRIGGER", r->rdel) || drop_named(m, "TRIGGER", r->rupd) ||
-		 drop_named(m, "TRIGGER", r->rins);
+	int rc = drop_named(m, "TRIGGER", m->names.rtrg_del) || drop_named(m, "TRIGGER", m->names.rtrg_upd) ||
+		 drop_named(m, "TRIGGER", m->names.rtrg_ins);
 	if (!locked)
 		db_unlock_tables(m->db);
 	return rc;
@@ -243,9 +232,7 @@ static int drop_reverse(struct migration *m, struct revnames *r, const char *tab
 
 int revert_finish(struct migration *m)
 {
-	struct revnames r;
-	revnames_init(&r, m->table);
-	int rc = drop_reverse(m, &r, m->table, m->names.old) ? EXIT_FAILED : 0;
+	int rc = drop_reverse(m, m->table, m->names.old) ? EXIT_FAILED : 0;
 	if (!rc && !opt.no_drop_old_table && drop_named(m, "TABLE", m->names.old))
 		rc = EXIT_FAILED;
 	if (!rc && state_forget(m->db, m->schema, m->table))
@@ -254,15 +241,12 @@ int revert_finish(struct migration *m)
 		log_info("revert window closed: reverse triggers dropped%s", opt.no_drop_old_table ? "" : ", old table dropped");
 	else
 		log_error("cannot close the revert window: %s", db_error_text(m->db));
-	revnames_free(&r);
 	return rc;
 }
 
 int revert_back(struct migration *m, struct jobstate *js)
 {
 	(void)js;
-	struct revnames r;
-	revnames_init(&r, m->table);
 	int rc = EXIT_FAILED;
 	struct sbuf q = SBUF_INIT;
 	sb_rename(&q, m->schema, (const char *const[]){ m->table, m->names.shadow, m->names.old, m->table, NULL });
@@ -274,18 +258,19 @@ int revert_back(struct migration *m, struct jobstate *js)
 		log_error("cannot swap back: %s", db_error_text(m->db));
 		goto out;
 	}
+	fault_point("revert-back-swapped");
 	log_info("reverted: '%s' is the table before the change again", m->table);
 	struct sbuf ev;
 	ev_begin(&ev, "revert");
 	ev_end(&ev);
 	/* nobody writes the set-aside new table; its reverse triggers can go */
-	if (drop_reverse(m, &r, m->names.shadow, NULL) || drop_named(m, "TABLE", m->names.shadow) ||
-	    state_forget(m->db, m->schema, m->table)) {
+	int crc = drop_reverse(m, m->names.shadow, NULL);
+	fault_point("revert-back-triggers-dropped");
+	if (crc || drop_named(m, "TABLE", m->names.shadow) || state_forget(m->db, m->schema, m->table)) {
 		log_error("reverted, but the cleanup failed: %s; run 'oscar --cleanup'", db_error_text(m->db));
 		goto out;
 	}
 	rc = 0;
 out:
-	revnames_free(&r);
 	return rc;
 }

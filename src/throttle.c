@@ -98,6 +98,31 @@ static int read_status(struct db *db, struct limit *l, int n, double *vals)
 	return 0;
 }
 
+int throttle_check(struct db *db)
+{
+	const char *specs[] = { opt.max_load, opt.critical_load };
+	const char *names[] = { "max-load", "critical-load" };
+	for (int k = 0; k < 2; k++) {
+		struct limit l[16];
+		double vals[16];
+		int n;
+		char err[128];
+		if (parse_into(specs[k], l, 16, &n, err, sizeof err))
+			return EXIT_FAILED; /* validated at startup */
+		if (read_status(db, l, n, vals))
+			return EXIT_FAILED;
+		/* an unknown variable reads as -1, never over its limit: the run
+		 * would go unthrottled */
+		for (int i = 0; i < n; i++)
+			if (vals[i] < 0) {
+				log_error("refused: --%s names '%s', which is not a global status variable of this server",
+					  names[k], l[i].name);
+				return EXIT_REFUSED;
+			}
+	}
+	return 0;
+}
+
 /* Index of the first limit exceeded, or -1. */
 static int over(struct limit *l, int n, const double *vals)
 {
