@@ -61,7 +61,7 @@ static const struct optdef optdefs[] = {
 	{ "socket", ARG_REQ, "S", "server unix socket" },
 	{ "user", ARG_REQ, "U", "user name" },
 	{ "password", ARG_OPT, "PW", "password; without a value, prompt on the terminal" },
-	{ "defaults-file", ARG_REQ, "F", "read connection options from this file only" },
+	{ "defaults-file", ARG_REQ, "F", "read option files: this one only (it must exist)" },
 	{ "ssl-ca", ARG_REQ, "F", "TLS certificate authority file" },
 	{ "ssl-cert", ARG_REQ, "F", "TLS client certificate file" },
 	{ "ssl-key", ARG_REQ, "F", "TLS client key file" },

@@ -236,3 +236,59 @@ stop_galera() {
 	"$OSCAR_ROOT/scripts/testserver.sh" stop "$GALERA_DIR" >/dev/null 2>&1
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$GALERA_DIR"
 }
+
+# --- bounded waits (a slow machine fails a test with a message, never hangs) ---
+
+unlike() { # unlike GOT REGEX NAME
+	local got=$1 re=$2; shift 2
+	if printf '%s' "$got" | grep -Eq -- "$re"; then
+		ok 1 "$*"
+		diag "got:      $(printf '%s' "$got" | head -c 2000)"
+		diag "expected not to match: $re"
+	else
+		ok 0 "$*"
+	fi
+}
+
+# running PID: status 0 while the process exists (and is not a zombie).
+running() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	case $st in Z*) return 1 ;; esac
+	return 0
+}
+
+# wait_exit PID SECONDS: waits for a background job of this shell to end and
+# sets WAIT_RC to its exit status; after SECONDS it kills the job (SIGKILL),
+# sets WAIT_RC=timeout and returns 1.
+wait_exit() {
+	local pid=$1 deadline=$((SECONDS + $2))
+	while running "$pid"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			diag "process $pid still running after $2 s: killed"
+			kill -9 "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			WAIT_RC=timeout
+			return 1
+		fi
+		sleep 0.05
+	done
+	wait "$pid"
+	WAIT_RC=$?
+	return 0
+}
+
+# wait_event FILE EVENT SECONDS: until a --json stream in FILE has an EVENT line.
+wait_event() {
+	wait_for "$3" grep -q "\"event\":\"$2\"" "$1"
+}
+
+# wait_sql SECONDS WANT QUERY: until QUERY (on the test server) prints WANT.
+wait_sql() {
+	local deadline=$((SECONDS + $1)) want=$2; shift 2
+	while [ "$(sql -e "$1" 2>/dev/null)" != "$want" ]; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}

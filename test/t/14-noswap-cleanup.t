@@ -114,7 +114,7 @@ shadow=$(sql -e "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SC
 ok "$([ -n "$shadow" ] && echo 0 || echo 1)" "60-char name: a shadow _..._new exists ($shadow)"
 oscar_run --database=$DB --table="$L60" --cleanup --execute
 is "$RC" 0 "60-char name, --cleanup: exit 0"
-like "$ERR" "4 objects removed" "60-char name, --cleanup: removed 3 triggers and the shadow"
+like "$ERR" "5 objects removed" "60-char name, --cleanup: removed 3 triggers, the shadow and the job state"
 objs=$(names_of)
 is "$(printf '%s\n' "$objs" | grep -c "^trigger .* $L60\$")" 0 "60-char name, --cleanup: its triggers are gone"
 is "$(printf '%s\n' "$objs" | grep -c "^trigger .* $L60B\$")" 3 "60-char name, --cleanup: the other table's triggers stay"
