@@ -2,6 +2,7 @@
 #ifndef OSCAR_DB_H
 #define OSCAR_DB_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <mysql.h>
 
@@ -119,8 +120,9 @@ void db_report_blockers(struct db *db);
 int db_row_writes(struct db *db, long long *inserted, long long *changed);
 
 /* The set of flags observed by signal handling. */
-extern volatile int oscar_abort;  /* SIGINT/SIGTERM */
-extern volatile int oscar_paused; /* SIGUSR1 until SIGUSR2 */
+/* Written by the signal thread, read by every other: atomics, not volatile. */
+extern atomic_int oscar_abort;  /* SIGINT/SIGTERM */
+extern atomic_int oscar_paused; /* SIGUSR1 until SIGUSR2 */
 
 void sleep_s(double s);
 

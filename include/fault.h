@@ -4,7 +4,9 @@
 
 /* When the environment variable OSCAR_FAULT names this point, the process
  * kills itself with SIGKILL here, as kill -9 from outside would, but at an
- * exact phase. Unset (always, in production) it does nothing. */
+ * exact phase. OSCAR_FAULT=SIGINT@NAME (SIGTERM, SIGUSR1) sends that signal
+ * instead and returns once the signal thread has acted on it. Unset (always,
+ * in production) it does nothing. */
 void fault_point(const char *name);
 
 #endif

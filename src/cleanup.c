@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "fault.h"
 #include "log.h"
 #include "migration.h"
 #include "names.h"
@@ -99,12 +100,15 @@ int cleanup_run(struct db *db)
 {
 	if (!nobjs)
 		return 0;
-	/* From here on a signal must not cancel the rollback's own statements. */
-	signals_allow_cancel(false);
+	/* From here on a signal must not cancel the rollback's own statements,
+	 * nor stop its retry loops: one arriving now is remembered and handed on
+	 * once the rollback is done. */
+	bool saved_cancel = signals_allow_cancel(false);
+	signals_rollback_begin();
 	bool saved_dry = db_dry_run;
 	db_dry_run = false; /* what was really created must really go */
-	int saved_abort = oscar_abort;
-	oscar_abort = 0; /* let the retry loops run to completion */
+	int saved_abort = atomic_exchange(&oscar_abort, 0);
+	fault_point("rollback");
 	int rc = 0;
 	if (ensure_connected(db)) {
 		rc = -1;
@@ -153,7 +157,13 @@ out:
 	if (rc)
 		log_error("cleanup incomplete: run 'oscar --cleanup' with the same --database and --table");
 	db_dry_run = saved_dry;
-	oscar_abort = saved_abort;
+	if (signals_rollback_end()) {
+		log_warn("the rollback was interrupted by a signal and went on to the end");
+		saved_abort = 1;
+	}
+	if (saved_abort)
+		oscar_abort = 1;
+	signals_allow_cancel(saved_cancel);
 	return rc;
 }
 

@@ -233,6 +233,13 @@ int cutover_swap(struct migration *m)
 		return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
 	if (oscar_abort)
 		return EXIT_SIGNAL;
+	/* a pause that came after the wait ended still wins: wait again */
+	while (!signals_begin_swap()) {
+		int wrc = cutover_wait(m);
+		if (wrc)
+			return wrc;
+	}
+	fault_point("swap-started");
 	struct sbuf q = SBUF_INIT;
 	sb_rename(&q, m->schema,
 		  (const char *const[]){ m->table, m->names.old, m->names.shadow, m->table, NULL });
@@ -243,6 +250,7 @@ int cutover_swap(struct migration *m)
 	/* the table's own triggers go onto the shadow, guarded, so the new table
 	 * has them the moment it is renamed into place */
 	if (utrig_install_guarded(m)) {
+		signals_swap_failed();
 		signals_allow_cancel(true);
 		sb_free(&q);
 		log_error("cannot copy the table's own triggers to the shadow: %s", db_error_text(m->db));
@@ -251,6 +259,8 @@ int cutover_swap(struct migration *m)
 	if (!strcmp(opt.fk_method, "drop_swap")) {
 		sb_free(&q);
 		int drc = drop_swap(m);
+		if (drc)
+			signals_swap_failed();
 		signals_allow_cancel(true);
 		return drc;
 	}
@@ -258,6 +268,7 @@ int cutover_swap(struct migration *m)
 	 * them to the new table; a failed swap points them back. */
 	bool children = strcmp(opt.fk_method, "none") != 0;
 	if (children && fk_rebuild(m)) {
+		signals_swap_failed();
 		signals_allow_cancel(true);
 		sb_free(&q);
 		log_error("cannot rebuild the child tables' foreign keys: %s", db_error_text(m->db));
@@ -301,6 +312,7 @@ int cutover_swap(struct migration *m)
 	signals_allow_cancel(true);
 	sb_free(&q);
 	if (rc) {
+		signals_swap_failed();
 		if (oscar_abort)
 			return EXIT_SIGNAL;
 		log_error("cannot swap the tables: %s", db_error_text(m->db));

@@ -20,8 +20,8 @@
 
 bool db_dry_run;
 bool db_galera;
-volatile int oscar_abort;
-volatile int oscar_paused;
+atomic_int oscar_abort;
+atomic_int oscar_paused;
 
 void sleep_s(double s)
 {

@@ -217,7 +217,12 @@ static int fail(struct migration *m, int code)
 	}
 	if (cleanup_pending()) {
 		log_info("rolling back: removing what this run created");
-		if (cleanup_run(db) && code != EXIT_REFUSED) {
+		int crc = cleanup_run(db);
+		/* a signal during the rollback did not stop it, but the run was
+		 * interrupted all the same: the exit status says so */
+		if (oscar_abort)
+			code = EXIT_SIGNAL;
+		if (crc && code != EXIT_REFUSED) {
 			log_error("rollback incomplete");
 			return code;
 		}

@@ -165,12 +165,21 @@ int revert_swap(struct migration *m)
 	sb_rename(&q, m->schema,
 		  (const char *const[]){ m->names.old, m->names.old_ph, m->table, m->names.old, m->names.shadow, m->table, m->names.new_ph,
 					 m->names.shadow, NULL });
+	/* a pause that came after the wait ended still wins: wait again */
+	while (!signals_begin_swap()) {
+		if ((rc = cutover_wait(m))) {
+			sb_free(&q);
+			goto out;
+		}
+	}
+	rc = EXIT_FAILED;
 	signals_allow_cancel(false);
 	double t0 = now_mono();
 	int src = db_exec_mdl(m->db, DB_CHANGE, "swapping the tables", sb_str(&q));
 	signals_allow_cancel(true);
 	sb_free(&q);
 	if (src) {
+		signals_swap_failed();
 		log_error("cannot swap the tables: %s", db_error_text(m->db));
 		goto out;
 	}

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,10 +14,18 @@
 
 static sigset_t handled;
 static unsigned long main_tid;
-static volatile int cancel_allowed = 1;
-static volatile int abort_signal;
-/* Held while a KILL QUERY is being sent, so that once cancelling is switched
- * off (the swap, the rollback) no late KILL can hit the statement that follows. */
+static atomic_int cancel_allowed = 1;
+static atomic_int abort_signal;
+/* While the rollback runs, an abort is noted here instead of in oscar_abort,
+ * so the rollback's own retry loops go on to the end; it is handed on when the
+ * rollback ends. */
+static atomic_int in_rollback, abort_in_rollback;
+/* From the moment the swap is decided on, a pause comes too late. */
+static atomic_int swap_begun;
+/* Held while a signal is acted on (a KILL QUERY sent, a pause noted), so that
+ * once cancelling is switched off (the swap, the rollback) no late KILL can
+ * hit the statement that follows, and a pause and the swap's start are
+ * ordered: one of them wins, and the log says which. */
 static pthread_mutex_t cancel_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void signals_block(void)
@@ -31,11 +40,46 @@ void signals_block(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-void signals_allow_cancel(bool allow)
+bool signals_allow_cancel(bool allow)
 {
 	pthread_mutex_lock(&cancel_lock);
+	bool was = cancel_allowed;
 	cancel_allowed = allow;
 	pthread_mutex_unlock(&cancel_lock);
+	return was;
+}
+
+void signals_rollback_begin(void)
+{
+	pthread_mutex_lock(&cancel_lock);
+	in_rollback = 1;
+	abort_in_rollback = 0;
+	pthread_mutex_unlock(&cancel_lock);
+}
+
+bool signals_rollback_end(void)
+{
+	pthread_mutex_lock(&cancel_lock);
+	in_rollback = 0;
+	bool got = abort_in_rollback;
+	abort_in_rollback = 0;
+	pthread_mutex_unlock(&cancel_lock);
+	return got;
+}
+
+bool signals_begin_swap(void)
+{
+	pthread_mutex_lock(&cancel_lock);
+	bool go = !oscar_paused;
+	if (go)
+		swap_begun = 1;
+	pthread_mutex_unlock(&cancel_lock);
+	return go;
+}
+
+void signals_swap_failed(void)
+{
+	swap_begun = 0;
 }
 
 int signals_received(void)
@@ -63,25 +107,36 @@ static void *signal_thread(void *arg)
 			continue;
 		switch (sig) {
 		case SIGUSR1:
-			if (!oscar_paused)
+			pthread_mutex_lock(&cancel_lock);
+			if (swap_begun)
+				log_warn("SIGUSR1 came too late: the swap has begun (or is done); nothing is paused");
+			else if (!oscar_paused)
 				log_info("SIGUSR1: pausing the copy (triggers keep the shadow in sync)");
 			oscar_paused = 1;
+			pthread_mutex_unlock(&cancel_lock);
 			break;
 		case SIGUSR2:
 			if (oscar_paused)
 				log_info("SIGUSR2: resuming");
 			oscar_paused = 0;
 			break;
-		default:
-			if (!abort_signal)
-				abort_signal = sig;
-			oscar_abort = 1;
-			log_warn("received %s: aborting", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+		default: {
+			const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+			int none = 0;
+			atomic_compare_exchange_strong(&abort_signal, &none, sig);
 			pthread_mutex_lock(&cancel_lock);
-			if (cancel_allowed)
-				cancel_main_query();
+			if (in_rollback) {
+				abort_in_rollback = 1;
+				log_warn("received %s during the rollback: it goes on to the end first", name);
+			} else {
+				oscar_abort = 1;
+				log_warn("received %s: aborting", name);
+				if (cancel_allowed)
+					cancel_main_query();
+			}
 			pthread_mutex_unlock(&cancel_lock);
 			break;
+		}
 		}
 	}
 	return NULL;
