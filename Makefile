@@ -19,8 +19,8 @@ endif
 
 SRCS = $(wildcard src/*.c)
 OBJS = $(SRCS:src/%.c=build/%.o)
-# modules the unit tests link without a server
-UNIT_OBJS = build/sbuf.o build/alter.o build/names.o build/controller.o
+# the unit tests link every module but main (they need no server)
+UNIT_OBJS = $(filter-out build/main.o,$(OBJS))
 UNIT_TESTS = $(patsubst test/unit/%.c,build/test/%,$(wildcard test/unit/*.c))
 
 .PHONY: all test test-galera unit demo bench bench-scale bench-galera stress install clean deps
@@ -42,7 +42,7 @@ build/state_sql.h: sql/oscar_state.sql
 
 build/test/%: test/unit/%.c $(UNIT_OBJS) test/unit/tap.h
 	@mkdir -p build/test
-	$(CC) $(ALL_CFLAGS) -Itest/unit -o $@ $< $(UNIT_OBJS) $(LDFLAGS) -lm
+	$(CC) $(ALL_CFLAGS) -Itest/unit -o $@ $< $(UNIT_OBJS) $(LDFLAGS) $(LIBS)
 
 unit: $(UNIT_TESTS)
 

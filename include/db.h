@@ -27,6 +27,7 @@ struct db {
 	char sqlstate[8];
 	char errmsg[512];
 	char *failed_sql;
+	char errtext[2048]; /* db_error_text's: one per connection, as threads each use their own */
 };
 
 /* Flags for db_exec. */
@@ -93,7 +94,9 @@ void db_exec_keep_error(struct db *db, const char *sql);
 
 enum errclass db_classify(unsigned err);
 enum errclass db_last_class(const struct db *db);
-/* "errno 1205 (HY000): Lock wait timeout ...; statement: ..." for messages. */
+/* "errno 1205 (HY000): Lock wait timeout ...; statement: ..." for messages;
+ * the text lives in db (valid until the next call for the same db), so the
+ * index-build thread and the main thread never share a buffer. */
 const char *db_error_text(struct db *db);
 void db_set_error(struct db *db, unsigned err, const char *state, const char *msg, const char *sql);
 /* A server-side prepared statement, for the copy's many INSERTs of one shape

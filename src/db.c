@@ -224,10 +224,9 @@ static void capture(struct db *db, const char *sql)
 
 const char *db_error_text(struct db *db)
 {
-	static char buf[2048];
-	snprintf(buf, sizeof buf, "errno %u (%s): %s%s%.1200s", db->err, db->sqlstate, db->errmsg,
+	snprintf(db->errtext, sizeof db->errtext, "errno %u (%s): %s%s%.1200s", db->err, db->sqlstate, db->errmsg,
 		 db->failed_sql ? "; statement: " : "", db->failed_sql ? db->failed_sql : "");
-	return buf;
+	return db->errtext;
 }
 
 /* The comment at the head of every statement: "/\* oscar db.tbl phase *\/",
