@@ -295,9 +295,13 @@ int check_warnings(struct migration *m)
 		return -1;
 	MYSQL_ROW row;
 	int rc = 0;
-	char quoted[200], dotted[200];
-	snprintf(quoted, sizeof quoted, "'%s'", m->key.new_index);
-	snprintf(dotted, sizeof dotted, ".%s'", m->key.new_index);
+	/* an index name is up to 64 characters of up to 4 bytes: no fixed buffer */
+	char *quoted = NULL, *dotted = NULL;
+	if (asprintf(&quoted, "'%s'", m->key.new_index) < 0 || asprintf(&dotted, ".%s'", m->key.new_index) < 0) {
+		free(quoted);
+		mysql_free_result(r);
+		return -1;
+	}
 	while ((row = mysql_fetch_row(r))) {
 		unsigned code = (unsigned)atoi(row[1] ? row[1] : "0");
 		if (row[0] && !strcasecmp(row[0], "Note"))
@@ -318,6 +322,8 @@ int check_warnings(struct migration *m)
 		rc--;
 	}
 	mysql_free_result(r);
+	free(quoted);
+	free(dotted);
 	if (rc < -1)
 		log_error("the chunk had %u warnings in all", total);
 	return rc ? -1 : 0;
@@ -1118,7 +1124,11 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			keyval_free(&lower);
 			keyval_free(&upper);
 			progress_stopped();
-			db_exec(m->db, 0, "SET SESSION innodb_lock_wait_timeout=1");
+			/* the session's setting back to the connection default: the run
+			 * ends here and the next statements are the state's, so a failure
+			 * is only worth a warning */
+			if (db_exec(m->db, DB_SILENT, "SET SESSION innodb_lock_wait_timeout=1"))
+				log_warn("cannot reset innodb_lock_wait_timeout: %s", db_error_text(m->db));
 			return EXIT_INCOMPLETE;
 		}
 		/* load and replicas: after every chunk, or every 0.2 s for tiny ones */

@@ -211,6 +211,8 @@ static int waiting_for_mdl(void)
 
 static void kill_build(void)
 {
+	/* ignored: a build that already ended cannot be killed (1094), and the
+	 * caller waits for the build's own statement to return either way */
 	db_execf(&b.watch, DB_SILENT, "KILL QUERY %lu", b.conn.thread_id);
 }
 
@@ -315,6 +317,7 @@ void indexes_stop_orphans(struct db *db, const char *schema, const char *shadow)
 			if (round == 0)
 				log_warn("stopping an index build on '%s' left running by an earlier run (connection %s)",
 					 shadow, row[0]);
+			/* ignored: the loop looks again and gives up after its rounds */
 			db_execf(db, DB_SILENT, "KILL QUERY %lu", strtoul(row[0], NULL, 10));
 		}
 		mysql_free_result(r);

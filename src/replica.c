@@ -297,8 +297,8 @@ static int discover_processlist(struct db *db)
 	while ((row = mysql_fetch_row(r))) {
 		if (!row[0] || !*row[0])
 			continue;
-		char host[256];
-		snprintf(host, sizeof host, "%s", row[0]);
+		/* a host name of up to 255 bytes and its port: no fixed buffer */
+		char *host = xstrdup(row[0]);
 		char *colon = strrchr(host, ':');
 		if (colon && strchr(host, '.')) /* "10.0.0.5:41234"; a bare IPv6 address keeps its colons */
 			*colon = '\0';
@@ -312,9 +312,11 @@ static int discover_processlist(struct db *db)
 		if (is_loopback(host)) {
 			log_warn("a replica connects from '%s', this machine, and its port is unknown: give it with "
 				 "--replica=h=%s,P=PORT", host, host);
+			free(host);
 			continue;
 		}
 		add_replica(host, port, NULL, NULL, NULL, "processlist");
+		free(host);
 		found++;
 	}
 	mysql_free_result(r);

@@ -94,6 +94,8 @@ static void cancel_main_query(void)
 		return;
 	char q[64];
 	snprintf(q, sizeof q, "KILL QUERY %lu", main_tid);
+	/* ignored: the statement may have ended meanwhile (1094); the abort flag
+	 * stops the main thread at its next check regardless */
 	db_exec(&ctl, DB_SILENT, q);
 	db_close(&ctl);
 }

@@ -112,7 +112,7 @@ static int check_refs(struct migration *m, const struct utrig *u)
 		    (p > u->body && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.')))
 			continue;
 		const char *c = p + 4;
-		char col[256];
+		char col[4 * 64 + 1]; /* 64 characters of up to 4 bytes */
 		size_t k = 0;
 		if (*c == '`') {
 			for (c++; *c && k + 1 < sizeof col; c++) {
