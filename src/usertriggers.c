@@ -166,10 +166,14 @@ static int create_one(struct migration *m, const struct utrig *u, const char *na
 	if (at) {
 		char *user = xstrdup(u->definer);
 		user[at - u->definer] = '\0';
+		/* as identifiers, not string literals: the statement runs under the
+		 * trigger's own sql_mode, and with NO_BACKSLASH_ESCAPES a literal's
+		 * doubled backslash would stay doubled; backticks mean the same in
+		 * every mode */
 		sb_add(&q, " DEFINER=");
-		sb_literal(&q, user);
+		sb_ident(&q, user);
 		sb_add(&q, "@");
-		sb_literal(&q, at + 1);
+		sb_ident(&q, at + 1);
 		free(user);
 	}
 	sb_add(&q, " TRIGGER ");
@@ -201,8 +205,17 @@ static int create_one(struct migration *m, const struct utrig *u, const char *na
 	int rc = db_exec(m->db, 0, sb_str(&mode));
 	if (!rc)
 		rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
-	db_exec_keep_error(m->db, "SET NAMES utf8mb4");
-	db_exec_keep_error(m->db, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+	/* the session's own settings back: every later literal assumes them, so
+	 * a failure here fails the step (after a failure above, its error is the
+	 * one reported) */
+	static const char *const restore[] = { "SET NAMES utf8mb4",
+		"SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'" };
+	for (int i = 0; i < 2; i++) {
+		if (rc)
+			db_exec_keep_error(m->db, restore[i]);
+		else if (db_exec(m->db, 0, restore[i]))
+			rc = -1;
+	}
 	sb_free(&q);
 	sb_free(&mode);
 	return rc;
