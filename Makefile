@@ -23,7 +23,7 @@ OBJS = $(SRCS:src/%.c=build/%.o)
 UNIT_OBJS = $(filter-out build/main.o,$(OBJS))
 UNIT_TESTS = $(patsubst test/unit/%.c,build/test/%,$(wildcard test/unit/*.c))
 
-.PHONY: all test test-galera unit demo bench bench-scale bench-galera stress install clean deps
+.PHONY: all test test-galera unit demo bench bench-scale bench-galera stress install clean deps fuzz
 
 all: oscar
 
@@ -45,6 +45,27 @@ build/test/%: test/unit/%.c $(UNIT_OBJS) test/unit/tap.h
 	$(CC) $(ALL_CFLAGS) -Itest/unit -o $@ $< $(UNIT_OBJS) $(LDFLAGS) $(LIBS)
 
 unit: $(UNIT_TESTS)
+
+# libFuzzer harnesses (test/fuzz/fuzz_*.c) with ASan and UBSan, each run for
+# FUZZ_SECONDS on a corpus seeded with test/fuzz/seeds/NAME and, for the ALTER
+# parser, every --alter the tests use. Not part of make test. A crash leaves
+# its input in build/fuzz/crash-NAME-*; it becomes a unit test in test/unit.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS = -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer -Iinclude -Ibuild -Itest/fuzz \
+	     $(shell $(MARIADB_CONFIG) --cflags) -DOSCAR_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+FUZZ_OBJS = $(patsubst src/%.c,build/fuzz/obj/%.o,$(filter-out src/main.c,$(SRCS)))
+FUZZERS = $(patsubst test/fuzz/%.c,build/fuzz/%,$(wildcard test/fuzz/fuzz_*.c))
+
+build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) build/state_sql.h
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJS) $(LIBS)
+
+fuzz: $(FUZZERS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZERS)
 
 # Installs what is missing (mariadb-server, libmariadb-dev), builds, starts a
 # private server and runs every test with prove.

@@ -81,5 +81,7 @@ int options_parse(int argc, char **argv);
 void options_help(void);
 /* The message of the last usage error (for the error event). */
 const char *options_error(void);
+/* "90", "90s", "30m", "2h", "1h30m", "1d" as seconds (> 0); 0, or -1 when invalid. */
+int options_parse_duration(const char *v, double *out);
 
 #endif

@@ -205,8 +205,8 @@ static int parse_hook(const char *v)
 	return 0;
 }
 
-/* "90", "90s", "30m", "2h", "1h30m", "1d": seconds, > 0. */
-static int parse_duration(const char *v, double *out)
+/* "90", "90s", "30m", "2h", "1h30m", "1d": seconds, > 0 and at most a century. */
+int options_parse_duration(const char *v, double *out)
 {
 	double total = 0;
 	const char *p = v;
@@ -230,7 +230,8 @@ static int parse_duration(const char *v, double *out)
 		total += n * unit;
 		p = end;
 	}
-	if (total <= 0)
+	/* "1e301m" is finite, an hour more is not; beyond a century is a typo */
+	if (!isfinite(total) || total <= 0 || total > 100.0 * 366 * 86400)
 		return -1;
 	*out = total;
 	return 0;
@@ -343,7 +344,7 @@ static int apply_option(size_t idx, const char *v, char *raw)
 		}
 		opt.fk_method = xstrdup(v);
 	} else if (!strcmp(name, "revert-window")) {
-		if (parse_duration(v, &opt.revert_window)) {
+		if (options_parse_duration(v, &opt.revert_window)) {
 			return usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);
 		}
 	} else if (!strcmp(name, "revert")) {
@@ -355,7 +356,7 @@ static int apply_option(size_t idx, const char *v, char *raw)
 	} else if (!strcmp(name, "resume")) {
 		opt.resume = true;
 	} else if (!strcmp(name, "max-runtime")) {
-		if (parse_duration(v, &opt.max_runtime)) {
+		if (options_parse_duration(v, &opt.max_runtime)) {
 			return usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);
 		}
 	} else if (!strcmp(name, "max-lag")) {
