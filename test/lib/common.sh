@@ -251,31 +251,27 @@ unlike() { # unlike GOT REGEX NAME
 }
 
 # running PID: status 0 while the process exists (and is not a zombie).
-running() {
-	local st
-	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-	case $st in Z*) return 1 ;; esac
-	return 0
-}
+running() { [ -e "/proc/$1" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
-# wait_exit PID SECONDS: waits for a background job of this shell to end and
-# sets WAIT_RC to its exit status; after SECONDS it kills the job (SIGKILL),
-# sets WAIT_RC=timeout and returns 1.
+# wait_exit PID [SECONDS]: waits (at most SECONDS, default 600) for a
+# background job of this shell to end; returns its exit status, as wait would,
+# and sets WAIT_RC to it. A job still running then is killed (SIGKILL): status
+# 124 and WAIT_RC=timeout, so a hang fails the test instead of stalling it.
 wait_exit() {
-	local pid=$1 deadline=$((SECONDS + $2))
+	local pid=$1 deadline=$((SECONDS + ${2:-600}))
 	while running "$pid"; do
 		if [ "$SECONDS" -ge "$deadline" ]; then
-			diag "process $pid still running after $2 s: killed"
+			diag "process $pid still running after ${2:-600} s: killed"
 			kill -9 "$pid" 2>/dev/null
 			wait "$pid" 2>/dev/null
 			WAIT_RC=timeout
-			return 1
+			return 124
 		fi
 		sleep 0.05
 	done
 	wait "$pid"
 	WAIT_RC=$?
-	return 0
+	return "$WAIT_RC"
 }
 
 # wait_event FILE EVENT SECONDS: until a --json stream in FILE has an EVENT line.

@@ -120,7 +120,7 @@ ok $? "lock holder is connected"
 holder_conn=$(sql -e "SELECT IS_USED_LOCK('oscar:$DB.t')")
 refused "table locked by another oscar" 6 "another oscar \(connection $holder_conn\)" "${A[@]}" --table=t --alter="ADD COLUMN z INT" --execute
 sql -e "KILL $holder_conn" 2>/dev/null
-wait $holder 2>/dev/null
+wait_exit $holder 2>/dev/null
 
 is "$(sql $DB -e "CHECKSUM TABLE t" | cut -f2)" "$SUM0" "after all refusals: data of t unchanged"
 is "$(leftovers $DB)" "" "after all refusals: nothing left behind"

@@ -29,20 +29,6 @@ chunks_at_least() { [ "$(chunks)" -ge "$1" ]; }
 has_event() { [ -n "$(json_events "$OUTF" "$1")" ]; }
 log_has() { grep -q -- "$1" "$ERRF"; }
 last_copied() { json_events "$OUTF" chunk | tail -1 | grep -Eo '"rows_copied":[0-9]+' | cut -d: -f2; }
-running() { [ -e "/proc/$1" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
-# wait_exit PID SECONDS: the exit status; 124 if it had to be killed
-wait_exit() {
-	local pid=$1 deadline=$((SECONDS + $2))
-	while running "$pid"; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			kill -9 "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-			return 124
-		fi
-		sleep 0.05
-	done
-	wait "$pid"
-}
 rolled_back() { # rolled_back NAME: nothing left, shape and data as before
 	is "$(leftovers $DB)" "" "$1: nothing left behind"
 	is "$(table_ddl $DB t)" "$DDL" "$1: table shape unchanged"
@@ -133,7 +119,7 @@ ok $? "cutover: the swap waits for the lock"
 kill -INT $PID
 sleep 0.5
 sql -e "KILL $(holder_id)"
-wait $holder 2>/dev/null
+wait_exit $holder 2>/dev/null
 wait_exit $PID 60
 is "$?" 5 "SIGINT during the cutover wait: exit 5"
 is "$(json_events "$OUTF" cutover)" "" "SIGINT during the cutover wait: no cutover happened"

@@ -38,7 +38,7 @@ like "$CMDLINE" "--password=x+ " "/proc/PID/cmdline shows the password option sc
 is "$(sql -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER='$USER_' AND HOST LIKE '127.0.0.1:%'")" 1 \
 	"--password: connected as $USER_ over TCP"
 rm -f "$PF"
-wait $PID
+wait_exit $PID
 is "$?" 0 "--password: the run finishes, exit 0"
 like "$(table_ddl $DB t)" '`z` int' "--password: table altered"
 no_secret "--password (stderr and --json stdout)" "$TMP/pw.out" "$TMP/pw.err"

@@ -40,7 +40,10 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	local out=$TMP/$name
 	mkdir -p "$out"
 	rm -f "$TMP/stop"
-	perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t $WRITERS "$TMP/stop" "$out" $RANDOM &
+	# the writers' random seed, printed so a failure can be replayed: OSCAR_SEED=N
+	local seed=${OSCAR_SEED:-$RANDOM}
+	diag "$name: writers' random seed $seed (replay with OSCAR_SEED=$seed)"
+	perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t $WRITERS "$TMP/stop" "$out" $seed &
 	local wpid=$!
 	sleep 0.5
 	oscar --database=$DB --table=t --alter="$alter" --execute --json "${CHUNK[@]}" \
@@ -48,7 +51,7 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	local rc=$?
 	sleep $AFTER
 	touch "$TMP/stop"
-	wait $wpid
+	wait_exit $wpid
 	local wrc=$?
 	is "$rc" 0 "$name: oscar exit 0 under writers"
 	[ "$rc" = 0 ] || diag "$(tail -5 "$out/stderr")"

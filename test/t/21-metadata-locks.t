@@ -32,7 +32,7 @@ start_probe() {
 }
 stop_probe() {
 	touch "$TMP/probe.stop"
-	wait $PROBE
+	wait_exit $PROBE
 	PROBE_MAX=$(sed -n 's/.*max_ms=\([0-9.]*\).*/\1/p' "$TMP/probe.out")
 	PROBE_ERR=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' "$TMP/probe.out")
 	PROBE_N=$(sed -n 's/.*count=\([0-9]*\).*/\1/p' "$TMP/probe.out")
@@ -60,7 +60,7 @@ is "$(table_ddl $DB t)" "$DDL" "table definition untouched"
 ok "$(awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 15) }'; echo $?)" "gave up long before the blocker ended"
 ok "$(awk -v m="$PROBE_MAX" 'BEGIN { exit !(m < 2000) }'; echo $?)" "probe never queued behind oscar for long (max ${PROBE_MAX} ms over $PROBE_N writes)"
 is "$PROBE_ERR" 0 "probe saw no errors"
-kill $HOLDER 2>/dev/null; wait $HOLDER 2>/dev/null
+kill $HOLDER 2>/dev/null; wait_exit $HOLDER 2>/dev/null
 sql -e "KILL $holder_thread" 2>/dev/null
 
 # 2. The blocker ends during the retries: oscar gets through.
@@ -70,7 +70,7 @@ oscar --database=$DB --table=t --alter="ADD COLUMN c INT" --execute --json \
 	--lock-wait-timeout=0.2 --lock-retries=60 >"$TMP/ev2" 2>"$TMP/err2"
 rc=$?
 stop_probe
-wait $HOLDER 2>/dev/null
+wait_exit $HOLDER 2>/dev/null
 is "$rc" 0 "blocker ends during the retries: migration succeeds"
 ok "$([ "$(grep -c '"event":"lock_wait"' "$TMP/ev2")" -ge 2 ] && echo 0 || echo 1)" "it waited and retried (lock_wait events)"
 ok "$(awk -v m="$PROBE_MAX" 'BEGIN { exit !(m < 2000) }'; echo $?)" "probe never queued for long (max ${PROBE_MAX} ms)"
@@ -88,10 +88,10 @@ like "$(cat "$TMP/ev3")" '"event":"pause"' "copy paused by the pause file"
 hold_table 3
 start_probe
 rm -f "$TMP/pause"
-wait $OSC
+wait_exit $OSC
 rc=$?
 stop_probe
-wait $HOLDER 2>/dev/null
+wait_exit $HOLDER 2>/dev/null
 is "$rc" 0 "swap blocked by a transaction: succeeds once it ends"
 attempts=$(sed -n 's/.*"event":"cutover".*"attempts":\([0-9]*\).*/\1/p' "$TMP/ev3")
 ok "$([ "${attempts:-0}" -gt 1 ] && echo 0 || echo 1)" "the RENAME was retried ($attempts attempts)"

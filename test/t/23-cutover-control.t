@@ -26,19 +26,6 @@ start_oscar() {
 		--execute --json "$@" >"$OUTF" 2>"$ERRF" &
 	PID=$!
 }
-running() { [ -e "/proc/$1" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
-wait_exit() { # wait_exit PID SECONDS: the exit status; 124 if it had to be killed
-	local pid=$1 deadline=$((SECONDS + $2))
-	while running "$pid"; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			kill -9 "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-			return 124
-		fi
-		sleep 0.05
-	done
-	wait "$pid"
-}
 has_event() { [ -n "$(json_events "$OUTF" "$1" 2>/dev/null)" ]; }
 has_col() { table_ddl $DB t | grep -q "\`$1\`"; }
 # HH:MM of the local time OFFSET minutes from now, wrapping around midnight.

@@ -27,7 +27,7 @@ wait_event "$TMP/ev1" pause
 ok $? "copy paused before the first chunk"
 sql $DB -e "INSERT INTO _t_new (id, v, d) VALUES (5, 'corrupt', 0), (29999, 'also corrupt', NULL)"
 rm -f "$TMP/pause"
-wait $pid
+wait_exit $pid
 is "$?" 0 "run with a corrupted shadow still succeeds"
 like "$(cat "$TMP/err1")" "verify: chunk [0-9]+ differs; copying it again" "verification found the corrupted chunks"
 like "$(grep '"event":"verify"' "$TMP/ev1")" '"ok":true,"rows_verified":30000,.*"repaired_chunks":2' "two chunks repaired, 30000 rows verified"
@@ -46,7 +46,7 @@ pid=$!
 wait_event "$TMP/ev2" pause
 sql $DB -e "CREATE TRIGGER mangle BEFORE INSERT ON _t_new FOR EACH ROW SET NEW.v = IF(NEW.id = 777, 'mangled', NEW.v)"
 rm -f "$TMP/pause"
-wait $pid
+wait_exit $pid
 rc=$?
 is "$rc" 1 "persistent difference: exit 1"
 like "$(cat "$TMP/err2")" "verify: key \\(777\\) differs" "the differing key is named"
@@ -74,7 +74,7 @@ wpid=$!
 oscar --database=$DB --table=t --alter="ADD COLUMN c INT" --execute --json --chunk-size=3000 >"$TMP/ev4" 2>"$TMP/err4"
 rc=$?
 touch "$TMP/stop"
-wait $wpid
+wait_exit $wpid
 is "$rc" 0 "verification under writes: success"
 like "$(grep '"event":"verify"' "$TMP/ev4")" '"ok":true,.*"repaired_chunks":0' "no false differences under writes"
 copy=$(sed -n 's/.*"event":"done".*"copy_s":\([0-9.]*\).*/\1/p' "$TMP/ev4")

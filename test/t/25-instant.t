@@ -43,4 +43,4 @@ is "$?" 1 "instant ALTER blocked by a transaction: gives up with exit 1"
 like "$(cat "$TMP/err3")" "gave up applying the ALTER instantly after 3 attempts" "the message names the metadata lock wait"
 is "$(leftovers $DB)" "" "nothing left behind"
 sql -e "KILL $(sql -e "SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX LIMIT 1")" 2>/dev/null
-wait $holder 2>/dev/null
+wait_exit $holder 2>/dev/null

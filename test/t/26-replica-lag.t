@@ -35,7 +35,7 @@ sleep 1
 grep -q '"event":"done"' "$TMP/ev1"
 ok $((! $?)) "the copy still waits while the replica is stopped"
 rsql -e "START SLAVE SQL_THREAD"
-wait $pid
+wait_exit $pid
 is "$?" 0 "the copy resumes when replication resumes and completes"
 like "$(json_events "$TMP/ev1" replica)" "\"replica\":\"$RNAME\",\"found_by\":\"hosts\"" \
 	"the replica is found by SHOW SLAVE HOSTS"
@@ -83,7 +83,7 @@ tr '\0' ' ' </proc/$pid/cmdline >"$TMP/cmdline" 2>/dev/null
 grep -q Ro-S3cret "$TMP/cmdline"
 ok $((! $?)) "the DSN's password is not in the process's argv"
 rsql -e "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE"
-wait $pid
+wait_exit $pid
 is "$?" 0 "the copy completes once the replica catches up"
 like "$(json_events "$TMP/ev2" replica)" "\"replica\":\"$RNAME\",\"found_by\":\"option\"" "the --replica DSN is used"
 first=$(json_events "$TMP/ev2" throttle | grep -m1 '"reason":"max-lag"')
@@ -136,7 +136,7 @@ oscar --database=$DB --table=w --alter="ADD COLUMN added INT NULL DEFAULT 7" --e
 is "$?" 0 "writers and a replica: the migration succeeds"
 sleep 0.5
 touch "$TMP/wstop"
-wait $wpid
+wait_exit $wpid
 like "$(cat "$TMP/err7")" "chunks are logged as statements in the binary log" "writers and a replica: chunks logged as statements"
 like "$(cat "$TMP/err7")" "built 1 index on '_w_new'" "writers and a replica: the index was built after the copy"
 perl "$OSCAR_ROOT/test/lib/check.pl" "$OSCAR_SOCKET" $DB w "$TMP/w" >"$TMP/check7" 2>&1

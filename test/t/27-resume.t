@@ -29,7 +29,7 @@ start_writers() {
 stop_writers() {
 	sleep 0.5
 	touch "$TMP/stop"
-	wait $WPID
+	wait_exit $WPID
 }
 run_oscar() { # extra args...; sets RC
 	oscar --database=$DB --table=t --alter="$ALTER" --execute --json --chunk-size=1500 "$@" >>"$OUT/events" 2>>"$OUT/stderr"
@@ -118,7 +118,7 @@ like "$(cat "$OUT/events")" '"event":"pause"' "kill-connection: oscar paused in 
 conn=$(sql -e "SELECT ID FROM information_schema.PROCESSLIST WHERE DB IS NULL AND COMMAND = 'Sleep' AND ID <> CONNECTION_ID() ORDER BY ID LIMIT 1")
 sql -e "KILL CONNECTION $conn"
 rm -f "$TMP/pause"
-wait $OPID
+wait_exit $OPID
 RC=$?
 is "$RC" 7 "connection killed by the server: exit 7, the job is kept"
 like "$(cat "$OUT/stderr")" "connection lost during the run; the job is kept" "the message says how to go on"
@@ -140,7 +140,7 @@ if [ -n "${OSCAR_TEST_DIR:-}" ]; then
 	"$OSCAR_ROOT/scripts/testserver.sh" stop "$OSCAR_TEST_DIR"
 	"$OSCAR_ROOT/scripts/testserver.sh" start "$OSCAR_TEST_DIR"
 	rm -f "$TMP/pause"
-	wait $OPID
+	wait_exit $OPID
 	is "$?" 7 "server restarted: exit 7, the job is kept"
 	run_oscar
 	is "$RC" 0 "server restarted: the same command finishes the job"

@@ -43,7 +43,7 @@ oscar --database=$DB --table=parent --alter="ADD COLUMN extra INT" --execute --c
 rc=$?
 sleep 0.5
 touch "$TMP/stop"
-wait $wpid
+wait_exit $wpid
 is "$rc" 0 "rebuild_constraints under writes: exit 0"
 [ "$rc" = 0 ] || diag "$(tail -5 "$TMP/err1")"
 is "$(refs)" "child1:_fk_c1->parent

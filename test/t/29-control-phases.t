@@ -11,22 +11,24 @@ sql $DB -e "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB;
             INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_20000"
 # the binary itself in the background, so $! is its pid (oscar() is a function)
 oscar_bg() { "$OSCAR_BIN" --socket="$OSCAR_SOCKET" --user=root "$@" & pid=$!; }
-wait_event() { for _ in $(seq 1 100); do grep -q "\"event\":\"$2\"" "$1" && return 0; sleep 0.1; done; return 1; }
 
 # SIGUSR1 while the swap is postponed: removing the postpone file does not swap
 touch "$TMP/postpone"
 oscar_bg --database=$DB --table=t --alter="ADD COLUMN a INT" --execute --json \
 	--postpone-cutover-file="$TMP/postpone" >"$TMP/ev1" 2>"$TMP/err1"
-wait_event "$TMP/ev1" postpone
+wait_event "$TMP/ev1" postpone 60
 ok $? "the swap is postponed by the file"
 kill -USR1 $pid
-sleep 0.3
+wait_for 30 grep -q "SIGUSR1: pausing" "$TMP/err1"
+ok $? "SIGUSR1 is taken"
 rm -f "$TMP/postpone"
-sleep 1.5
+# once the wait names the pause, nothing but SIGUSR2 lets the swap go
+wait_for 30 grep -q "cutover postponed: paused" "$TMP/err1"
+ok $? "the wait now names the pause"
 is "$(grep -c '"event":"cutover"' "$TMP/ev1")" 0 "paused with SIGUSR1: no swap although the postpone file is gone"
 like "$(cat "$TMP/err1")" "cutover postponed: paused" "the log says the swap waits for the pause"
 kill -USR2 $pid
-wait $pid
+wait_exit $pid
 is "$?" 0 "SIGUSR2: the swap happens and the run ends"
 like "$(cat "$TMP/ev1")" '"event":"cutover"' "cutover event after the resume"
 
@@ -34,13 +36,14 @@ like "$(cat "$TMP/ev1")" '"event":"cutover"' "cutover event after the resume"
 touch "$TMP/postpone"
 oscar_bg --database=$DB --table=t --alter="ADD COLUMN b INT" --execute --json \
 	--postpone-cutover-file="$TMP/postpone" --pause-file="$TMP/pause" >"$TMP/ev2" 2>"$TMP/err2"
-wait_event "$TMP/ev2" postpone
+wait_event "$TMP/ev2" postpone 60
 touch "$TMP/pause"
 rm -f "$TMP/postpone"
-sleep 1.5
+wait_for 30 grep -q "cutover postponed: paused" "$TMP/err2"
+ok $? "--pause-file: the wait names the pause"
 is "$(grep -c '"event":"cutover"' "$TMP/ev2")" 0 "--pause-file: no swap while the file exists"
 rm -f "$TMP/pause"
-wait $pid
+wait_exit $pid
 is "$?" 0 "removing the pause file: the run ends"
 is "$(leftovers $DB)" "" "nothing left behind"
 

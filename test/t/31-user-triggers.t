@@ -52,7 +52,7 @@ oscar --database=$DB --table=t --alter="ADD COLUMN y INT" --execute --chunk-size
 rc=$?
 sleep 0.5
 touch "$TMP/stop"
-wait $wpid
+wait_exit $wpid
 is "$rc" 0 "migration under writes: exit 0"
 [ "$rc" = 0 ] || diag "$(tail -5 "$TMP/err")"
 read -r ins upd del <"$TMP/counts"

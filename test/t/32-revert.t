@@ -101,7 +101,7 @@ oscar --database=$DB --table=w --revert --execute >/dev/null 2>"$TMP/errw2"
 is "$?" 0 "writers: revert while they write"
 sleep 0.5
 touch "$TMP/stop"
-wait $wpid
+wait_exit $wpid
 is "$?" 0 "writers ran to the end"
 perl "$OSCAR_ROOT/test/lib/check.pl" "$OSCAR_SOCKET" $DB w "$TMP/wr" >"$TMP/checkw" 2>&1
 ok $? "writers: the reverted table equals what they committed, before, during and after both swaps"
@@ -116,7 +116,7 @@ oscar --database=$DB --table=t --finish --execute >/dev/null 2>&1
 pid=$!
 for _ in $(seq 1 50); do grep -q "waiting for the revert window" "$TMP/err8" && break; sleep 0.1; done
 is "$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='_t_old'")" 1 "--revert-window-wait: the old table is kept during the window"
-wait $pid
+wait_exit $pid
 is "$?" 0 "--revert-window-wait: exits 0 when the window ends"
 like "$(cat "$TMP/err8")" "revert window closed" "it closed the window itself"
 is "$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME NOT IN ('t', 'w')")" 0 "nothing left behind"
@@ -128,7 +128,7 @@ pid=$!
 for _ in $(seq 1 50); do grep -q "waiting for the revert window" "$TMP/err9" && break; sleep 0.1; done
 oscar --database=$DB --table=t --revert --execute >/dev/null 2>&1
 is "$?" 0 "--revert while another run waits for the window"
-wait $pid
+wait_exit $pid
 is "$?" 0 "the waiting run ends"
 like "$(cat "$TMP/err9")" "closed by another run" "and says why"
 is "$(sql -e "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='t' AND COLUMN_NAME='wx'")" 0 "the table is back in its old shape"

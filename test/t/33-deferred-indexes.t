@@ -109,7 +109,7 @@ t0=$(date +%s%N)
 sql $DB -e "UPDATE t SET a = a + 1 WHERE id = 2"
 ok $? "blocked build: another session's write succeeds"
 t1=$(date +%s%N)
-wait $opid
+wait_exit $opid
 RC=$?
 is "$RC" 7 "blocked build: stops resumable (exit 7) after --lock-retries"
 [ "$RC" = 7 ] || diag "$(tail -5 "$TMP/err5")"
@@ -155,7 +155,7 @@ for mode in auto always; do
 	sleep 0.5
 	oscar_run --database=$DB --table=t --alter="$ALTER" --execute --json --defer-indexes=$mode
 	touch "$TMP/wstop7"
-	wait $wpid
+	wait_exit $wpid
 	is "$RC" 0 "writers, --defer-indexes=$mode: exit 0"
 	is "$(table_ddl $DB t)" "$want_ddl" "writers, --defer-indexes=$mode: table definition equals the native ALTER's"
 	is "$(sql $DB -e "CHECK TABLE t" | cut -f4 | tail -1)" "OK" "writers, --defer-indexes=$mode: CHECK TABLE is OK"

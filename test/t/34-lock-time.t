@@ -34,7 +34,7 @@ oscar --database=$DB --table=t --alter="ADD COLUMN added INT NULL DEFAULT 7" --e
 rc=$?
 sleep 0.5
 touch "$TMP/stop"
-wait $wpid
+wait_exit $wpid
 is "$rc" 0 "with writers: exit 0"
 like "$(cat "$TMP/err1")" "other sessions write: copying in transactions of about --max-lock-time" \
 	"with writers: the log says the chunks are split"
@@ -77,7 +77,7 @@ oscar --database=$DB --table=a --alter="ADD COLUMN w INT NOT NULL DEFAULT 1" --e
 rc=$?
 sleep 0.3
 touch "$TMP/stop3"
-wait $ipid
+wait_exit $ipid
 is "$rc" 0 "AUTO_INCREMENT with inserts: exit 0"
 like "$(cat "$TMP/err3")" "other sessions insert rows: copying through the client" \
 	"AUTO_INCREMENT with inserts: copied through the client"

@@ -48,12 +48,13 @@ fknames() { # fknames TABLE: its constraints, in name order
 with_writers() {
 	local name=$1 script=$2; shift 2
 	rm -f "$TMP/stop.$name"
-	for s in 1 2; do perl "$script" "$OSCAR_SOCKET" $DB "$TMP/stop.$name" "$TMP/w.$name.$s" $s & done
+	local wpids=()
+	for s in 1 2; do perl "$script" "$OSCAR_SOCKET" $DB "$TMP/stop.$name" "$TMP/w.$name.$s" $s & wpids+=($!); done
 	sleep 0.5
 	oscar_run "$@"
 	sleep 0.5
 	touch "$TMP/stop.$name"
-	wait
+	for p in "${wpids[@]}"; do wait_exit "$p" 120; done
 	is "$RC" 0 "$name: exit 0"
 	[ "$RC" = 0 ] || diag "$(tail -5 <<<"$ERR")"
 	ok $(( $(cut -d' ' -f1 "$TMP/w.$name.1") + $(cut -d' ' -f1 "$TMP/w.$name.2") > 100 ? 0 : 1 )) \
@@ -272,7 +273,7 @@ opid=$!
 for _ in $(seq 1 100); do grep -q '"event":"pause"' "$TMP/ev10" && break; sleep 0.1; done
 sql $DB -e "SET foreign_key_checks=0; INSERT INTO _tree4_new (id, up, v) VALUES (2600, NULL, -1)"
 rm -f "$TMP/pause10"
-wait $opid
+wait_exit $opid
 is "$?" 0 "tree, a chunk repaired: exit 0"
 like "$(grep '"event":"verify"' "$TMP/ev10")" '"repaired_chunks":1' "tree: the corrupted chunk was copied again"
 is "$(sql $DB -e "SELECT id, up, v FROM tree4 ORDER BY id")" "$want" "tree: the repair cascaded nowhere: every row as it was"
