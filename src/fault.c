@@ -11,6 +11,12 @@
 #include "db.h"
 #include "signals.h"
 
+bool fault_fail(const char *name)
+{
+	const char *want = getenv("OSCAR_FAULT");
+	return want && !strncmp(want, "fail@", 5) && !strcmp(want + 5, name);
+}
+
 void fault_point(const char *name)
 {
 	const char *want = getenv("OSCAR_FAULT");

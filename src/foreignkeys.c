@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fault.h"
 #include "log.h"
 #include "migration.h"
 #include "options.h"
@@ -197,15 +198,20 @@ int fk_check(struct migration *m)
 	 * the swap, reference the old table */
 	struct childfk *s;
 	int ns;
-	if (load_fks(m->db, m->schema, m->names.shadow, true, &s, &ns) == 0) {
-		for (int i = 0; i < ns && !rc; i++)
-			if (!strcmp(s[i].ref_schema, m->schema) && !strcmp(s[i].ref_table, m->table)) {
-				log_error("refused: the ALTER adds foreign key '%s', which references '%s' itself; not "
-					  "supported (use the server's ALTER)", s[i].name, m->table);
-				rc = EXIT_REFUSED;
-			}
-		childfk_free(s, ns);
+	/* a check that cannot run refuses: passing it would let such a key through */
+	if (fault_fail("fk-shadow-load") || load_fks(m->db, m->schema, m->names.shadow, true, &s, &ns)) {
+		log_error("refused: cannot read the foreign keys of the shadow '%s' to check them: %s", m->names.shadow,
+			  m->db->err ? db_error_text(m->db) : "(injected failure)");
+		childfk_free(c, n);
+		return EXIT_REFUSED;
 	}
+	for (int i = 0; i < ns && !rc; i++)
+		if (!strcmp(s[i].ref_schema, m->schema) && !strcmp(s[i].ref_table, m->table)) {
+			log_error("refused: the ALTER adds foreign key '%s', which references '%s' itself; not "
+				  "supported (use the server's ALTER)", s[i].name, m->table);
+			rc = EXIT_REFUSED;
+		}
+	childfk_free(s, ns);
 	for (int i = 0; i < n && !rc; i++) {
 		if (!strcmp(opt.fk_method, "none")) {
 			log_error("refused: table '%s' is referenced by '%s'.'%s' (foreign key '%s'); use "

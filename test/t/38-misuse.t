@@ -90,6 +90,12 @@ like "$(cat "$TMP/of.err")" "nosuchdb" "the command line overrides [oscar]"
 refused "--max-load unknown variable" 3 "--max-load names 'Nonexistent_var'" "${A[@]}" --alter="ADD COLUMN z INT" --max-load=Nonexistent_var=5 --execute
 refused "--critical-load unknown variable" 3 "--critical-load names 'Nope_var'" "${A[@]}" --alter="ADD COLUMN z INT" --critical-load=Threads_running=50,Nope_var=1 --execute
 
+# --- a check that cannot run refuses (the shadow's foreign keys unreadable, injected)
+export OSCAR_FAULT=fail@fk-shadow-load
+refused "foreign key check that cannot run" 3 "refused: cannot read the foreign keys of the shadow '_t_new'" \
+	"${A[@]}" --alter="ADD COLUMN z INT" --execute
+unset OSCAR_FAULT
+
 # --- --cleanup of a table that is not there
 refused "--cleanup of a mistyped table" 3 "table '$DB'.'tt' does not exist and nothing of oscar's was found" \
 	--database=$DB --table=tt --cleanup --execute
