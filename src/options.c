@@ -366,7 +366,8 @@ static int apply_option(size_t idx, const char *v, char *raw)
 	} else if (!strcmp(name, "replica")) {
 		char err[160];
 		char *dsn = xstrdup(v);
-		replica_dsn_scrub(raw); /* a p=PASSWORD part leaves argv at once */
+		if (raw)
+			replica_dsn_scrub(raw); /* a p=PASSWORD part leaves argv at once */
 		int bad = replica_dsn_check(dsn, err, sizeof err);
 		if (bad) {
 			free(dsn);

@@ -16,7 +16,8 @@ snapshot() {
 }
 
 before=$(snapshot)
-for mode in "" "--dry-run" "--execute --dry-run"; do
+# (--execute with --dry-run is refused: 38-misuse.t)
+for mode in "" "--dry-run"; do
 	name="dry run${mode:+ ($mode)}"
 	# shellcheck disable=SC2086
 	oscar_run --database=$DB --table=t --alter="$ALTER" $mode

@@ -59,6 +59,9 @@ refused "unknown option in [oscar]" 2 "unknown option 'bogus-option' in \[oscar\
 printf '[oscar]\nchunk-time=fast\n' >"$TMP/badval.cnf"
 refused "bad value in [oscar]" 2 "'fast' for --chunk-time.*in \[oscar\] of '$TMP/badval.cnf' line 2" \
 	--defaults-file="$TMP/badval.cnf" "${A[@]}" --alter="ADD COLUMN z INT"
+printf '[oscar]\nreplica=h=r1,p=secret,nonsense\n' >"$TMP/replica.cnf"
+refused "bad --replica in [oscar]" 2 "invalid --replica.*in \[oscar\] of '$TMP/replica.cnf' line 2" \
+	--defaults-file="$TMP/replica.cnf" "${A[@]}" --alter="ADD COLUMN z INT"
 printf '[oscar]\ndry-run\nexecute\n' >"$TMP/conflict.cnf"
 refused "contradiction in [oscar]" 2 "--dry-run and --execute cannot be used together in an option file" \
 	--defaults-file="$TMP/conflict.cnf" "${A[@]}" --alter="ADD COLUMN z INT"
