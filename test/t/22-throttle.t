@@ -21,7 +21,7 @@ ok $? "six load connections are there"
 "$OSCAR_BIN" --socket="$OSCAR_SOCKET" --user=root --database=$DB --table=t --alter="ADD COLUMN c INT" --execute --json \
 	--chunk-size=2000 --max-load=Threads_connected=$limit >"$TMP/ev" 2>"$TMP/err" &
 opid=$!
-wait_for 60 grep -q '"event":"throttle","active":true' "$TMP/ev"
+wait_for 60 grep -Eq '"event":"throttle",.*"active":true' "$TMP/ev"
 ok $? "the copy is throttled"
 running $opid
 ok $? "and waits while the load lasts"
