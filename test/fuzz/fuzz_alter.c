@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < ai.nrenames; i++)
 			(void)alter_new_name(&ai, ai.rename_from[i]);
 		(void)alter_dropped(&ai, "id");
-		char *r = alter_rename_fk_drops(text, &ai, rename_all, NULL);
+		char *r = alter_shadow_text(text, &ai, rename_all, NULL);
 		free(r);
 	}
 	/* a refusal leaves a message, always terminated */
