@@ -16,6 +16,9 @@ extern void (*throttle_waiting)(const char *state, bool changed);
 /* Refuses (EXIT_REFUSED, one error line) a --max-load or --critical-load
  * variable the server's global status does not have; 0 when all exist. */
 int throttle_check(struct db *db);
+/* 1 when spec ("VAR=N[,VAR=N]") names a variable the server does not have
+ * (its name in name), 0 when it has them all, -1 after an error. */
+int throttle_unknown(struct db *db, const char *spec, char *name, size_t cap);
 
 /* After each chunk: waits while a --max-load variable is over its limit, a
  * replica lags more than --max-lag or a replica is stopped (emitting throttle

@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "log.h"
 #include "options.h"
 #include "replica.h"
@@ -226,6 +227,26 @@ static const char help_text[] =
 	"commands: status, status json, pause, resume, chunk-time=SEC, chunk-size=N|auto, max-lock-time=SEC, "
 	"max-load=VAR=N[,VAR=N], critical-load=VAR=N[,VAR=N], max-lag=TIME, postpone, unpostpone, abort, help";
 
+/* Whether a load spec names a status variable the server does not have (the
+ * copy would then go unthrottled): asked on a connection of this thread's own,
+ * as the main one is busy migrating. */
+static bool unknown_variable(const char *spec, char *err, size_t cap)
+{
+	struct db c;
+	if (db_connect(&c, "control")) {
+		snprintf(err, cap, "cannot reach the server to check the variables");
+		return true;
+	}
+	char var[80];
+	int r = throttle_unknown(&c, spec, var, sizeof var);
+	db_close(&c);
+	if (r < 0)
+		snprintf(err, cap, "cannot read the server's status variables");
+	else if (r > 0)
+		snprintf(err, cap, "'%s' is not a global status variable of this server", var);
+	return r != 0;
+}
+
 /* A setting in seconds: checked, then queued for control_apply. */
 static void queue_seconds(struct sbuf *a, const char *name, const char *v, double lo, double hi, bool *flag,
 			  double *value)
@@ -319,6 +340,8 @@ static void answer(const char *cmd, struct sbuf *a)
 		if (strlen(v) >= sizeof pending.max_load_v)
 			sb_addf(a, "error: %s is too long", name);
 		else if (throttle_parse(v, err, sizeof err))
+			sb_addf(a, "error: %s: %s", name, err);
+		else if (unknown_variable(v, err, sizeof err))
 			sb_addf(a, "error: %s: %s", name, err);
 		else {
 			pthread_mutex_lock(&mu);

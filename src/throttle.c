@@ -98,6 +98,22 @@ static int read_status(struct db *db, struct limit *l, int n, double *vals)
 	return 0;
 }
 
+int throttle_unknown(struct db *db, const char *spec, char *name, size_t cap)
+{
+	struct limit l[16];
+	double vals[16];
+	int n;
+	char err[128];
+	if (parse_into(spec, l, 16, &n, err, sizeof err) || read_status(db, l, n, vals))
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (vals[i] < 0) {
+			snprintf(name, cap, "%s", l[i].name);
+			return 1;
+		}
+	return 0;
+}
+
 int throttle_check(struct db *db)
 {
 	const char *specs[] = { opt.max_load, opt.critical_load };

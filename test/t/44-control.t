@@ -47,6 +47,8 @@ like "$a" '^error: chunk-time takes seconds from 0.01 to 60$' "a bad chunk-time 
 like "$(send chunk-size=-3)" "^error: chunk-size takes 'auto' or rows from 1" "a bad chunk-size says why"
 like "$(send max-load=Threads_running)" "^error: max-load: expected VAR=N" "a bad max-load says why"
 like "$(send max-lag=soon)" "^error: max-lag takes a time" "a bad max-lag says why"
+like "$(send max-load=No_such_variable=5)" "^error: max-load: 'No_such_variable' is not a global status variable of this server" \
+	"a max-load naming a variable the server lacks is refused"
 like "$(send frobnicate)" "^error: unknown command" "an unknown command says so"
 is "$(json_events "$TMP/ev" control)" "" "bad values changed nothing (no control event)"
 like "$(send chunk-size=300)" "^ok chunk-size=300" "chunk-size=300 accepted"
