@@ -27,15 +27,7 @@ gport_of() { echo $((base + $1 * 10 + 1)); } # group communication
 iport_of() { echo $((base + $1 * 10 + 2)); } # IST
 sport_of() { echo $((base + $1 * 10 + 3)); } # SST
 
-find_bin() {
-	for b in "$@"; do
-		if command -v "$b" >/dev/null 2>&1; then command -v "$b"; return 0; fi
-		for p in /usr/sbin /usr/bin /usr/local/sbin /usr/local/bin; do
-			[ -x "$p/$b" ] && { echo "$p/$b"; return 0; }
-		done
-	done
-	return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/server-lib.sh"
 
 client() { # client N ARGS...: SQL on node N as root
 	local n=$1; shift

@@ -14,15 +14,7 @@ port=${3:-}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
-find_bin() {
-	for b in "$@"; do
-		if command -v "$b" >/dev/null 2>&1; then command -v "$b"; return 0; fi
-		for p in /usr/sbin /usr/bin /usr/local/sbin /usr/local/bin; do
-			[ -x "$p/$b" ] && { echo "$p/$b"; return 0; }
-		done
-	done
-	return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/server-lib.sh"
 
 ensure_packages() {
 	if find_bin mariadbd mysqld >/dev/null && command -v mariadb_config >/dev/null 2>&1 \
