@@ -146,8 +146,20 @@ int utrig_check(struct migration *m)
 	if (load(m, m->table, false, &u, &n))
 		return EXIT_FAILED;
 	int rc = 0;
-	for (int i = 0; i < n && !rc; i++)
+	for (int i = 0; i < n && !rc; i++) {
+		/* information_schema gives a body's string literals back without
+		 * their escape backslashes ('a\\b' as 'a\b'): recreated from there,
+		 * such a trigger would mean something else. Under
+		 * NO_BACKSLASH_ESCAPES a backslash is a plain character and comes
+		 * back as it was. */
+		if (strchr(u[i].body, '\\') && !strstr(u[i].sql_mode ? u[i].sql_mode : "", "NO_BACKSLASH_ESCAPES")) {
+			rc = preflight_refuse("trigger '%s' of the table has a backslash in its body, which the server's "
+					      "catalog does not give back exactly, so oscar cannot recreate it; drop it and "
+					      "create it again after the change%s", u[i].name, NULL);
+			break;
+		}
 		rc = check_refs(m, &u[i]);
+	}
 	m->user_triggers = n;
 	if (!rc && n)
 		log_info("table '%s' has %d trigger%s of its own; they will move to the new table at the swap", m->table, n,
