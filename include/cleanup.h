@@ -10,6 +10,10 @@ void cleanup_set_table(const char *table);
 void cleanup_push_table(const char *schema, const char *name);
 /* A trigger on table that writes into shadow. */
 void cleanup_push_trigger(const char *schema, const char *name, const char *table, const char *shadow);
+struct objnames;
+/* The objects of a job an earlier run created (shadow, then its three
+ * triggers), taken over by a resumed run: rolled back like its own. */
+void cleanup_push_job(const char *schema, const char *table, const struct objnames *n);
 /* Forget an object that is no longer ours to drop (the shadow after the swap). */
 void cleanup_forget(const char *name);
 void cleanup_forget_all(void);

@@ -72,6 +72,10 @@ struct migration {
 };
 
 void migration_free(struct migration *m);
+/* The "done" event of every way a run can succeed: begin adds rows_copied and
+ * elapsed_s, the caller its mode's fields, end the run's statistics. */
+void migration_done_begin(struct sbuf *ev, const struct migration *m);
+void migration_done_end(struct sbuf *ev, const struct migration *m);
 
 /* Phase modules. Each returns 0 or an EXIT_* status after reporting. */
 int preflight_table(struct migration *m);                /* preflight.c */
@@ -83,6 +87,11 @@ int shadow_map(struct migration *m);                     /* shadow.c */
 int shadow_sync_auto_increment(struct migration *m);     /* shadow.c */
 char *triggers_sql(struct migration *m, int which);      /* triggers.c: 0 del, 1 upd, 2 ins */
 int triggers_install(struct migration *m);               /* triggers.c */
+/* 0 when the table's triggers are exactly those this job installs. */
+int triggers_intact(struct migration *m);                /* triggers.c */
+/* Marks the session's writes into the shadow as oscar's own (@oscar_mirroring):
+ * the guarded copies of the table's triggers skip them (usertriggers.c). */
+int triggers_mark_session(struct db *db);                /* triggers.c */
 int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool report); /* triggers.c */
 /* Drops triggers on a live table with it locked (see triggers.c); shadow may be NULL. */
 int triggers_remove(struct db *db, const char *schema, const char *table, const char *shadow, char **names, int n);

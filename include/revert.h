@@ -16,5 +16,12 @@ int revert_back(struct migration *m, struct jobstate *js);
 /* --finish, or any run after the window: drop the reverse triggers and the
  * old table. */
 int revert_finish(struct migration *m);
+/* --revert-window-wait: stays until the window ends, then closes it; the
+ * table's lock and control socket are let go meanwhile, so a --revert or
+ * --finish from elsewhere can act. */
+int revert_wait(struct migration *m);
+/* A revert window is open for the table: --revert, --finish, or (any other
+ * run, once the window is over) finish it; otherwise refuse. */
+int revert_command(struct migration *m, struct jobstate *js);
 
 #endif

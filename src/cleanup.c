@@ -58,6 +58,15 @@ void cleanup_push_trigger(const char *schema, const char *name, const char *tabl
 	push(true, schema, name, table, shadow);
 }
 
+void cleanup_push_job(const char *schema, const char *table, const struct objnames *n)
+{
+	/* in creation order: the stack drops the triggers first */
+	cleanup_push_table(schema, n->shadow);
+	cleanup_push_trigger(schema, n->trg_del, table, n->shadow);
+	cleanup_push_trigger(schema, n->trg_upd, table, n->shadow);
+	cleanup_push_trigger(schema, n->trg_ins, table, n->shadow);
+}
+
 static void drop_at(int i)
 {
 	free(objs[i].schema);

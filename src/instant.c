@@ -36,10 +36,8 @@ int instant_apply(struct migration *m)
 	ev_begin(&ev, "instant");
 	ev_num(&ev, "elapsed_s", secs);
 	ev_end(&ev);
-	ev_begin(&ev, "done");
-	ev_int(&ev, "rows_copied", 0);
-	ev_num(&ev, "elapsed_s", secs);
+	migration_done_begin(&ev, m);
 	ev_str(&ev, "method", "instant");
-	ev_end(&ev);
+	migration_done_end(&ev, m);
 	return 0;
 }

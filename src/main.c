@@ -1,12 +1,17 @@
 /* oscar: online schema change for MariaDB and MySQL.
  *
- * The run, in phases:
- *   1. connect, take the per-table lock, preflight checks
- *   2. shadow table in the new shape; column mapping and chunk key
- *   3. (dry run: print the plan, drop the scratch shadow, stop)
- *   4. triggers mirroring writes into the shadow
- *   5. chunked copy
- *   6. cutover: atomic RENAME
+ * main dispatches the mode (--send, --status, --cleanup; then, under the
+ * table's lock, a resumed job, a revert window, or a new migration). A
+ * migration runs in phases, numbered as in the README's "How it works":
+ *   1. preflight: lock, checks, leftovers (1a: partition maintenance runs
+ *      natively instead)
+ *   2. shadow: the new shape, column mapping, chunk key (2a: a requested
+ *      ALGORITHM= runs natively; 2b: the dry run stops with the plan;
+ *      2c: --prefer-instant)
+ *   3. triggers mirroring writes into the shadow
+ *   4. the chunked copy
+ *   5. deferred indexes and verification
+ *   6. cutover: one atomic RENAME
  *   7. cleanup: triggers, old table
  * Any failure or signal before the swap rolls back to the original state. */
 #include <stdio.h>
@@ -30,62 +35,9 @@
 #include "state.h"
 #include "stats.h"
 #include "status.h"
+#include "tablelock.h"
 #include "throttle.h"
 #include "verify.h"
-
-static void colmap_free(struct colmap *c)
-{
-	for (int i = 0; i < c->n; i++) {
-		free(c->from[i]);
-		free(c->to[i]);
-	}
-	free(c->from);
-	free(c->to);
-}
-
-static void chunkkey_free(struct chunkkey *k)
-{
-	for (int i = 0; i < k->n; i++) {
-		free(k->old_cols[i]);
-		free(k->new_cols[i]);
-		free(k->charsets[i]);
-		free(k->collations[i]);
-	}
-	for (int i = 0; i < k->nrow; i++) {
-		free(k->row_old_cols[i]);
-		free(k->row_new_cols[i]);
-	}
-	free(k->row_old_cols);
-	free(k->row_new_cols);
-	free(k->old_cols);
-	free(k->new_cols);
-	free(k->kinds);
-	free(k->charsets);
-	free(k->collations);
-	free(k->old_index);
-	free(k->new_index);
-}
-
-void migration_free(struct migration *m)
-{
-	objnames_free(&m->names);
-	table_free(&m->orig);
-	table_free(&m->shadow);
-	alter_info_free(&m->alter);
-	colmap_free(&m->map);
-	chunkkey_free(&m->key);
-	for (int i = 0; i < m->fill.n; i++) {
-		free(m->fill.cols[i]);
-		free(m->fill.values[i]);
-	}
-	free(m->fill.cols);
-	free(m->fill.values);
-	strv_free(m->dropped_cols);
-	strv_free(m->added_cols);
-	strv_free(m->deferred_defs);
-	strv_free(m->deferred_names);
-	free(m->global_sql_mode);
-}
 
 static void print_list(const char *label, char **v)
 {
@@ -252,41 +204,6 @@ static void phase(struct migration *m, const char *name)
 	stats_phase(name);
 }
 
-static int take_table_lock(struct migration *m)
-{
-	struct sbuf q = SBUF_INIT;
-	/* a moment's wait: the connection of an oscar killed just before may
-	 * still hold the lock until the server has noticed it is gone */
-	sb_add(&q, "SELECT GET_LOCK(");
-	sb_literal(&q, m->names.lock);
-	sb_add(&q, ", 2)");
-	bool found;
-	char *v = db_scalar(m->db, sb_str(&q), &found);
-	sb_free(&q);
-	if (!found)
-		return EXIT_FAILED;
-	bool got = v && !strcmp(v, "1");
-	free(v);
-	if (got)
-		return 0;
-	sb_add(&q, "SELECT IS_USED_LOCK(");
-	sb_literal(&q, m->names.lock);
-	sb_add(&q, ")");
-	v = db_scalar(m->db, sb_str(&q), &found);
-	sb_free(&q);
-	log_error("another oscar (connection %s) is working on '%s'.'%s'", v ? v : "?", m->schema, m->table);
-	struct sbuf ev;
-	ev_begin(&ev, "error");
-	ev_int(&ev, "exit_status", EXIT_LOCKED);
-	ev_str(&ev, "message", "table locked by another oscar");
-	ev_str(&ev, "holder", v);
-	ev_end(&ev);
-	free(v);
-	return EXIT_LOCKED;
-}
-
-static int revert_wait(struct migration *m);
-
 /* Ends the run early with shadow, triggers and state kept: the same command
  * continues the job. */
 static int stop_resumable(struct migration *m, const char *when)
@@ -303,14 +220,14 @@ static int stop_resumable(struct migration *m, const char *when)
 	return EXIT_INCOMPLETE;
 }
 
-/* Steps 5 to 7, shared by a new run and a resumed one. */
+/* Phases 4 to 7, shared by a new run and a resumed one. */
 static int finish_from_copy(struct migration *m, const struct keyval *start)
 {
 	int rc;
 	struct db *db = m->db;
 	struct sbuf ev;
 
-	/* 5. Copy the existing rows. */
+	/* 4. Copy the existing rows. */
 	phase(m, "copy");
 	rc = copy_rows(m, start);
 	if (rc == EXIT_INCOMPLETE)
@@ -319,8 +236,9 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		return fail(m, rc);
 	hooks_run("copy-done", m, NULL);
 
-	/* 5b. Indexes left out of the copy. The verification reads both tables
-	 * meanwhile, unless the swap may wait (then it is done just before). */
+	/* 5. Indexes left out of the copy, and verification: it reads both
+	 * tables meanwhile, unless the swap may wait (then it is done just
+	 * before the swap). */
 	bool verified = false;
 	fault_point("before-indexes");
 	phase(m, "verify");
@@ -346,13 +264,10 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	if (opt.no_swap) {
 		cleanup_forget_all();
 		log_info("--no-swap: the copy is done and '%s' stays in sync through the triggers", m->names.shadow);
-		ev_begin(&ev, "done");
-		ev_int(&ev, "rows_copied", m->rows_copied);
-		ev_num(&ev, "elapsed_s", now_mono() - m->run_started);
+		migration_done_begin(&ev, m);
 		ev_bool(&ev, "swapped", false);
 		ev_str(&ev, "shadow", m->names.shadow);
-		stats_event(&ev, m->rows_copied);
-		ev_end(&ev);
+		migration_done_end(&ev, m);
 		/* with --json, stdout carries only events */
 		fprintf(opt.json ? stderr : stdout,
 			"shadow '%s' is complete and kept in sync by triggers '%s', '%s', '%s'.\n"
@@ -373,12 +288,9 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		/* the old table stays, kept in sync by reverse triggers */
 		if ((rc = revert_swap(m)))
 			return fail(m, rc);
-		ev_begin(&ev, "done");
-		ev_int(&ev, "rows_copied", m->rows_copied);
-		ev_num(&ev, "elapsed_s", now_mono() - m->run_started);
+		migration_done_begin(&ev, m);
 		ev_num(&ev, "revert_window_s", opt.revert_window);
-		stats_event(&ev, m->rows_copied);
-		ev_end(&ev);
+		migration_done_end(&ev, m);
 		hooks_run("success", m, NULL);
 		return opt.revert_wait ? revert_wait(m) : EXIT_OK;
 	}
@@ -397,129 +309,10 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		log_warn("cannot remove the job's state row: %s", db_error_text(db));
 	double secs = now_mono() - m->run_started;
 	log_info("done: '%s'.'%s' altered, %lld rows copied in %.2f s", m->schema, m->table, m->rows_copied, secs);
-	ev_begin(&ev, "done");
-	ev_int(&ev, "rows_copied", m->rows_copied);
-	ev_num(&ev, "elapsed_s", secs);
+	migration_done_begin(&ev, m);
 	ev_num(&ev, "copy_s", m->copy_seconds);
-	stats_event(&ev, m->rows_copied);
-	ev_end(&ev);
+	migration_done_end(&ev, m);
 	hooks_run(rc ? "failure" : "success", m, NULL);
-	return rc;
-}
-
-/* Checks that the triggers on the table are exactly those this job installs. */
-static int triggers_intact(struct migration *m)
-{
-	const char *names[] = { m->names.trg_del, m->names.trg_upd, m->names.trg_ins };
-	for (int w = 0; w < 3; w++) {
-		struct sbuf q = SBUF_INIT;
-		sb_add(&q, "SELECT ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = BINARY ");
-		sb_literal(&q, m->schema);
-		sb_add(&q, " AND TRIGGER_NAME = BINARY ");
-		sb_literal(&q, names[w]);
-		sb_add(&q, " AND EVENT_OBJECT_TABLE = BINARY ");
-		sb_literal(&q, m->table);
-		bool found;
-		char *body = db_scalar(m->db, sb_str(&q), &found);
-		sb_free(&q);
-		char *want = triggers_sql(m, w);
-		const char *wb = strstr(want, " FOR EACH ROW ");
-		bool same = found && body && wb && !strcmp(body, wb + strlen(" FOR EACH ROW "));
-		free(body);
-		free(want);
-		if (!same)
-			return -1;
-	}
-	return 0;
-}
-
-/* --revert-window-wait: stay until the window ends, then close it. The
- * per-table lock is released meanwhile, so `oscar --revert` or `--finish`
- * from elsewhere can act; if one does (the job's row goes), there is nothing
- * left to do. */
-static int revert_wait(struct migration *m)
-{
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT RELEASE_LOCK(");
-	sb_literal(&q, m->names.lock);
-	sb_add(&q, ")");
-	char *v = db_scalar(m->db, sb_str(&q), NULL);
-	free(v);
-	sb_free(&q);
-	/* the socket goes with the lock: a --revert from elsewhere is the job now */
-	control_stop();
-	log_info("waiting for the revert window to end (SIGINT/SIGTERM leave it open)");
-	for (;;) {
-		if (oscar_abort) {
-			log_info("stopped waiting; the revert window stays open: 'oscar --finish' closes it");
-			return EXIT_OK;
-		}
-		struct jobstate js;
-		if (state_load(m->db, m->schema, m->table, &js))
-			return EXIT_FAILED;
-		bool open = js.found && !strcmp(js.phase, "revert");
-		bool over = js.window_over;
-		jobstate_free(&js);
-		if (!open) {
-			log_info("the revert window was closed by another run");
-			return EXIT_OK;
-		}
-		if (over) {
-			if (take_table_lock(m)) {
-				sleep_s(0.5); /* a --revert or --finish is at work: look again */
-				continue;
-			}
-			return revert_finish(m);
-		}
-		sleep_s(0.5);
-	}
-}
-
-/* A revert window is open for the table: --revert, --finish, or (any other
- * run, once the window is over) finish it; otherwise refuse. */
-static int revert_command(struct migration *m, struct jobstate *js)
-{
-	if (!opt.revert && !opt.finish && !js->window_over) {
-		log_error("refused: a revert window is open for '%s' until %s; use --revert or --finish", m->table,
-			  js->revert_until ? js->revert_until : "?");
-		return EXIT_REFUSED;
-	}
-	if (opt.revert && js->window_over) {
-		log_error("refused: the revert window for '%s' ended at %s; --finish closes it", m->table,
-			  js->revert_until ? js->revert_until : "?");
-		return EXIT_REFUSED;
-	}
-	if (opt.finish || !opt.revert)
-		return opt.execute ? revert_finish(m)
-				   : (printf("dry run: --execute would close the revert window of `%s`.`%s`\n", m->schema,
-					     m->table), EXIT_OK);
-	if (opt.execute)
-		return revert_back(m, js);
-	/* dry run of --revert: would going back lose anything? the old table
-	 * (old shape) against the table (new shape), nothing repaired */
-	struct migration c;
-	memset(&c, 0, sizeof c);
-	c.db = m->db;
-	c.schema = m->schema;
-	c.table = m->names.old;
-	objnames_init(&c.names, m->schema, m->names.old);
-	free(c.names.shadow);
-	c.names.shadow = xstrdup(m->table);
-	c.report_only = true;
-	c.global_sql_mode = xstrdup(m->global_sql_mode ? m->global_sql_mode : "");
-	bool saved = opt.allow_unique_key_change;
-	opt.allow_unique_key_change = true;
-	int rc = EXIT_FAILED;
-	if (!alter_analyze(js->alter_text, &c.alter) && !catalog_load(m->db, m->schema, m->names.old, &c.orig) &&
-	    !shadow_map(&c) && !preflight_shadow(&c))
-		rc = verify_shadow(&c);
-	opt.allow_unique_key_change = saved;
-	if (rc == 0)
-		printf("a revert now would be lossless: '%s' holds every row of '%s' in the old shape\n", m->names.old,
-		       m->table);
-	else
-		printf("a revert now would lose data: see the differing keys above\n");
-	migration_free(&c);
 	return rc;
 }
 
@@ -597,12 +390,9 @@ static int resume(struct migration *m, struct jobstate *js)
 		return EXIT_REFUSED;
 	}
 	/* from here on a failure rolls the whole job back, as in a first run */
-	cleanup_push_table(m->schema, m->names.shadow);
-	cleanup_push_trigger(m->schema, m->names.trg_del, m->table, m->names.shadow);
-	cleanup_push_trigger(m->schema, m->names.trg_upd, m->table, m->names.shadow);
-	cleanup_push_trigger(m->schema, m->names.trg_ins, m->table, m->names.shadow);
+	cleanup_push_job(m->schema, m->table, &m->names);
 	m->rows_copied = js->rows_copied;
-	if (db_exec(db, 0, "SET @oscar_mirroring = 1"))
+	if (triggers_mark_session(db))
 		return fail(m, EXIT_FAILED);
 	return finish_from_copy(m, &js->last_key);
 }
@@ -642,6 +432,10 @@ static int run_native(struct migration *m, const char *what)
 	return EXIT_OK;
 }
 
+static int migrate(struct migration *m);
+
+/* Under the table's lock, the job the server records for the table decides
+ * the mode: resume it, act on its revert window, or migrate anew. */
 static int run(struct migration *m)
 {
 	int rc;
@@ -649,7 +443,7 @@ static int run(struct migration *m)
 
 	/* 1. Preflight: the table, its surroundings, leftovers of earlier runs. */
 	phase(m, "preflight");
-	if ((rc = take_table_lock(m)) || (rc = throttle_check(db)))
+	if ((rc = tablelock_take(m->db, m->names.lock, m->schema, m->table)) || (rc = throttle_check(db)))
 		return rc;
 	/* the socket a DBA steers the run with (the table lock makes it ours);
 	 * --revert and --finish are one swap or one drop, with nothing to steer */
@@ -690,6 +484,15 @@ static int run(struct migration *m)
 		log_error("refused: no revert window is open for '%s'.'%s'", m->schema, m->table);
 		return EXIT_REFUSED;
 	}
+	return migrate(m);
+}
+
+/* A new migration: phases 1 to 3 here, 4 to 7 in finish_from_copy. */
+static int migrate(struct migration *m)
+{
+	int rc;
+	struct db *db = m->db;
+
 	if ((rc = preflight_table(m)))
 		return fail(m, rc);
 	struct sbuf ev;
@@ -703,7 +506,7 @@ static int run(struct migration *m)
 
 	fault_point("after-preflight");
 
-	/* 1b. Partition maintenance the server does in place (DROP, TRUNCATE,
+	/* 1a. Partition maintenance the server does in place (DROP, TRUNCATE,
 	 * EXCHANGE ... PARTITION): a copy would keep the rows they remove. */
 	bool native;
 	if ((rc = native_partition_wanted(m, &native)))
@@ -733,7 +536,7 @@ static int run(struct migration *m)
 		return fail(m, EXIT_REFUSED);
 	}
 
-	/* 3. Dry run stops here, with the plan. */
+	/* 2b. Dry run stops here, with the plan. */
 	if (!opt.execute) {
 		print_plan(m);
 		if (cleanup_run(db))
@@ -741,7 +544,7 @@ static int run(struct migration *m)
 		return EXIT_OK;
 	}
 
-	/* 3b. An ALTER the server applies instantly needs no copy at all. */
+	/* 2c. An ALTER the server applies instantly needs no copy at all. */
 	if (opt.prefer_instant && m->instant) {
 		rc = instant_apply(m);
 		if (rc == 0) {
@@ -760,7 +563,7 @@ static int run(struct migration *m)
 	if (oscar_abort)
 		return fail(m, EXIT_SIGNAL);
 
-	/* 4. Triggers: from now on every write reaches the shadow too. Load and
+	/* 3. Triggers: from now on every write reaches the shadow too. Load and
 	 * replicas are checked first, so an overloaded server or a broken replica
 	 * stops the run before anything touches the table. */
 	if ((rc = throttle_wait(db, 0, m->orig.rows_estimate)))
@@ -779,7 +582,7 @@ static int run(struct migration *m)
 	m->state_started = true;
 	/* oscar's own writes into the shadow are not the application's: the
 	 * guarded copies of the table's triggers skip them (usertriggers.c) */
-	if (db_exec(db, 0, "SET @oscar_mirroring = 1"))
+	if (triggers_mark_session(db))
 		return fail(m, EXIT_FAILED);
 	return finish_from_copy(m, NULL);
 }
@@ -842,7 +645,7 @@ int main(int argc, char **argv)
 	db_set_tag(m.schema, m.table);
 	if (opt.cleanup) {
 		/* a running oscar's triggers and shadow are not leftovers */
-		if (!(rc = take_table_lock(&m))) {
+		if (!(rc = tablelock_take(m.db, m.names.lock, m.schema, m.table))) {
 			if (!opt.execute)
 				log_info("dry run: listing what --cleanup --execute would remove");
 			rc = cleanup_leftovers(&db, opt.database, opt.table);

@@ -199,11 +199,9 @@ int native_apply(struct migration *m, const char *what)
 	log_info("done: '%s'.'%s' altered natively (%s) in %.1f ms; no copy was needed", m->schema, m->table, what,
 		 secs * 1000);
 	struct sbuf ev;
-	ev_begin(&ev, "done");
-	ev_int(&ev, "rows_copied", 0);
-	ev_num(&ev, "elapsed_s", secs);
+	migration_done_begin(&ev, m);
 	ev_str(&ev, "method", "native");
 	ev_str(&ev, "operation", what);
-	ev_end(&ev);
+	migration_done_end(&ev, m);
 	return 0;
 }

@@ -263,7 +263,8 @@ static int check_unique_additions(struct migration *m)
 			continue;
 		/* A key whose columns only change collation is checked without asking:
 		 * the DBA did not add a constraint, but the data must still fit it. */
-		if (!opt.allow_unique_key_change && !recollated)
+		/* report_only (the dry run of --revert) compares, refuses nothing */
+		if (!opt.allow_unique_key_change && !recollated && !m->report_only)
 			return preflight_refuse("the ALTER adds unique key '%s', which would silently drop duplicate rows; "
 				      "use --allow-unique-key-change to check the data and go on%s",
 				      nix->name, NULL);

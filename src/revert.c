@@ -17,12 +17,15 @@
  * dropped, under a table lock, right after). */
 #include "revert.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cleanup.h"
+#include "control.h"
 #include "fault.h"
+#include "tablelock.h"
 #include "log.h"
 #include "migration.h"
 #include "names.h"
@@ -281,5 +284,86 @@ int revert_back(struct migration *m, struct jobstate *js)
 	}
 	rc = 0;
 out:
+	return rc;
+}
+
+/* --revert-window-wait: stay until the window ends, then close it. The
+ * per-table lock is released meanwhile, so `oscar --revert` or `--finish`
+ * from elsewhere can act; if one does (the job's row goes), there is nothing
+ * left to do. */
+int revert_wait(struct migration *m)
+{
+	tablelock_release(m->db, m->names.lock);
+	/* the socket goes with the lock: a --revert from elsewhere is the job now */
+	control_stop();
+	log_info("waiting for the revert window to end (SIGINT/SIGTERM leave it open)");
+	for (;;) {
+		if (oscar_abort) {
+			log_info("stopped waiting; the revert window stays open: 'oscar --finish' closes it");
+			return EXIT_OK;
+		}
+		struct jobstate js;
+		if (state_load(m->db, m->schema, m->table, &js))
+			return EXIT_FAILED;
+		bool open = js.found && !strcmp(js.phase, "revert");
+		bool over = js.window_over;
+		jobstate_free(&js);
+		if (!open) {
+			log_info("the revert window was closed by another run");
+			return EXIT_OK;
+		}
+		if (over) {
+			if (tablelock_take(m->db, m->names.lock, m->schema, m->table)) {
+				sleep_s(0.5); /* a --revert or --finish is at work: look again */
+				continue;
+			}
+			return revert_finish(m);
+		}
+		sleep_s(0.5);
+	}
+}
+
+/* A revert window is open for the table: --revert, --finish, or (any other
+ * run, once the window is over) finish it; otherwise refuse. */
+int revert_command(struct migration *m, struct jobstate *js)
+{
+	if (!opt.revert && !opt.finish && !js->window_over) {
+		log_error("refused: a revert window is open for '%s' until %s; use --revert or --finish", m->table,
+			  js->revert_until ? js->revert_until : "?");
+		return EXIT_REFUSED;
+	}
+	if (opt.revert && js->window_over) {
+		log_error("refused: the revert window for '%s' ended at %s; --finish closes it", m->table,
+			  js->revert_until ? js->revert_until : "?");
+		return EXIT_REFUSED;
+	}
+	if (opt.finish || !opt.revert)
+		return opt.execute ? revert_finish(m)
+				   : (printf("dry run: --execute would close the revert window of `%s`.`%s`\n", m->schema,
+					     m->table), EXIT_OK);
+	if (opt.execute)
+		return revert_back(m, js);
+	/* dry run of --revert: would going back lose anything? the old table
+	 * (old shape) against the table (new shape), nothing repaired */
+	struct migration c;
+	memset(&c, 0, sizeof c);
+	c.db = m->db;
+	c.schema = m->schema;
+	c.table = m->names.old;
+	objnames_init(&c.names, m->schema, m->names.old);
+	free(c.names.shadow);
+	c.names.shadow = xstrdup(m->table);
+	c.report_only = true;
+	c.global_sql_mode = xstrdup(m->global_sql_mode ? m->global_sql_mode : "");
+	int rc = EXIT_FAILED;
+	if (!alter_analyze(js->alter_text, &c.alter) && !catalog_load(m->db, m->schema, m->names.old, &c.orig) &&
+	    !shadow_map(&c) && !preflight_shadow(&c))
+		rc = verify_shadow(&c);
+	if (rc == 0)
+		printf("a revert now would be lossless: '%s' holds every row of '%s' in the old shape\n", m->names.old,
+		       m->table);
+	else
+		printf("a revert now would lose data: see the differing keys above\n");
+	migration_free(&c);
 	return rc;
 }

@@ -293,3 +293,34 @@ int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool re
 	}
 	return rc;
 }
+
+/* Checks that the triggers on the table are exactly those this job installs. */
+int triggers_intact(struct migration *m)
+{
+	const char *names[] = { m->names.trg_del, m->names.trg_upd, m->names.trg_ins };
+	for (int w = 0; w < 3; w++) {
+		struct sbuf q = SBUF_INIT;
+		sb_add(&q, "SELECT ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = BINARY ");
+		sb_literal(&q, m->schema);
+		sb_add(&q, " AND TRIGGER_NAME = BINARY ");
+		sb_literal(&q, names[w]);
+		sb_add(&q, " AND EVENT_OBJECT_TABLE = BINARY ");
+		sb_literal(&q, m->table);
+		bool found;
+		char *body = db_scalar(m->db, sb_str(&q), &found);
+		sb_free(&q);
+		char *want = triggers_sql(m, w);
+		const char *wb = strstr(want, " FOR EACH ROW ");
+		bool same = found && body && wb && !strcmp(body, wb + strlen(" FOR EACH ROW "));
+		free(body);
+		free(want);
+		if (!same)
+			return -1;
+	}
+	return 0;
+}
+
+int triggers_mark_session(struct db *db)
+{
+	return db_exec(db, 0, "SET @oscar_mirroring = 1");
+}
