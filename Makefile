@@ -7,7 +7,7 @@ DESTDIR ?=
 VERSION = 0.1.0
 
 WARN = -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wvla -Wwrite-strings \
-       -Wshadow -Wformat=2 -Wno-format-nonliteral -Wpointer-arith -Wcast-qual
+       -Wshadow -Wformat=2 -Wpointer-arith -Wcast-qual
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -Iinclude $(shell $(MARIADB_CONFIG) --cflags) \
              -DOSCAR_VERSION='"$(VERSION)"' -D_GNU_SOURCE

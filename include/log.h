@@ -9,6 +9,10 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "refused: <message>" and its error event; returns EXIT_REFUSED. For every
+ * check that stops a run before it changes anything. */
+int refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The run every event names: a run id, the database and the table. */
 void log_set_run(const char *schema, const char *table);
 /* Whether an "error" event has been emitted (every failing exit emits one). */

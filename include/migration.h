@@ -80,8 +80,6 @@ void migration_done_end(struct sbuf *ev, const struct migration *m);
 /* Phase modules. Each returns 0 or an EXIT_* status after reporting. */
 int preflight_table(struct migration *m);                /* preflight.c */
 int preflight_shadow(struct migration *m);               /* preflight.c */
-/* "refused: " + msg (formatted with two strings) and its error event; EXIT_REFUSED. */
-int preflight_refuse(const char *msg, const char *a, const char *b);
 int shadow_create(struct migration *m);                  /* shadow.c */
 int shadow_map(struct migration *m);                     /* shadow.c */
 int shadow_sync_auto_increment(struct migration *m);     /* shadow.c */

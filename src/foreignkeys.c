@@ -302,18 +302,16 @@ int fk_own_check(struct migration *m)
 		if (self && strcmp(c[i].on_update, "RESTRICT") && strcmp(c[i].on_update, "NO ACTION")) {
 			struct sbuf why = SBUF_INIT;
 			sb_addf(&why, "ON UPDATE %s (foreign key '%s')", c[i].on_update, c[i].name);
-			rc = preflight_refuse("table '%s' references itself with %s; only RESTRICT and NO ACTION are "
+			rc = refuse("table '%s' references itself with %s; only RESTRICT and NO ACTION are "
 					      "supported there", m->table, sb_str(&why));
 			sb_free(&why);
 		} else if (self && m->alter.adds_fk)
-			rc = preflight_refuse("table '%s' references itself (foreign key '%s'); an ALTER that adds a "
+			rc = refuse("table '%s' references itself (foreign key '%s'); an ALTER that adds a "
 					      "foreign key to it is not supported", m->table, c[i].name);
 		else if (!rule_ok(c[i].on_delete) || !rule_ok(c[i].on_update))
-			rc = preflight_refuse("foreign key '%s' has a rule oscar does not know ('%s')", c[i].name,
-					rule_ok(c[i].on_delete) ? c[i].on_update : c[i].on_delete);
+			rc = refuse("foreign key '%s' has a rule oscar does not know ('%s')", c[i].name, rule_ok(c[i].on_delete) ? c[i].on_update : c[i].on_delete);
 		else if (strlen(to) > 64)
-			rc = preflight_refuse("foreign key '%s': its name on the new table ('%s') would be over 64 characters",
-					c[i].name, to);
+			rc = refuse("foreign key '%s': its name on the new table ('%s') would be over 64 characters", c[i].name, to);
 		if (rc) {
 			free(to);
 			break;
@@ -330,7 +328,7 @@ int fk_own_check(struct migration *m)
 			rc = EXIT_FAILED;
 		/* (the shadow of the job being resumed has it already) */
 		else if (owner && strcmp(owner, m->names.shadow))
-			rc = preflight_refuse("foreign key '%s' needs the name '%s' on the new table, which a foreign key of "
+			rc = refuse("foreign key '%s' needs the name '%s' on the new table, which a foreign key of "
 					"another table has; rename one of them first", c[i].name, to);
 		free(owner);
 		free(to);

@@ -68,7 +68,7 @@ int galera_detect(struct db *db)
 	char *osu = db_scalar(db, "SELECT @@session.wsrep_OSU_method", NULL);
 	bool toi = osu && !strcasecmp(osu, "TOI");
 	if (!toi && db_exec(db, DB_SILENT, "SET SESSION wsrep_OSU_method='TOI'")) {
-		int rc = preflight_refuse("wsrep_OSU_method is '%s' and cannot be set to TOI for this session (%s): "
+		int rc = refuse("wsrep_OSU_method is '%s' and cannot be set to TOI for this session (%s): "
 					  "oscar's triggers and swap must replicate to every node in total order",
 					  osu ? osu : "?", db->errmsg);
 		free(osu);
@@ -103,7 +103,7 @@ static int prepared_statements(struct migration *m)
 	if (n > 0) {
 		char num[32];
 		snprintf(num, sizeof num, "%ld", n);
-		return preflight_refuse("%s server-side prepared statement%s open on this Galera node: creating "
+		return refuse("%s server-side prepared statement%s open on this Galera node: creating "
 					"triggers while they run is not safe there (MariaDB MDEV-26048: they fail or skip "
 					"the triggers, and a cluster wedged in testing)", num, n == 1 ? " is" : "s are");
 	}
@@ -115,7 +115,7 @@ int galera_preflight(struct migration *m)
 	if (!galera_node)
 		return 0;
 	if (!opt.galera)
-		return preflight_refuse("this server is a node of a Galera cluster (wsrep_on), where oscar is "
+		return refuse("this server is a node of a Galera cluster (wsrep_on), where oscar is "
 					"experimental: in testing with writers on every node, a trigger's total-order DDL "
 					"wedged the cluster once in about 45 runs; --galera runs it (see GALERA in "
 					"the manual)%s%s", "", "");
@@ -126,19 +126,19 @@ int galera_preflight(struct migration *m)
 	char *size = status(db, "wsrep_cluster_size");
 	char *desync = db_scalar(db, "SELECT @@global.wsrep_desync", NULL);
 	if (strcmp(cluster, "Primary"))
-		rc = preflight_refuse("this Galera node is not in a Primary component (wsrep_cluster_status '%s'): its "
+		rc = refuse("this Galera node is not in a Primary component (wsrep_cluster_status '%s'): its "
 				      "DDL would not be ordered with the cluster's%s", cluster, "");
 	else if (desync && !strcmp(desync, "1"))
-		rc = preflight_refuse("wsrep_desync is on for this Galera node: it may fall behind the cluster and "
+		rc = refuse("wsrep_desync is on for this Galera node: it may fall behind the cluster and "
 				      "would not throttle the copy by flow control%s%s", "", "");
 	else if (strcmp(state, "Synced"))
-		rc = preflight_refuse("this Galera node is not Synced (wsrep_local_state_comment '%s'): its reads are "
+		rc = refuse("this Galera node is not Synced (wsrep_local_state_comment '%s'): its reads are "
 				      "not current%s", state, "");
 	else if (opt.revert_window > 0)
-		rc = preflight_refuse("--revert-window on a Galera node: creating the reverse triggers safely needs a "
+		rc = refuse("--revert-window on a Galera node: creating the reverse triggers safely needs a "
 				      "table lock, and LOCK TABLES around DDL wedges the cluster%s%s", "", "");
 	else if (!strcmp(opt.defer_indexes, "always"))
-		rc = preflight_refuse("--defer-indexes=always on a Galera node: building the indexes on the filled "
+		rc = refuse("--defer-indexes=always on a Galera node: building the indexes on the filled "
 				      "shadow is a total-order ALTER that stalls every node's writers for its length; "
 				      "use --defer-indexes=never (the default there)%s%s", "", "");
 	if (!rc)
@@ -158,7 +158,7 @@ int galera_check_triggers(struct migration *m)
 {
 	if (!galera_node || !m->user_triggers)
 		return 0;
-	return preflight_refuse("table '%s' has triggers of its own: moving them to the new table without a window "
+	return refuse("table '%s' has triggers of its own: moving them to the new table without a window "
 				"where they fire twice or not at all needs a table lock, and LOCK TABLES around DDL "
 				"wedges a Galera cluster%s", m->table, "");
 }
@@ -216,7 +216,7 @@ static int node_prepared(struct migration *m, const char *addr)
 		return 0;
 	char num[32];
 	snprintf(num, sizeof num, "%ld", n);
-	return preflight_refuse("%s server-side prepared statement(s) open on Galera node %s: creating triggers "
+	return refuse("%s server-side prepared statement(s) open on Galera node %s: creating triggers "
 				"while they run is not safe there (MariaDB MDEV-26048: they fail or skip the triggers, "
 				"and a cluster wedged in testing)", num, addr);
 }

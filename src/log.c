@@ -95,6 +95,24 @@ bool log_error_emitted(void)
 	return atomic_load(&error_emitted) != 0;
 }
 
+int refuse(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	log_error("refused: %s", msg ? msg : fmt);
+	struct sbuf ev;
+	ev_begin(&ev, "error");
+	ev_int(&ev, "exit_status", EXIT_REFUSED);
+	ev_str(&ev, "message", msg ? msg : fmt);
+	ev_end(&ev);
+	free(msg);
+	return EXIT_REFUSED;
+}
+
 void ev_begin(struct sbuf *sb, const char *event)
 {
 	char ts[40];

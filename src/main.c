@@ -403,8 +403,7 @@ static int run_native(struct migration *m, const char *what)
 	int rc;
 	/* both keep a second table around, and a native ALTER has none */
 	if (opt.no_swap || opt.revert_window > 0)
-		return fail(m, preflight_refuse("%s runs natively, without a copy: --no-swap and --revert-window need one",
-						what, NULL));
+		return fail(m, refuse("%s runs natively, without a copy: --no-swap and --revert-window need one", what));
 	if (!opt.execute) {
 		if (m->alter.partition != PART_NONE)
 			return native_partition_plan(m);

@@ -12,41 +12,27 @@
 #include "options.h"
 #include "usertriggers.h"
 
-int preflight_refuse(const char *msg, const char *a, const char *b)
-{
-	struct sbuf sb = SBUF_INIT;
-	sb_addf(&sb, msg, a ? a : "", b ? b : "");
-	log_error("refused: %s", sb_str(&sb));
-	struct sbuf ev;
-	ev_begin(&ev, "error");
-	ev_int(&ev, "exit_status", EXIT_REFUSED);
-	ev_str(&ev, "message", sb_str(&sb));
-	ev_end(&ev);
-	sb_free(&sb);
-	return EXIT_REFUSED;
-}
-
 int preflight_table(struct migration *m)
 {
 	struct db *db = m->db;
 	if (alter_analyze(opt.alter, &m->alter))
-		return preflight_refuse("%s%s", m->alter.error, NULL);
+		return refuse("%s", m->alter.error);
 	if (catalog_load(db, m->schema, m->table, &m->orig))
 		return EXIT_FAILED;
 	if (!m->orig.exists)
-		return preflight_refuse("table '%s'.'%s' does not exist", m->schema, m->table);
+		return refuse("table '%s'.'%s' does not exist", m->schema, m->table);
 	if (!strcmp(m->orig.type, "SYSTEM VERSIONED"))
-		return preflight_refuse("'%s'.'%s' is system-versioned: its history rows and their timestamps would not "
+		return refuse("'%s'.'%s' is system-versioned: its history rows and their timestamps would not "
 					"survive a copy; run the ALTER natively", m->schema, m->table);
 	if (strcmp(m->orig.type, "BASE TABLE"))
-		return preflight_refuse("'%s'.'%s' is not a base table", m->schema, m->table);
+		return refuse("'%s'.'%s' is not a base table", m->schema, m->table);
 	if (m->alter.versioning)
-		return preflight_refuse("the ALTER changes system versioning or periods of '%s': a copy cannot give the "
-					"rows the timestamps the server's own ALTER would%s", m->table, NULL);
+		return refuse("the ALTER changes system versioning or periods of '%s': a copy cannot give the "
+					"rows the timestamps the server's own ALTER would", m->table);
 	if (m->alter.refused)
-		return preflight_refuse("%s%s", m->alter.refused, NULL);
+		return refuse("%s", m->alter.refused);
 	if (strcasecmp(m->orig.engine, "InnoDB"))
-		return preflight_refuse("table '%s' uses engine '%s'; only InnoDB is supported", m->table, m->orig.engine);
+		return refuse("table '%s' uses engine '%s'; only InnoDB is supported", m->table, m->orig.engine);
 
 	/* Leftovers of an earlier run: never build on them, never guess. */
 	char **trg = catalog_triggers(db, m->schema, m->table);
@@ -56,8 +42,7 @@ int preflight_table(struct migration *m)
 	for (char **t = trg; *t; t++)
 		for (int k = 0; k < 3; k++)
 			if (!strcmp(*t, ours[k])) {
-				int rc = preflight_refuse("trigger '%s' of an earlier oscar run exists; remove it with oscar --cleanup%s",
-						*t, NULL);
+				int rc = refuse("trigger '%s' of an earlier oscar run exists; remove it with oscar --cleanup", *t);
 				strv_free(trg);
 				return rc;
 			}
@@ -68,13 +53,11 @@ int preflight_table(struct migration *m)
 	if (catalog_table_exists(db, m->schema, m->names.shadow, &exists))
 		return EXIT_FAILED;
 	if (exists)
-		return preflight_refuse("table '%s' of an earlier oscar run exists; remove it with oscar --cleanup%s",
-			      m->names.shadow, NULL);
+		return refuse("table '%s' of an earlier oscar run exists; remove it with oscar --cleanup", m->names.shadow);
 	if (catalog_table_exists(db, m->schema, m->names.old, &exists))
 		return EXIT_FAILED;
 	if (exists)
-		return preflight_refuse("table '%s' exists (kept by an earlier swap?); drop or rename it first%s",
-			      m->names.old, NULL);
+		return refuse("table '%s' exists (kept by an earlier swap?); drop or rename it first", m->names.old);
 
 	/* Child tables' foreign keys are checked once the new shape is known
 	 * (fk_check); the table's own are carried to the shadow (fk_own_add). */
@@ -217,8 +200,8 @@ static int choose_key(struct migration *m)
 			if (nix)
 				return 0;
 		}
-	return preflight_refuse("table '%s' needs a PRIMARY KEY or a NOT NULL UNIQUE key that the ALTER keeps, or "
-				"extends with columns of the table%s", m->table, NULL);
+	return refuse("table '%s' needs a PRIMARY KEY or a NOT NULL UNIQUE key that the ALTER keeps, or "
+				"extends with columns of the table", m->table);
 }
 
 static bool only_ident_chars(const char *s)
@@ -265,9 +248,8 @@ static int check_unique_additions(struct migration *m)
 		 * the DBA did not add a constraint, but the data must still fit it. */
 		/* report_only (the dry run of --revert) compares, refuses nothing */
 		if (!opt.allow_unique_key_change && !recollated && !m->report_only)
-			return preflight_refuse("the ALTER adds unique key '%s', which would silently drop duplicate rows; "
-				      "use --allow-unique-key-change to check the data and go on%s",
-				      nix->name, NULL);
+			return refuse("the ALTER adds unique key '%s', which would silently drop duplicate rows; "
+				      "use --allow-unique-key-change to check the data and go on", nix->name);
 		/* Count duplicates over the mapped old columns. */
 		struct sbuf cols = SBUF_INIT, q = SBUF_INIT, notnull = SBUF_INIT;
 		for (int k = 0; k < nix->ncols; k++) {
@@ -278,8 +260,7 @@ static int check_unique_additions(struct migration *m)
 			if (!from) {
 				sb_free(&cols);
 				sb_free(&notnull);
-				return preflight_refuse("unique key '%s' uses column '%s', which has no data yet",
-					      nix->name, nix->cols[k]);
+				return refuse("unique key '%s' uses column '%s', which has no data yet", nix->name, nix->cols[k]);
 			}
 			if (k) {
 				sb_add(&cols, ", ");
@@ -333,7 +314,7 @@ static int check_unique_additions(struct migration *m)
 			snprintf(buf, sizeof buf, "%lld", dups);
 			sb_free(&cols);
 			sb_free(&notnull);
-			return preflight_refuse("the new unique key '%s' has %s duplicated values in the data", nix->name, buf);
+			return refuse("the new unique key '%s' has %s duplicated values in the data", nix->name, buf);
 		}
 		sb_free(&cols);
 		sb_free(&notnull);
@@ -345,7 +326,7 @@ static int check_unique_additions(struct migration *m)
 int preflight_shadow(struct migration *m)
 {
 	if (m->map.n == 0)
-		return preflight_refuse("the new table shares no column with '%s'%s", m->table, NULL);
+		return refuse("the new table shares no column with '%s'", m->table);
 	int rc = choose_key(m);
 	if (rc)
 		return rc;

@@ -193,7 +193,7 @@ static int fill_added(struct migration *m, const struct column *nc)
 		return 0;
 	char *v = implicit_default(nc);
 	if (!v)
-		return preflight_refuse("column '%s' is added NOT NULL without a DEFAULT, and its type has no implicit "
+		return refuse("column '%s' is added NOT NULL without a DEFAULT, and its type has no implicit "
 					"default oscar knows (%s); give it a DEFAULT", nc->name, nc->column_type);
 	bool checked;
 	if (checked_column(m, nc->name, &checked)) {
@@ -202,8 +202,8 @@ static int fill_added(struct migration *m, const struct column *nc)
 	}
 	if (checked) {
 		free(v);
-		return preflight_refuse("column '%s' is added NOT NULL without a DEFAULT under a CHECK constraint: the "
-					"server fills it without checking, a copy cannot; give it a DEFAULT%s", nc->name, NULL);
+		return refuse("column '%s' is added NOT NULL without a DEFAULT under a CHECK constraint: the "
+					"server fills it without checking, a copy cannot; give it a DEFAULT", nc->name);
 	}
 	int k = m->fill.n++;
 	m->fill.cols = xrealloc(m->fill.cols, sizeof *m->fill.cols * (size_t)m->fill.n);

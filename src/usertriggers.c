@@ -153,9 +153,9 @@ int utrig_check(struct migration *m)
 		 * NO_BACKSLASH_ESCAPES a backslash is a plain character and comes
 		 * back as it was. */
 		if (strchr(u[i].body, '\\') && !strstr(u[i].sql_mode ? u[i].sql_mode : "", "NO_BACKSLASH_ESCAPES")) {
-			rc = preflight_refuse("trigger '%s' of the table has a backslash in its body, which the server's "
+			rc = refuse("trigger '%s' of the table has a backslash in its body, which the server's "
 					      "catalog does not give back exactly, so oscar cannot recreate it; drop it and "
-					      "create it again after the change%s", u[i].name, NULL);
+					      "create it again after the change", u[i].name);
 			break;
 		}
 		rc = check_refs(m, &u[i]);
