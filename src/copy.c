@@ -600,7 +600,7 @@ static int read_keys(struct migration *m, const char *range, const char *lock, s
 	sb_add(&q, lock);
 	memset(ks, 0, sizeof *ks);
 	MYSQL_RES *r = NULL;
-	if (mysql_real_query(db->my, sb_str(&q), q.len) || !(r = mysql_store_result(db->my))) {
+	if (db_send(db, sb_str(&q), q.len) || !(r = mysql_store_result(db->my))) {
 		db_set_error(db, mysql_errno(db->my), mysql_sqlstate(db->my), mysql_error(db->my), sb_str(&q));
 		sb_free(&q);
 		return -1;

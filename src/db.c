@@ -266,19 +266,28 @@ void db_set_phase(const char *phase)
 	pthread_mutex_unlock(&tag_lock);
 }
 
-int db_send(struct db *db, const char *sql, size_t len)
+/* sql with the comment at its head (caller frees), or NULL before a tag is set. */
+static char *tagged(const char *sql, size_t len, size_t *out)
 {
 	char head[200];
 	pthread_mutex_lock(&tag_lock);
 	int hl = tag_name[0] ? snprintf(head, sizeof head, "/* oscar %s %s */ ", tag_name, tag_phase) : 0;
 	pthread_mutex_unlock(&tag_lock);
 	if (hl <= 0 || (size_t)hl >= sizeof head)
-		return mysql_real_query(db->my, sql, len);
+		return NULL;
 	char *q = xmalloc((size_t)hl + len + 1);
 	memcpy(q, head, (size_t)hl);
 	memcpy(q + hl, sql, len);
 	q[(size_t)hl + len] = '\0';
-	int rc = mysql_real_query(db->my, q, (size_t)hl + len);
+	*out = (size_t)hl + len;
+	return q;
+}
+
+int db_send(struct db *db, const char *sql, size_t len)
+{
+	size_t tl;
+	char *q = tagged(sql, len, &tl);
+	int rc = q ? mysql_real_query(db->my, q, tl) : mysql_real_query(db->my, sql, len);
 	free(q);
 	return rc;
 }
@@ -535,7 +544,11 @@ MYSQL_STMT *db_prepare(struct db *db, const char *sql)
 		capture(db, sql);
 		return NULL;
 	}
-	if (mysql_stmt_prepare(st, sql, strlen(sql))) {
+	size_t tl;
+	char *q = tagged(sql, strlen(sql), &tl);
+	int prc = q ? mysql_stmt_prepare(st, q, tl) : mysql_stmt_prepare(st, sql, strlen(sql));
+	free(q);
+	if (prc) {
 		db_set_error(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st), sql);
 		mysql_stmt_close(st);
 		return NULL;

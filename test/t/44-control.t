@@ -202,4 +202,14 @@ ok "$([ "$(log "/* oscar $DB.t cutover */ RENAME TABLE%")" -ge 1 ] || [ "$(log "
 	"the swap carries the cutover phase"
 is "$(sql -e "SELECT COUNT(*) FROM mysql.general_log WHERE command_type='Query' AND argument LIKE '%ALTER TABLE%\_t\_new%' AND argument NOT LIKE '/* oscar %'")" 0 \
 	"no statement of oscar's without the comment"
+# the client-side copy's prepared INSERT and its key reads carry it too
+mk 3000
+sql -e "TRUNCATE mysql.general_log; SET GLOBAL general_log=1"
+oscar_run --database=$DB --table=t --alter="ADD COLUMN z INT" --execute --chunk-size=1000 --copy-method=client
+sql -e "SET GLOBAL general_log=0"
+is "$RC" 0 "a client-side copy with the general log on: exit 0"
+ok "$([ "$(sql -e "SELECT COUNT(*) FROM mysql.general_log WHERE command_type='Prepare' AND argument LIKE '/* oscar $DB.t copy */ INSERT IGNORE INTO%'")" -ge 1 ] && echo 0 || echo 1)" \
+	"the prepared INSERT of the client-side copy carries the comment"
+is "$(sql -e "SELECT COUNT(*) FROM mysql.general_log WHERE command_type IN ('Query', 'Prepare') AND argument LIKE '%\_t\_new%' AND argument NOT LIKE '/* oscar %'")" 0 \
+	"no statement naming the shadow without the comment"
 sql -e "TRUNCATE mysql.general_log"
