@@ -395,6 +395,19 @@ static void *control_thread(void *arg)
 	return NULL;
 }
 
+/* The settings in force, for "status". */
+static void publish_settings(void)
+{
+	pthread_mutex_lock(&mu);
+	st.chunk_time = opt.chunk_time;
+	st.max_lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
+	st.fixed_size = opt.chunk_size;
+	st.max_lag = opt.max_lag;
+	snprintf(st.max_load, sizeof st.max_load, "%s", opt.max_load ? opt.max_load : "");
+	snprintf(st.critical_load, sizeof st.critical_load, "%s", opt.critical_load ? opt.critical_load : "");
+	pthread_mutex_unlock(&mu);
+}
+
 int control_start(const char *path, const char *schema, const char *table)
 {
 	struct sockaddr_un sa;
@@ -446,13 +459,8 @@ int control_start(const char *path, const char *schema, const char *table)
 	snprintf(st.table, sizeof st.table, "%s", table);
 	snprintf(st.phase, sizeof st.phase, "preflight");
 	st.started = now_mono();
-	st.chunk_time = opt.chunk_time;
-	st.max_lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
-	st.fixed_size = opt.chunk_size;
-	st.max_lag = opt.max_lag;
-	snprintf(st.max_load, sizeof st.max_load, "%s", opt.max_load ? opt.max_load : "");
-	snprintf(st.critical_load, sizeof st.critical_load, "%s", opt.critical_load ? opt.critical_load : "");
 	pthread_mutex_unlock(&mu);
+	publish_settings();
 	atomic_store(&stopping, 0);
 	if (pthread_create(&thread, NULL, control_thread, NULL)) {
 		log_error("cannot start the control thread");
@@ -495,6 +503,21 @@ static void changed(const char *setting, const char *value)
 	ev_end(&ev);
 }
 
+static void set_seconds(double *setting, double value, const char *name, const char *unit)
+{
+	char buf[64];
+	*setting = value;
+	snprintf(buf, sizeof buf, "%g%s", value, unit);
+	changed(name, buf);
+}
+
+static void set_spec(const char **setting, char **owned, const char *value, const char *name)
+{
+	free(*owned);
+	*setting = *owned = xstrdup(value);
+	changed(name, value);
+}
+
 void control_apply(void)
 {
 	if (listen_fd < 0)
@@ -503,45 +526,23 @@ void control_apply(void)
 	typeof(pending) p = pending;
 	memset(&pending, 0, sizeof pending);
 	pthread_mutex_unlock(&mu);
-	char buf[300];
-	if (p.chunk_time) {
-		opt.chunk_time = p.chunk_time_v;
-		snprintf(buf, sizeof buf, "%g", p.chunk_time_v);
-		changed("chunk-time", buf);
-	}
+	if (p.chunk_time)
+		set_seconds(&opt.chunk_time, p.chunk_time_v, "chunk-time", "");
+	if (p.max_lock_time)
+		set_seconds(&opt.max_lock_time, p.max_lock_time_v, "max-lock-time", "");
+	if (p.max_lag)
+		set_seconds(&opt.max_lag, p.max_lag_v, "max-lag", "s");
 	if (p.chunk_size) {
+		char buf[32];
 		opt.chunk_size = p.chunk_size_v;
 		snprintf(buf, sizeof buf, "%ld", p.chunk_size_v);
 		changed("chunk-size", p.chunk_size_v ? buf : "auto");
 	}
-	if (p.max_lock_time) {
-		opt.max_lock_time = p.max_lock_time_v;
-		snprintf(buf, sizeof buf, "%g", p.max_lock_time_v);
-		changed("max-lock-time", buf);
-	}
-	if (p.max_lag) {
-		opt.max_lag = p.max_lag_v;
-		snprintf(buf, sizeof buf, "%gs", p.max_lag_v);
-		changed("max-lag", buf);
-	}
-	if (p.max_load) {
-		free(owned_max_load);
-		opt.max_load = owned_max_load = xstrdup(p.max_load_v);
-		changed("max-load", p.max_load_v);
-	}
-	if (p.critical_load) {
-		free(owned_critical_load);
-		opt.critical_load = owned_critical_load = xstrdup(p.critical_load_v);
-		changed("critical-load", p.critical_load_v);
-	}
-	pthread_mutex_lock(&mu);
-	st.chunk_time = opt.chunk_time;
-	st.max_lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
-	st.fixed_size = opt.chunk_size;
-	st.max_lag = opt.max_lag;
-	snprintf(st.max_load, sizeof st.max_load, "%s", opt.max_load ? opt.max_load : "");
-	snprintf(st.critical_load, sizeof st.critical_load, "%s", opt.critical_load ? opt.critical_load : "");
-	pthread_mutex_unlock(&mu);
+	if (p.max_load)
+		set_spec(&opt.max_load, &owned_max_load, p.max_load_v, "max-load");
+	if (p.critical_load)
+		set_spec(&opt.critical_load, &owned_critical_load, p.critical_load_v, "critical-load");
+	publish_settings();
 }
 
 void control_set_phase(const char *phase)
