@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+struct db;
 struct migration;
 
 /* Whether the copy's chunk statements may be logged as statements; when not,
@@ -16,9 +17,10 @@ int binlog_copy_begin(struct migration *m);
  * not repeat exactly): row logging, then back. No-ops when not switched. */
 int binlog_copy_rows(struct migration *m);
 int binlog_copy_statements(struct migration *m);
+/* A further copy connection of the same run (the parallel copy) logs its
+ * chunks as the main one does. */
+int binlog_copy_attach(struct db *worker);
 /* Back to the session's own format. */
 int binlog_copy_end(struct migration *m);
-/* "statement" or "row": what the copy is using now. */
-const char *binlog_copy_format(void);
 
 #endif

@@ -28,6 +28,7 @@ struct db {
 	char errmsg[512];
 	char *failed_sql;
 	char errtext[2048]; /* db_error_text's: one per connection, as threads each use their own */
+	bool binlog_stmt;   /* the session logs the copy's chunks as statements (binlog.c) */
 };
 
 /* Flags for db_exec. */

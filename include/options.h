@@ -16,6 +16,9 @@ enum {
 	EXIT_INCOMPLETE = 7, /* stopped early (--max-runtime); resumable */
 };
 
+/* --copy-threads' upper bound */
+#define COPY_MAX_THREADS 8
+
 struct options {
 	char *database;
 	char *table;
@@ -42,6 +45,7 @@ struct options {
 	double lock_wait_timeout; /* seconds per attempt at a metadata lock */
 	int lock_retries;
 	int chunk_retries;
+	int copy_threads; /* connections copying at once while others write */
 	double progress_interval;
 	const char *copy_method; /* auto, server, client */
 	const char *copy_binlog_format; /* auto, row */

@@ -31,7 +31,6 @@
 #include "options.h"
 
 static bool switched;   /* the session was set to STATEMENT by binlog_copy_begin */
-static bool statements; /* it is logging statements now */
 static char *original;  /* the session's binlog_format before */
 
 static bool scalar_is(struct db *db, const char *sql, const char *want)
@@ -141,7 +140,8 @@ bool binlog_statement_copy_safe(struct migration *m, const char **why)
 
 int binlog_copy_begin(struct migration *m)
 {
-	switched = statements = false;
+	switched = false;
+	m->db->binlog_stmt = false;
 	const char *why;
 	if (!binlog_statement_copy_safe(m, &why)) {
 		if (strcmp(why, "no binary log") && strcmp(why, "already statement-based"))
@@ -158,17 +158,17 @@ int binlog_copy_begin(struct migration *m)
 		log_info("chunks are logged by row in the binary log (cannot set binlog_format: %s)", m->db->errmsg);
 		return 0;
 	}
-	switched = statements = true;
+	switched = m->db->binlog_stmt = true;
 	log_info("chunks are logged as statements in the binary log (binlog_format=STATEMENT while copying)");
 	return 0;
 }
 
 static int set_format(struct migration *m, bool stmt)
 {
-	if (!switched || statements == stmt)
+	struct db *db = m->db;
+	if (!switched || db->binlog_stmt == stmt)
 		return 0;
 	/* called after a failed chunk too, whose error the caller still classifies */
-	struct db *db = m->db;
 	unsigned err = db->err;
 	char state[sizeof db->sqlstate], msg[sizeof db->errmsg];
 	memcpy(state, db->sqlstate, sizeof state);
@@ -178,7 +178,18 @@ static int set_format(struct migration *m, bool stmt)
 	db->err = err;
 	memcpy(db->sqlstate, state, sizeof state);
 	memcpy(db->errmsg, msg, sizeof msg);
-	statements = stmt;
+	db->binlog_stmt = stmt;
+	return 0;
+}
+
+int binlog_copy_attach(struct db *worker)
+{
+	worker->binlog_stmt = false;
+	if (!switched)
+		return 0;
+	if (db_exec(worker, 0, "SET SESSION binlog_format='STATEMENT'"))
+		return -1;
+	worker->binlog_stmt = true;
 	return 0;
 }
 
@@ -196,7 +207,7 @@ int binlog_copy_end(struct migration *m)
 {
 	if (!switched)
 		return 0;
-	switched = statements = false;
+	switched = m->db->binlog_stmt = false;
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "SET SESSION binlog_format=");
 	sb_literal(&q, original);
@@ -205,9 +216,4 @@ int binlog_copy_end(struct migration *m)
 	free(original);
 	original = NULL;
 	return rc;
-}
-
-const char *binlog_copy_format(void)
-{
-	return statements ? "statement" : "row";
 }

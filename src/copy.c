@@ -7,6 +7,7 @@
  * collation (binary-safe and ordered as the index orders them). */
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,34 +419,73 @@ static bool text_typed(const char *d)
 
 /* The prepared multi-row INSERT of the client-side copy: n rows of
  * placeholders (the filled columns as their literals), kept for the next
- * chunk of the same size. */
-static struct {
+ * chunk of the same size; two per copy connection (the parallel copy has
+ * several, each with its own statements). */
+struct ins_ps {
 	struct db *db;
 	unsigned long thread;
 	MYSQL_STMT *st;
 	size_t rows;
 	char *sql;
-} ins_ps[2];
+};
+static struct ins_ps ins_ps[COPY_MAX_THREADS][2];
+static pthread_mutex_t ins_ps_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void ins_ps_drop(int i)
+static void ins_ps_drop(struct ins_ps *p)
 {
-	if (ins_ps[i].st)
-		mysql_stmt_close(ins_ps[i].st);
-	free(ins_ps[i].sql);
-	memset(&ins_ps[i], 0, sizeof ins_ps[i]);
+	if (p->st)
+		mysql_stmt_close(p->st);
+	free(p->sql);
+	memset(p, 0, sizeof *p);
+}
+
+static void ins_ps_drop_all(void)
+{
+	for (int g = 0; g < COPY_MAX_THREADS; g++)
+		for (int i = 0; i < 2; i++)
+			ins_ps_drop(&ins_ps[g][i]);
+}
+
+/* The two statements of one connection: its own, else an unused pair (held
+ * under ins_ps_mu). */
+static struct ins_ps *ins_ps_group(struct db *db)
+{
+	struct ins_ps *unused = NULL;
+	for (int g = 0; g < COPY_MAX_THREADS; g++) {
+		struct ins_ps *p = ins_ps[g];
+		if (p[0].db == db || p[1].db == db)
+			return p;
+		if (!p[0].db && !p[1].db && !unused)
+			unused = p;
+	}
+	if (!unused) {
+		unused = ins_ps[0];
+		ins_ps_drop(&unused[0]);
+		ins_ps_drop(&unused[1]);
+	}
+	return unused;
 }
 
 static MYSQL_STMT *ins_ps_get(struct migration *m, size_t rows, const char **sql)
 {
 	struct db *db = m->db;
-	for (int i = 0; i < 2; i++)
-		if (ins_ps[i].st && ins_ps[i].db == db && ins_ps[i].thread == db->thread_id && ins_ps[i].rows == rows) {
-			*sql = ins_ps[i].sql;
-			return ins_ps[i].st;
+	/* under the lock throughout: a statement is prepared only when the batch
+	 * size changes, and the pairs must not be claimed twice */
+	pthread_mutex_lock(&ins_ps_mu);
+	struct ins_ps *p = ins_ps_group(db);
+	MYSQL_STMT *st = NULL;
+	for (int i = 0; i < 2 && !st; i++)
+		if (p[i].st && p[i].db == db && p[i].thread == db->thread_id && p[i].rows == rows) {
+			*sql = p[i].sql;
+			st = p[i].st;
 		}
+	if (st) {
+		pthread_mutex_unlock(&ins_ps_mu);
+		return st;
+	}
 	/* slot 0 holds the full batch, slot 1 any other size */
-	int slot = ins_ps[0].st && ins_ps[0].db == db && ins_ps[0].thread == db->thread_id ? 1 : 0;
-	ins_ps_drop(slot);
+	int slot = p[0].st && p[0].db == db && p[0].thread == db->thread_id ? 1 : 0;
+	ins_ps_drop(&p[slot]);
 	struct sbuf q = SBUF_INIT;
 	insert_head(&q, m);
 	sb_add(&q, " VALUES ");
@@ -459,17 +499,17 @@ static MYSQL_STMT *ins_ps_get(struct migration *m, size_t rows, const char **sql
 		}
 		sb_add(&q, ")");
 	}
-	MYSQL_STMT *st = db_prepare(db, sb_str(&q));
-	if (!st) {
-		sb_free(&q);
-		return NULL;
+	st = db_prepare(db, sb_str(&q));
+	if (st) {
+		p[slot].db = db;
+		p[slot].thread = db->thread_id;
+		p[slot].st = st;
+		p[slot].rows = rows;
+		p[slot].sql = sb_take(&q);
+		*sql = p[slot].sql;
 	}
-	ins_ps[slot].db = db;
-	ins_ps[slot].thread = db->thread_id;
-	ins_ps[slot].st = st;
-	ins_ps[slot].rows = rows;
-	ins_ps[slot].sql = sb_take(&q);
-	*sql = ins_ps[slot].sql;
+	sb_free(&q);
+	pthread_mutex_unlock(&ins_ps_mu);
 	return st;
 }
 
@@ -782,6 +822,9 @@ static int chunk_copy(struct migration *m, const char *range, bool client, long 
 	return rc;
 }
 
+/* the parallel copy's transactions count their retries from several threads */
+static pthread_mutex_t stats_mu = PTHREAD_MUTEX_INITIALIZER;
+
 /* One transaction of the copy: the rows after lower up to upper (NULL: to
  * the end), retried when it gives way to the application's locks. */
 static int copy_tx(struct migration *m, const struct keyval *lower, const struct keyval *upper, bool client,
@@ -814,7 +857,9 @@ static int copy_tx(struct migration *m, const struct keyval *lower, const struct
 		}
 		/* oscar's statement is the one to give way: retry it, never the application's */
 		log_warn("chunk attempt %d: errno %u (%s), retrying", attempt, m->db->err, m->db->errmsg);
+		pthread_mutex_lock(&stats_mu);
 		stats_retry_errno(m->db->err);
+		pthread_mutex_unlock(&stats_mu);
 		struct sbuf ev;
 		ev_begin(&ev, "chunk_retry");
 		ev_int(&ev, "attempt", attempt);
@@ -826,6 +871,162 @@ static int copy_tx(struct migration *m, const struct keyval *lower, const struct
 	if (rc)
 		log_error("copying a chunk failed: %s", db_error_text(m->db));
 	sb_free(&q);
+	return rc;
+}
+
+static void keyval_copy(struct keyval *dst, const struct keyval *src)
+{
+	dst->n = src->n;
+	dst->v = xcalloc((size_t)src->n, sizeof *dst->v);
+	dst->len = xcalloc((size_t)src->n, sizeof *dst->len);
+	for (int i = 0; i < src->n; i++) {
+		dst->v[i] = xmalloc(src->len[i] + 1);
+		memcpy(dst->v[i], src->v[i], src->len[i] + 1);
+		dst->len[i] = src->len[i];
+	}
+}
+
+/* The parallel copy. While the application writes, the copy competes with
+ * its threads for the server's CPU, one connection against many, and the
+ * triggers tax every application write for as long as the copy lasts: most of
+ * what a run takes from the application is that tax times the run's length
+ * (docs/cost.md). So while others write, the transactions of a chunk run in
+ * several connections at once, each on its own key range, each exactly as a
+ * single one would (shared locks on its rows, never waiting in a lock queue):
+ * the copy takes a larger share and ends sooner. Rounds end together, so the
+ * job state's position still has every row before it copied. Not on Galera,
+ * where more concurrent copy transactions would mostly lose certifications. */
+struct copy_worker {
+	struct db db;
+	struct migration m; /* the run's, on this connection */
+};
+static struct copy_worker workers[COPY_MAX_THREADS]; /* [0] is the run's own connection */
+static int nworkers;                                 /* further connections open */
+
+struct copy_job {
+	struct migration *m;
+	const struct keyval *lower, *upper;
+	bool client;
+	long long max_stmt;
+	int rc;
+	long rows, skipped;
+	double secs;
+};
+
+static void *copy_job_run(void *arg)
+{
+	struct copy_job *j = arg;
+	double t0 = now_mono();
+	j->rc = copy_tx(j->m, j->lower, j->upper, j->client, j->max_stmt, false, &j->rows, &j->skipped);
+	j->secs = now_mono() - t0;
+	return NULL;
+}
+
+/* Connections in all while others write: --copy-threads, or 1 by default
+ * (two measured no faster under make bench's load, with a higher p99:
+ * docs/cost.md). */
+static int copy_threads(void)
+{
+	if (db_galera)
+		return 1;
+	return opt.copy_threads > 0 ? opt.copy_threads : 1;
+}
+
+/* Opens the further connections, set up as the run's own copy session; a
+ * connection that cannot be opened only makes the copy narrower. */
+static void workers_open(struct migration *m)
+{
+	int want = copy_threads();
+	while (1 + nworkers < want) {
+		struct copy_worker *w = &workers[1 + nworkers];
+		if (db_connect(&w->db, "copy")) {
+			log_warn("copying in %d connection%s: cannot open another: %s", 1 + nworkers,
+				 nworkers ? "s" : "", w->db.errmsg);
+			return;
+		}
+		if (db_exec(&w->db, 0, w->db.mariadb ? "SET SESSION innodb_lock_wait_timeout=0"
+						     : "SET SESSION innodb_lock_wait_timeout=1") ||
+		    (!m->alter.adds_fk && db_exec(&w->db, 0, "SET SESSION foreign_key_checks=0")) ||
+		    binlog_copy_attach(&w->db)) {
+			log_warn("copying in %d connection%s: cannot set up another: %s", 1 + nworkers,
+				 nworkers ? "s" : "", db_error_text(&w->db));
+			db_close(&w->db);
+			return;
+		}
+		w->m = *m;
+		w->m.db = &w->db;
+		nworkers++;
+	}
+	if (nworkers)
+		log_info("others write: copying in %d connections at once", 1 + nworkers);
+}
+
+static void workers_close(void)
+{
+	for (int i = 1; i <= nworkers; i++)
+		db_close(&workers[i].db);
+	nworkers = 0;
+}
+
+/* One round of the parallel copy: up to 1 + nworkers transactions of `want`
+ * rows each after *lower, together at most `budget` rows, at once; *lower
+ * moves to the end of the last. *more is 0 when the round reached the end.
+ * Returns 0, or the exit status. */
+static int copy_round(struct migration *m, struct keyval *lower, bool *have_lower, long want, long budget,
+		      bool client, long long max_stmt, long *rows, long *skipped, int *txs, int *more,
+		      double *tx_rate)
+{
+	struct keyval bounds[COPY_MAX_THREADS];
+	struct copy_job jobs[COPY_MAX_THREADS];
+	memset(bounds, 0, sizeof bounds);
+	int nb = 0, rc = 0;
+	long planned = 0;
+	*more = 1;
+	while (nb < 1 + nworkers && *more && planned < budget) {
+		long w = budget - planned < want ? budget - planned : want;
+		const struct keyval *lo = nb ? &bounds[nb - 1] : *have_lower ? lower : NULL;
+		*more = next_boundary(m, lo, w, &bounds[nb]);
+		if (*more < 0) {
+			rc = EXIT_FAILED;
+			break;
+		}
+		jobs[nb] = (struct copy_job){ .m = nb ? &workers[nb].m : m, .lower = lo,
+					      .upper = *more ? &bounds[nb] : NULL, .client = client,
+					      .max_stmt = max_stmt };
+		nb++;
+		planned += w;
+	}
+	pthread_t th[COPY_MAX_THREADS];
+	bool started[COPY_MAX_THREADS] = { false };
+	for (int i = 1; i < nb && !rc; i++)
+		started[i] = !pthread_create(&th[i], NULL, copy_job_run, &jobs[i]);
+	if (!rc && nb)
+		copy_job_run(&jobs[0]);
+	for (int i = 1; i < nb && !rc; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			copy_job_run(&jobs[i]);
+	}
+	for (int i = 0; i < nb && !rc; i++)
+		if (jobs[i].rc)
+			rc = oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
+	for (int i = 0; i < nb && !rc; i++) {
+		*rows += jobs[i].rows;
+		*skipped += jobs[i].skipped;
+		(*txs)++;
+		if (jobs[i].rows >= CTL_MIN_CHUNK && jobs[i].secs > 1e-4) {
+			double r = (double)jobs[i].rows / jobs[i].secs;
+			*tx_rate = *tx_rate > 0 ? 0.5 * *tx_rate + 0.5 * r : r;
+		}
+	}
+	if (!rc && *more && nb) {
+		keyval_free(lower);
+		keyval_copy(lower, &bounds[nb - 1]);
+		*have_lower = true;
+	}
+	for (int i = 0; i < COPY_MAX_THREADS; i++)
+		keyval_free(&bounds[i]);
 	return rc;
 }
 
@@ -864,18 +1065,6 @@ static void keyval_number(struct keyval *kv, long double v)
 	kv->len[0] = (unsigned long)n;
 }
 
-static void keyval_copy(struct keyval *dst, const struct keyval *src)
-{
-	dst->n = src->n;
-	dst->v = xcalloc((size_t)src->n, sizeof *dst->v);
-	dst->len = xcalloc((size_t)src->n, sizeof *dst->len);
-	for (int i = 0; i < src->n; i++) {
-		dst->v[i] = xmalloc(src->len[i] + 1);
-		memcpy(dst->v[i], src->v[i], src->len[i] + 1);
-		dst->len[i] = src->len[i];
-	}
-}
-
 static int copy_chunks(struct migration *m, const struct keyval *start)
 {
 	struct controller ctl;
@@ -901,7 +1090,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		return EXIT_FAILED;
 	/* whether other sessions write (assumed until the first chunk says), and
 	 * the copy's rate, which sizes its transactions while they do */
-	bool writers = true, writers_known = false;
+	bool writers = true, writers_known = false, workers_tried = false;
 	double tx_rate = 0, last_writes_check = 0;
 	long long rows_since_check = 0;
 	double lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
@@ -997,7 +1186,30 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 				keyval_copy(&upper, &lower);
 			}
 		}
-		while (!estimated && rows < size && more) {
+		if (!estimated && writers && !nworkers && copy_threads() > 1 && !workers_tried) {
+			workers_tried = true;
+			workers_open(m);
+		}
+		bool parallel = !estimated && writers && nworkers > 0;
+		while (parallel && rows < size && more) {
+			int rc = copy_round(m, &lower, &have_lower, tx_rows, size - rows, client, max_stmt, &rows,
+					    &skipped, &txs, &more, &tx_rate);
+			if (rc) {
+				keyval_free(&lower);
+				keyval_free(&upper);
+				return rc;
+			}
+			if (more) {
+				keyval_free(&upper);
+				keyval_copy(&upper, &lower);
+			}
+			if (oscar_abort) {
+				keyval_free(&lower);
+				keyval_free(&upper);
+				return EXIT_SIGNAL;
+			}
+		}
+		while (!parallel && !estimated && rows < size && more) {
 			long want = size - rows < tx_rows ? size - rows : tx_rows;
 			struct keyval sub = { 0, NULL, NULL };
 			more = next_boundary(m, have_lower ? &lower : NULL, want, &sub);
@@ -1165,8 +1377,8 @@ int copy_rows(struct migration *m, const struct keyval *start)
 	if (unchecked && db_exec(m->db, 0, "SET SESSION foreign_key_checks=0"))
 		return EXIT_FAILED;
 	int rc = copy_chunks(m, start);
-	ins_ps_drop(0);
-	ins_ps_drop(1);
+	ins_ps_drop_all();
+	workers_close();
 	if (unchecked && db_exec(m->db, 0, "SET SESSION foreign_key_checks=1") && !rc)
 		rc = EXIT_FAILED;
 	if (binlog_copy_end(m) && !rc)

@@ -27,6 +27,7 @@ struct options opt = {
 	.lock_wait_timeout = 0.5,
 	.lock_retries = 30,
 	.chunk_retries = 20,
+	.copy_threads = 1,
 	.progress_interval = 5.0,
 	.copy_method = "auto",
 	.copy_binlog_format = "auto",
@@ -78,6 +79,7 @@ static const struct optdef optdefs[] = {
 	{ "lock-wait-timeout", ARG_REQ, "SEC", "longest wait for a metadata lock per attempt (default 0.5)" },
 	{ "lock-retries", ARG_REQ, "N", "attempts at a metadata lock before giving up (default 30)" },
 	{ "chunk-retries", ARG_REQ, "N", "attempts at a chunk after deadlocks or lock waits (default 20)" },
+	{ "copy-threads", ARG_REQ, "N", "while others write, copy in N connections at once (default 1)" },
 	{ "copy-method", ARG_REQ, "M", "auto, server (INSERT ... SELECT) or client (INSERT ... VALUES)" },
 	{ "copy-binlog-format", ARG_REQ, "F", "auto (copy statements logged as statements when that is safe) or row" },
 	{ "defer-indexes", ARG_REQ, "WHEN", "build plain secondary indexes after the copy: auto (when nobody writes at the start), always or never" },
@@ -304,6 +306,10 @@ static int apply_option(size_t idx, const char *v, char *raw)
 		if ((rc = parse_long(name, v, 1, 100000, &l)))
 			return rc;
 		opt.chunk_retries = (int)l;
+	} else if (!strcmp(name, "copy-threads")) {
+		if ((rc = parse_long(name, v, 1, COPY_MAX_THREADS, &l)))
+			return rc;
+		opt.copy_threads = (int)l;
 	} else if (!strcmp(name, "postpone-cutover-file")) {
 		if (!*v) {
 			return usage_error("empty value for --%s", name);
