@@ -22,6 +22,7 @@ struct objnames {
 	char *old_ph;  /* _t_oph: the placeholder _t_old is renamed to at the revert swap */
 	char *new_ph;  /* _t_nph: the placeholder that takes the name _t_new at the revert swap */
 	char *heartbeat; /* _t_hb: replica heartbeat */
+	char *bound;   /* _t_bnd: how far the triggers mirror (bound.c) */
 	char *lock;    /* GET_LOCK name */
 };
 

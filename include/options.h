@@ -46,6 +46,7 @@ struct options {
 	int lock_retries;
 	int chunk_retries;
 	int copy_threads; /* connections copying at once while others write */
+	const char *mirror; /* auto, all: what the triggers mirror (bound.c) */
 	double progress_interval;
 	const char *copy_method; /* auto, server, client */
 	const char *copy_binlog_format; /* auto, row */

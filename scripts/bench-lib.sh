@@ -9,7 +9,12 @@ fresh_table() {
 	sql "$db" -e "DROP TABLE IF EXISTS sbtest1, _sbtest1_new, _sbtest1_old;
 	              CREATE TABLE sbtest1 LIKE \`$template\`;
 	              INSERT INTO sbtest1 SELECT * FROM \`$template\`;
-	              ANALYZE TABLE sbtest1" >/dev/null
+	              ANALYZE TABLE sbtest1" >/dev/null || {
+		# a writer left over from an interrupted run makes the copy fail,
+		# and a half-filled table would measure nothing
+		echo "fresh_table: cannot re-create $db.sbtest1 from $template" >&2
+		return 1
+	}
 	sql -e "FLUSH BINARY LOGS; PURGE BINARY LOGS BEFORE NOW()" >/dev/null 2>&1 || true
 	local pct io iomax dirty i
 	read -r pct io iomax < <(sql -e "SELECT @@GLOBAL.innodb_max_dirty_pages_pct, @@GLOBAL.innodb_io_capacity,

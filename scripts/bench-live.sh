@@ -129,6 +129,27 @@ run_ptosc() { # chunk-time
 		2>&1 | stamp_lines >"$work/tool.out"
 	return "${PIPESTATUS[0]}"
 }
+# oscar's triggers alone, the copy held by a pause file, for as long as
+# BENCH_LIVE_TRIGGER_SECS (default 15), then SIGTERM (oscar rolls back,
+# exit 5): what the mirroring alone costs the application per second.
+run_triggers() {
+	touch "$work/pause"
+	"$OSCAR" --socket="$sock" --user=root --database=sbtest --table=sbtest1 --alter="$ALTER" \
+		--execute --json --pause-file="$work/pause" ${BENCH_OSCAR_ARGS:-} 2>"$work/tool.err" \
+		| stamp_lines >"$work/tool.out" &
+	local pid=$! i
+	for i in $(seq 1 600); do
+		grep -q '"event":"paused"\|copy paused' "$work/tool.out" "$work/tool.err" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep "${BENCH_LIVE_TRIGGER_SECS:-15}"
+	pkill -TERM -f -- "--pause-file=$work/pause" || true
+	local rc=0
+	wait "$pid" || rc=$?
+	rm -f "$work/pause"
+	[ "$rc" = 5 ] && return 0
+	return "$rc"
+}
 swap_time() { # tool
 	case $1 in
 	oscar) grep -m1 '"event":"cutover"' "$work/tool.out" | cut -d' ' -f1 ;;
@@ -139,7 +160,7 @@ swap_time() { # tool
 # one run: prints "key=value ..." for the table
 live_run() { # tool chunk-time
 	local tool=$1 ct=$2 pid_sb pid_probe t_sb t0 t1 rc=0 swap
-	fresh_table
+	fresh_table || die "cannot re-create the table"
 	rm -f "$work/stop" "$work/probe.txt" "$work/sysbench.log" "$work/tool.out" "$work/tool.err" "$work/tool.time"
 	perl scripts/bench-live-probe.pl "$sock" "$PROBE_ID" "$work/stop" "$work/probe.txt" &
 	pid_probe=$!
@@ -151,6 +172,9 @@ live_run() { # tool chunk-time
 		>"$work/sysbench.log" 2>&1 &
 	pid_sb=$!
 	bg_pids="$pid_probe $pid_sb"
+	# this runs in a subshell ($(live_run ...)): the script's own EXIT trap
+	# never sees these pids, so an interrupted run stops its load here
+	trap 'touch "$work/stop" 2>/dev/null; kill $bg_pids 2>/dev/null; exit 130' INT TERM
 	sleep $((LEAD + 1))
 	counters >"$work/c0"
 	t0=$(now)
@@ -166,9 +190,14 @@ live_run() { # tool chunk-time
 		cat "$work/tool.out" "$work/tool.err" >&2 2>/dev/null || true
 		die "$tool (chunk-time $ct) failed with exit status $rc"
 	fi
-	sql sbtest -e "SHOW CREATE TABLE sbtest1" | grep -q '`bench_flag`' || die "$tool did not change sbtest1"
-	swap=$(swap_time "$tool")
-	[ -n "$swap" ] || { say "no swap time found in $tool's output"; swap=0; }
+	if [ "$tool" = triggers ]; then
+		sql sbtest -e "SHOW TRIGGERS LIKE 'sbtest1'" | grep -q . && die "oscar left its triggers behind"
+		swap=0
+	else
+		sql sbtest -e "SHOW CREATE TABLE sbtest1" | grep -q '`bench_flag`' || die "$tool did not change sbtest1"
+		swap=$(swap_time "$tool")
+		[ -n "$swap" ] || { say "no swap time found in $tool's output"; swap=0; }
+	fi
 	cp "$work/sysbench.log" "$work/sysbench-$tool-$ct.log"
 	# BENCH_LIVE_KEEP=DIR keeps every run's logs and counters there
 	if [ -n "${BENCH_LIVE_KEEP:-}" ]; then
@@ -233,7 +262,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print (a + 0 == 0 ? "
 
 # BENCH_LIVE_RUNS picks the runs ("tool chunk-time", comma-separated), e.g.
 # "oscar default,ptosc default"; BENCH_LIVE_ROUNDS repeats them, taking turns.
-IFS=, read -r -a runs <<<"${BENCH_LIVE_RUNS:-oscar default,ptosc default,oscar 0.05,ptosc 0.05}"
+# "triggers default" is oscar's triggers alone (run_triggers).
+IFS=, read -r -a runs <<<"${BENCH_LIVE_RUNS:-oscar default,ptosc default,oscar 0.05,ptosc 0.05,triggers default}"
 ROUNDS_LIVE=${BENCH_LIVE_ROUNDS:-2}
 declare -A res
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -249,7 +279,8 @@ done
 label() {
 	local ct=$2
 	[ "$ct" = default ] && ct="0.5 (default)"
-	case $1 in oscar) echo "oscar, chunk-time $ct";; ptosc) echo "pt-osc, chunk-time $ct";; esac
+	case $1 in oscar) echo "oscar, chunk-time $ct";; ptosc) echo "pt-osc, chunk-time $ct";;
+	triggers) echo "oscar's triggers alone";; esac
 }
 # min-max of a list of numbers
 spread() { tr ' ' '\n' | grep -v '^-\?$' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%s-%s", lo, hi; else print "-" }'; }
@@ -297,6 +328,16 @@ mkdir -p "$(dirname "$OUT")"
 			"$(echo ${rl[lost]} | spread)" "$(echo ${rl[secs]} | spread)" "$(echo ${rl[worst_p99]} | spread)" \
 			"$(echo ${rl[errors]} | spread)" "$(echo ${rl[during_tps]} | spread)"
 		unset rl
+	done
+	echo
+	# what a run loses is roughly (the triggers' cost per second) x (its
+	# length) + the copy's own work: the triggers-alone row gives the first
+	echo "application transactions lost per second of the run (lost / time):"
+	for n in $(seq 1 "$ROUNDS_LIVE"); do
+		for r in "${runs[@]}"; do
+			v=${res[$n $r]}
+			printf '  %-34s %8s\n' "$n: $(label $r)" "$(ratio "$(get "$v" lost)" "$(get "$v" secs)")"
+		done
 	done
 	echo
 	echo "server work during the migration, per row of the table (Handler_read_next, InnoDB log bytes),"

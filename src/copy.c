@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "binlog.h"
+#include "bound.h"
 #include "chunk.h"
 #include "control.h"
 #include "controller.h"
@@ -996,6 +997,8 @@ static int copy_round(struct migration *m, struct keyval *lower, bool *have_lowe
 		nb++;
 		planned += w;
 	}
+	if (!rc && nb && bound_cover(m, *more ? &bounds[nb - 1] : NULL))
+		rc = EXIT_FAILED;
 	pthread_t th[COPY_MAX_THREADS];
 	bool started[COPY_MAX_THREADS] = { false };
 	for (int i = 1; i < nb && !rc; i++)
@@ -1173,7 +1176,9 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			more = hi_num < key_max;
 			if (more)
 				keyval_number(&hi, floorl(hi_num));
-			int rc = copy_tx(m, &lower, more ? &hi : NULL, client, max_stmt, false, &rows, &skipped);
+			int rc = bound_cover(m, more ? &hi : NULL);
+			if (!rc)
+				rc = copy_tx(m, &lower, more ? &hi : NULL, client, max_stmt, false, &rows, &skipped);
 			txs = 1;
 			if (rc) {
 				keyval_free(&lower);
@@ -1216,6 +1221,8 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			int rc = more < 0 ? -1 : 0;
 			long got = 0, skip = 0;
 			double tx0 = now_mono();
+			if (!rc)
+				rc = bound_cover(m, more ? &sub : NULL);
 			if (!rc)
 				rc = copy_tx(m, have_lower ? &lower : NULL, more ? &sub : NULL, client, max_stmt,
 					     want > CTL_MIN_CHUNK && cert_losses < opt.chunk_retries, &got, &skip);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bound.h"
 #include "cleanup.h"
 #include "control.h"
 #include "cutover.h"
@@ -327,6 +328,9 @@ int cutover_finish(struct migration *m)
 	/* The triggers followed the old table; they write into nothing that matters
 	 * any more, but must go before the old table does. */
 	if (triggers_drop(m->db, m->schema, &m->names, true))
+		rc = EXIT_FAILED;
+	/* what the triggers read goes after them */
+	if (!rc && bound_drop(m))
 		rc = EXIT_FAILED;
 	if (!rc && utrig_restore(m))
 		rc = EXIT_FAILED;

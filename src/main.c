@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "binlog.h"
+#include "bound.h"
 #include "cleanup.h"
 #include "control.h"
 #include "db.h"
@@ -384,6 +385,9 @@ static int resume(struct migration *m, struct jobstate *js)
 	if ((rc = fk_own_check(m)) || (rc = shadow_map(m)) || (rc = preflight_shadow(m)))
 		return rc;
 	indexes_restore_plan(m, js->deferred);
+	/* before the check: the triggers read the job's bound if it has one */
+	if (bound_attach(m))
+		return fail(m, EXIT_FAILED);
 	if (triggers_intact(m)) {
 		log_error("refused: the triggers of the unfinished job on '%s' are missing or changed; start over with "
 			  "oscar --cleanup", m->table);

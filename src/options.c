@@ -28,6 +28,7 @@ struct options opt = {
 	.lock_retries = 30,
 	.chunk_retries = 20,
 	.copy_threads = 1,
+	.mirror = "auto",
 	.progress_interval = 5.0,
 	.copy_method = "auto",
 	.copy_binlog_format = "auto",
@@ -80,6 +81,7 @@ static const struct optdef optdefs[] = {
 	{ "lock-retries", ARG_REQ, "N", "attempts at a metadata lock before giving up (default 30)" },
 	{ "chunk-retries", ARG_REQ, "N", "attempts at a chunk after deadlocks or lock waits (default 20)" },
 	{ "copy-threads", ARG_REQ, "N", "while others write, copy in N connections at once (default 1)" },
+	{ "mirror", ARG_REQ, "WHAT", "auto (the triggers mirror only rows the copy has reached, where safe) or all" },
 	{ "copy-method", ARG_REQ, "M", "auto, server (INSERT ... SELECT) or client (INSERT ... VALUES)" },
 	{ "copy-binlog-format", ARG_REQ, "F", "auto (copy statements logged as statements when that is safe) or row" },
 	{ "defer-indexes", ARG_REQ, "WHEN", "build plain secondary indexes after the copy: auto (when nobody writes at the start), always or never" },
@@ -306,6 +308,11 @@ static int apply_option(size_t idx, const char *v, char *raw)
 		if ((rc = parse_long(name, v, 1, 100000, &l)))
 			return rc;
 		opt.chunk_retries = (int)l;
+	} else if (!strcmp(name, "mirror")) {
+		if (strcmp(v, "auto") && strcmp(v, "all")) {
+			return usage_error("invalid value '%s' for --%s (auto or all)", v, name);
+		}
+		opt.mirror = xstrdup(v);
 	} else if (!strcmp(name, "copy-threads")) {
 		if ((rc = parse_long(name, v, 1, COPY_MAX_THREADS, &l)))
 			return rc;

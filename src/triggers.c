@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bound.h"
 #include "cleanup.h"
 #include "log.h"
 #include "migration.h"
@@ -150,7 +151,10 @@ char *triggers_sql(struct migration *m, int which)
 	 * the mirror writes without foreign key checks, except the delete (see
 	 * remove_old); the exit handler gives the session its setting back. */
 	bool self = m->self_fk;
-	bool block = mark || self || which != 2;
+	/* with a bound (bound.c), each mirror runs only for a row the copy has
+	 * reached */
+	bool bounded = bound_active();
+	bool block = mark || self || which != 2 || bounded;
 	if (mark || self) {
 		sb_add(&q, "BEGIN DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ");
 		if (mark)
@@ -167,7 +171,11 @@ char *triggers_sql(struct migration *m, int which)
 	}
 	switch (which) {
 	case 0:
+		if (bounded)
+			bound_if(&q, m, "OLD");
 		remove_old(&q, m);
+		if (bounded)
+			sb_add(&q, " END IF;");
 		break;
 	case 1:
 		/* Only when the key really changed is the old-key row removed; the
@@ -182,15 +190,27 @@ char *triggers_sql(struct migration *m, int which)
 			sb_ident(&q, m->key.row_old_cols[i]);
 		}
 		sb_add(&q, ") THEN ");
+		if (bounded)
+			bound_if(&q, m, "OLD");
 		remove_old(&q, m);
+		if (bounded)
+			sb_add(&q, " END IF;");
 		sb_add(&q, " END IF; ");
+		if (bounded)
+			bound_if(&q, m, "NEW");
 		replace_new(&q, m);
 		sb_add(&q, ";");
+		if (bounded)
+			sb_add(&q, " END IF;");
 		break;
 	default:
+		if (bounded)
+			bound_if(&q, m, "NEW");
 		replace_new(&q, m);
 		if (block)
 			sb_add(&q, ";");
+		if (bounded)
+			sb_add(&q, " END IF;");
 		break;
 	}
 	if (self)
@@ -243,6 +263,8 @@ int triggers_install(struct migration *m)
 	if (rc)
 		return EXIT_FAILED;
 	const char *tn[] = { m->names.trg_del, m->names.trg_upd, m->names.trg_ins };
+	if (bound_create(m))
+		return EXIT_FAILED;
 	/* On Galera without the table lock (see galera.c): each CREATE TRIGGER
 	 * takes the table's exclusive metadata lock on every node, so a statement
 	 * sees either all of the triggers created so far or none of them, and

@@ -32,7 +32,9 @@ CASES=0
 run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	local name=$1 alter=$2 check=$3 expected=$4
 	CASES=$((CASES + 1))
-	local threads=$((CASES % 2 + 1))
+	local threads=$((CASES % 2 + 1)) mirror=auto
+	# and every third mirrors every row, as before the bound (src/bound.c)
+	[ $((CASES % 3)) = 0 ] && mirror=all
 	sql $DB -e "DROP TABLE IF EXISTS t;
 	CREATE TABLE t (id BIGINT NOT NULL PRIMARY KEY, u VARCHAR(40) NULL,
 	  txt VARCHAR(100) CHARACTER SET utf8mb4 NULL, dt DATETIME(6) NULL, \`dec\` DECIMAL(12,4) NULL,
@@ -50,7 +52,7 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t $WRITERS "$TMP/stop" "$out" $seed &
 	local wpid=$!
 	sleep 0.5
-	oscar --database=$DB --table=t --alter="$alter" --execute --json "${CHUNK[@]}" --copy-threads=$threads \
+	oscar --database=$DB --table=t --alter="$alter" --execute --json "${CHUNK[@]}" --copy-threads=$threads --mirror=$mirror \
 		>"$out/events" 2>"$out/stderr"
 	local rc=$?
 	sleep $AFTER
@@ -63,6 +65,15 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	local chunks
 	chunks=$(grep -c '"event":"chunk"' "$out/events")
 	ok "$([ "$chunks" -gt 20 ] && echo 0 || echo 1)" "$name: copy interleaved with writes ($chunks chunks)"
+	if [ "$mirror" = auto ]; then
+		grep -q "the triggers mirror only the rows the copy has reached" "$out/stderr"
+		ok $? "$name: the triggers mirrored only the rows the copy had reached"
+	else
+		! grep -q "mirror only the rows" "$out/stderr"
+		ok $? "$name: --mirror=all: the triggers mirrored every row"
+	fi
+	is "$(sql $DB -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='_t_bnd'")" 0 \
+		"$name: no bound table left"
 	if [ "$threads" = 2 ]; then
 		# the parallel copy (copy_round in src/copy.c): the comparison
 		# below covers that path too

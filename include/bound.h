@@ -1,0 +1,29 @@
+/* bound: how far the triggers mirror (see src/bound.c). */
+#ifndef OSCAR_BOUND_H
+#define OSCAR_BOUND_H
+
+#include <stdbool.h>
+
+struct keyval;
+struct migration;
+struct sbuf;
+
+/* Before the triggers are created: the bound table, when this run may use
+ * one (else the triggers mirror every row). 0, or -1 on a failure that
+ * must stop the run. */
+int bound_create(struct migration *m);
+/* A resumed run: takes over the bound table the job's triggers read, if
+ * there is one. 0 or -1. */
+int bound_attach(struct migration *m);
+/* Whether the triggers being created read the bound. */
+bool bound_active(void);
+/* "IF <image>.<key> <= the bound THEN " for a trigger body (image: "NEW"
+ * or "OLD"); the caller closes it with "END IF;". */
+void bound_if(struct sbuf *q, struct migration *m, const char *image);
+/* Before the copy reads the rows up to upper (NULL: to the end): the bound
+ * covers them. 0, or -1 when it cannot be moved (the run stops). */
+int bound_cover(struct migration *m, const struct keyval *upper);
+/* After the triggers are gone. 0 or -1. */
+int bound_drop(struct migration *m);
+
+#endif
