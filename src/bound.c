@@ -135,12 +135,35 @@ int bound_create(struct migration *m)
 			log_info("the triggers mirror every row (%s)", why);
 		return db_last_class(m->db) == ERR_LOST ? -1 : 0;
 	}
-	bool exists;
-	if (catalog_table_exists(m->db, m->schema, m->names.bound, &exists))
-		return -1;
-	if (exists) /* an earlier run's, with its triggers: keep what it says */
-		return bound_attach(m);
+	/* A first run (a resumed one attaches): a table of the name is a
+	 * leftover of an earlier run whose triggers are gone (preflight found
+	 * none), or somebody else's, which is never dropped. */
 	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
+	sb_literal(&q, m->schema);
+	sb_add(&q, " AND TABLE_NAME = ");
+	sb_literal(&q, m->names.bound);
+	bool exists;
+	char *comment = db_scalar(m->db, sb_str(&q), &exists);
+	sb_free(&q);
+	if (!exists && m->db->err)
+		return -1;
+	if (exists) {
+		bool ours = comment && !strncmp(comment, "oscar:", 6);
+		free(comment);
+		if (!ours) {
+			log_error("table '%s' exists and is not oscar's; rename it, or run with --mirror=all",
+				  m->names.bound);
+			return -1;
+		}
+		sb_add(&q, "DROP TABLE ");
+		sb_bound_table(&q, m);
+		int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
+		sb_free(&q);
+		if (rc)
+			return -1;
+		log_info("dropped '%s', left by an earlier run", m->names.bound);
+	}
 	sb_add(&q, "CREATE TABLE ");
 	sb_bound_table(&q, m);
 	sb_add(&q, " (id TINYINT NOT NULL PRIMARY KEY, hi DECIMAL(20,0) NULL) ENGINE=MEMORY "
@@ -243,7 +266,7 @@ int bound_cover(struct migration *m, const struct keyval *upper)
 		return 0;
 	}
 	long double to = to_all ? 0 : need + step;
-	double backoff = 0.001, t0 = now_mono();
+	double backoff = 0.001, t0 = now_mono(), first = t0;
 	for (;;) {
 		/* after seconds of busy tries, one that waits up to a second: the
 		 * application's statements queue behind it that long at most */
@@ -253,6 +276,9 @@ int bound_cover(struct migration *m, const struct keyval *upper)
 			if (r < 0)
 				log_error("cannot move the mirroring bound in '%s': %s", m->names.bound,
 					  db_error_text(m->db));
+			else if (now_mono() - first > 0.2)
+				log_info("moved the mirroring bound after %.1f s of waiting for application "
+					 "statements to end", now_mono() - first);
 			return r;
 		}
 		if (oscar_abort)

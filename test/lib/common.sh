@@ -73,7 +73,8 @@ fresh_db() { sql -e "DROP DATABASE IF EXISTS \`$1\`; CREATE DATABASE \`$1\`"; }
 leftovers() { # leftovers DB
 	sql -e "SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$1'
 	        UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES
-	        WHERE TABLE_SCHEMA='$1' AND (TABLE_NAME LIKE '\\_%\\_new' OR TABLE_NAME LIKE '\\_%\\_old')"
+	        WHERE TABLE_SCHEMA='$1' AND (TABLE_NAME LIKE '\\_%\\_new' OR TABLE_NAME LIKE '\\_%\\_old'
+	             OR TABLE_NAME LIKE '\\_%\\_bnd')"
 }
 
 # Full content of a table in key order, one line per row, for exact comparison.
@@ -120,7 +121,8 @@ count_rows() { sql -e "SELECT COUNT(*) FROM $(qi "$1").$(qi "$2")"; }
 leftovers_q() { # leftovers_q DB
 	sql -e "SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA=$(qs "$1")
 	        UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES
-	        WHERE TABLE_SCHEMA=$(qs "$1") AND (TABLE_NAME LIKE '\\_%\\_new' OR TABLE_NAME LIKE '\\_%\\_old')"
+	        WHERE TABLE_SCHEMA=$(qs "$1") AND (TABLE_NAME LIKE '\\_%\\_new' OR TABLE_NAME LIKE '\\_%\\_old'
+	             OR TABLE_NAME LIKE '\\_%\\_bnd')"
 }
 
 # Lines of a --json stream whose event is EVENT.
