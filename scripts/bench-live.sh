@@ -113,11 +113,13 @@ counters() {
 # prefix every line with the epoch time it was read at
 stamp_lines() { perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%.3f %s", time, $_'; }
 
-run_oscar() { # chunk-time
+# A run's tool may carry oscar options after a colon ("oscar:--mirror=all"),
+# so that two settings take turns in one round.
+run_oscar() { # chunk-time [oscar options]
 	local ct=()
 	[ "$1" = default ] || ct=(--chunk-time="$1")
 	$timer "$OSCAR" --socket="$sock" --user=root --database=sbtest --table=sbtest1 --alter="$ALTER" \
-		--execute --json "${ct[@]}" ${BENCH_OSCAR_ARGS:-} 2>"$work/tool.err" | stamp_lines >"$work/tool.out"
+		--execute --json "${ct[@]}" ${BENCH_OSCAR_ARGS:-} ${2:-} 2>"$work/tool.err" | stamp_lines >"$work/tool.out"
 	return "${PIPESTATUS[0]}"
 }
 run_ptosc() { # chunk-time
@@ -132,10 +134,10 @@ run_ptosc() { # chunk-time
 # oscar's triggers alone, the copy held by a pause file, for as long as
 # BENCH_LIVE_TRIGGER_SECS (default 15), then SIGTERM (oscar rolls back,
 # exit 5): what the mirroring alone costs the application per second.
-run_triggers() {
+run_triggers() { # chunk-time (unused) [oscar options]
 	touch "$work/pause"
 	"$OSCAR" --socket="$sock" --user=root --database=sbtest --table=sbtest1 --alter="$ALTER" \
-		--execute --json --pause-file="$work/pause" ${BENCH_OSCAR_ARGS:-} 2>"$work/tool.err" \
+		--execute --json --pause-file="$work/pause" ${BENCH_OSCAR_ARGS:-} ${2:-} 2>"$work/tool.err" \
 		| stamp_lines >"$work/tool.out" &
 	local pid=$! i
 	for i in $(seq 1 600); do
@@ -159,7 +161,8 @@ swap_time() { # tool
 
 # one run: prints "key=value ..." for the table
 live_run() { # tool chunk-time
-	local tool=$1 ct=$2 pid_sb pid_probe t_sb t0 t1 rc=0 swap
+	local tool=${1%%:*} ct=$2 pid_sb pid_probe t_sb t0 t1 rc=0 swap extra=
+	[ "$tool" = "$1" ] || extra=${1#*:}
 	fresh_table || die "cannot re-create the table"
 	rm -f "$work/stop" "$work/probe.txt" "$work/sysbench.log" "$work/tool.out" "$work/tool.err" "$work/tool.time"
 	perl scripts/bench-live-probe.pl "$sock" "$PROBE_ID" "$work/stop" "$work/probe.txt" &
@@ -178,7 +181,7 @@ live_run() { # tool chunk-time
 	sleep $((LEAD + 1))
 	counters >"$work/c0"
 	t0=$(now)
-	"run_$tool" "$ct" || rc=$?
+	"run_$tool" "$ct" "$extra" || rc=$?
 	t1=$(now)
 	counters >"$work/c1"
 	sleep "$LEAD"
@@ -279,8 +282,10 @@ done
 label() {
 	local ct=$2
 	[ "$ct" = default ] && ct="0.5 (default)"
-	case $1 in oscar) echo "oscar, chunk-time $ct";; ptosc) echo "pt-osc, chunk-time $ct";;
-	triggers) echo "oscar's triggers alone";; esac
+	local extra=
+	[ "${1%%:*}" = "$1" ] || extra=" ${1#*:}"
+	case ${1%%:*} in oscar) echo "oscar$extra, chunk-time $ct";; ptosc) echo "pt-osc, chunk-time $ct";;
+	triggers) echo "oscar's triggers alone$extra";; esac
 }
 # min-max of a list of numbers
 spread() { tr ' ' '\n' | grep -v '^-\?$' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%s-%s", lo, hi; else print "-" }'; }
@@ -300,12 +305,12 @@ mkdir -p "$(dirname "$OUT")"
 	echo "stall: longest probe UPDATE within 2 s of the swap / during the whole migration"
 	echo "cpu: CPU seconds of the server / of the tool during the migration"
 	echo
-	printf '%-34s %7s %9s %10s %8s %8s %6s %8s %13s %10s\n' "tool" "time s" "errors" "worst p99" "tps base" "tps mig" \
+	printf '%-46s %7s %9s %10s %8s %8s %6s %8s %13s %10s\n' "tool" "time s" "errors" "worst p99" "tps base" "tps mig" \
 		"ratio" "lost" "stall ms" "cpu s"
 	for n in $(seq 1 "$ROUNDS_LIVE"); do
 		for r in "${runs[@]}"; do
 			v=${res[$n $r]}
-			printf '%-34s %7s %9s %10s %8s %8s %6s %8s %13s %10s\n' "$n: $(label $r)" "$(get "$v" secs)" \
+			printf '%-46s %7s %9s %10s %8s %8s %6s %8s %13s %10s\n' "$n: $(label $r)" "$(get "$v" secs)" \
 				"$(get "$v" errors)/$(get "$v" ignored)" "$(get "$v" worst_p99)ms" \
 				"$(get "$v" base_tps)" "$(get "$v" during_tps)" \
 				"$(ratio "$(get "$v" during_tps)" "$(get "$v" base_tps)")" "$(get "$v" lost)" \
@@ -336,7 +341,7 @@ mkdir -p "$(dirname "$OUT")"
 	for n in $(seq 1 "$ROUNDS_LIVE"); do
 		for r in "${runs[@]}"; do
 			v=${res[$n $r]}
-			printf '  %-34s %8s\n' "$n: $(label $r)" "$(ratio "$(get "$v" lost)" "$(get "$v" secs)")"
+			printf '  %-46s %8s\n' "$n: $(label $r)" "$(ratio "$(get "$v" lost)" "$(get "$v" secs)")"
 		done
 	done
 	echo

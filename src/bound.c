@@ -28,7 +28,8 @@
  * (replicas would run their own triggers against their own bound, and the
  * copy's row events would meet rows they mirrored); --no-swap and
  * --revert-window (the triggers outlive the copy); the table's own triggers
- * or a reference to itself (their mirror mark); --mirror=all. */
+ * or a reference to itself (their mirror mark); MySQL (no SET STATEMENT);
+ * --mirror=all. */
 #include "bound.h"
 
 #include <math.h>
@@ -62,6 +63,8 @@ static bool eligible(struct migration *m, const char **why)
 		*why = "the copy's key column may hold NULL";
 	else if (db_galera)
 		*why = "a Galera node";
+	else if (!m->db->mariadb) /* SET STATEMENT, for the lock wait */
+		*why = "not MariaDB";
 	else if (opt.no_swap || opt.revert_window > 0)
 		*why = "the triggers outlive the copy";
 	else if (m->user_triggers > 0 || m->self_fk)
