@@ -92,11 +92,12 @@ static void sb_bound_table(struct sbuf *q, struct migration *m)
 static int set_step(struct migration *m)
 {
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT MAX(");
+	/* as DECIMAL: the difference of two BIGINTs can be out of their range */
+	sb_add(&q, "SELECT CAST(MAX(");
 	sb_ident(&q, m->key.old_cols[0]);
-	sb_add(&q, ") - MIN(");
+	sb_add(&q, ") AS DECIMAL(21,0)) - CAST(MIN(");
 	sb_ident(&q, m->key.old_cols[0]);
-	sb_add(&q, ") FROM ");
+	sb_add(&q, ") AS DECIMAL(21,0)) FROM ");
 	sb_qualified(&q, m->schema, m->table);
 	bool found;
 	char *v = db_scalar(m->db, sb_str(&q), &found);
@@ -262,7 +263,9 @@ int bound_cover(struct migration *m, const struct keyval *upper)
 	bool to_all = !upper || upper->n != 1 || !upper->v[0];
 	if (!to_all)
 		need = strtold(upper->v[0], NULL);
-	if (!to_all && need <= hi) {
+	/* the margin covers rounding where long double is only a double (keys
+	 * above 2^53): the bound must never be taken for higher than it is */
+	if (!to_all && need + 4096 <= hi) {
 		/* well ahead of need: one try when half the step is used */
 		if (need > hi - step / 2 && publish(m, false, hi + step, 0) < 0)
 			return -1;
