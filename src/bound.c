@@ -130,6 +130,23 @@ static int read_bound(struct migration *m)
 	return 0;
 }
 
+/* Whether the bound table exists, and is oscar's (by its comment). */
+static int lookup(struct migration *m, bool *exists, bool *ours)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
+	sb_literal(&q, m->schema);
+	sb_add(&q, " AND TABLE_NAME = ");
+	sb_literal(&q, m->names.bound);
+	char *comment = db_scalar(m->db, sb_str(&q), exists);
+	sb_free(&q);
+	if (!*exists && m->db->err)
+		return -1;
+	*ours = *exists && comment && !strncmp(comment, "oscar:", 6);
+	free(comment);
+	return 0;
+}
+
 int bound_create(struct migration *m)
 {
 	active = all = false;
@@ -143,18 +160,10 @@ int bound_create(struct migration *m)
 	 * leftover of an earlier run whose triggers are gone (preflight found
 	 * none), or somebody else's, which is never dropped. */
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
-	sb_literal(&q, m->schema);
-	sb_add(&q, " AND TABLE_NAME = ");
-	sb_literal(&q, m->names.bound);
-	bool exists;
-	char *comment = db_scalar(m->db, sb_str(&q), &exists);
-	sb_free(&q);
-	if (!exists && m->db->err)
+	bool exists, ours;
+	if (lookup(m, &exists, &ours))
 		return -1;
 	if (exists) {
-		bool ours = comment && !strncmp(comment, "oscar:", 6);
-		free(comment);
 		if (!ours) {
 			log_error("table '%s' exists and is not oscar's; rename it, or run with --mirror=all",
 				  m->names.bound);
@@ -298,8 +307,17 @@ int bound_cover(struct migration *m, const struct keyval *upper)
 
 int bound_drop(struct migration *m)
 {
-	if (!active)
+	/* also when this run did not attach it: a run resumed after the swap
+	 * finishes the job of one that had a bound */
+	if (!active && !db_dry_run) {
+		bool exists, ours;
+		if (lookup(m, &exists, &ours))
+			return -1;
+		if (!ours)
+			return 0;
+	} else if (!active) {
 		return 0;
+	}
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "DROP TABLE IF EXISTS ");
 	sb_bound_table(&q, m);

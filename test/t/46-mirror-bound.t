@@ -72,7 +72,7 @@ touch "$TMP/pause"
 oscar --database=$DB --table=t --alter="ADD COLUMN z INT NOT NULL DEFAULT 7" --execute --chunk-size=500 \
 	--pause-file="$TMP/pause" >"$TMP/ev" 2>"$TMP/err" &
 opid=$!
-wait_for 60 grep -q "copy paused" "$TMP/err"
+wait_for 60 grep -qs "copy paused" "$TMP/err"
 ok $? "held bound: oscar paused before the copy"
 # rows far ahead of the copy change while nothing mirrors them
 for tb in t ref; do
