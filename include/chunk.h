@@ -4,17 +4,10 @@
 
 #include <stdbool.h>
 
+#include "keyval.h"
 #include "migration.h"
 #include "sbuf.h"
 
-/* One key tuple as read from the server (binary-safe). */
-struct keyval {
-	int n;
-	char **v;
-	unsigned long *len;
-};
-
-void keyval_free(struct keyval *kv);
 /* The key `size` rows after lower (or from the start): 1 with *upper set, 0
  * when fewer rows remain, -1 on error. */
 int next_boundary(struct migration *m, const struct keyval *lower, long size, struct keyval *upper);

@@ -91,8 +91,6 @@ int triggers_intact(struct migration *m);                /* triggers.c */
  * the guarded copies of the table's triggers skip them (usertriggers.c). */
 int triggers_mark_session(struct db *db);                /* triggers.c */
 int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool report); /* triggers.c */
-/* Drops triggers on a live table with it locked (see triggers.c); shadow may be NULL. */
-int triggers_remove(struct db *db, const char *schema, const char *table, const char *shadow, char **names, int n);
 char *copy_sql_example(struct migration *m);             /* copy.c */
 struct keyval;
 int copy_rows(struct migration *m, const struct keyval *start); /* copy.c */
@@ -111,6 +109,5 @@ void indexes_restore_plan(struct migration *m, const char *defs);
 int indexes_build_start(struct migration *m);
 int indexes_build_finish(struct migration *m, bool cancel);
 void indexes_stop_orphans(struct db *db, const char *schema, const char *shadow);
-int cleanup_leftovers(struct db *db, const char *schema, const char *table); /* cleanup.c */
 
 #endif

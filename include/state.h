@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "chunk.h"
+#include "keyval.h"
 #include "migration.h"
 
 #define STATE_TABLE "_oscar_state"

@@ -28,15 +28,6 @@
 #include "options.h"
 #include "throttle.h"
 
-void keyval_free(struct keyval *kv)
-{
-	for (int i = 0; i < kv->n; i++)
-		free(kv->v[i]);
-	free(kv->v);
-	free(kv->len);
-	memset(kv, 0, sizeof *kv);
-}
-
 static bool only_chars(const char *s, unsigned long n, const char *allowed)
 {
 	for (unsigned long i = 0; i < n; i++)
@@ -654,11 +645,7 @@ static int read_keys(struct migration *m, const char *range, const char *lock, s
 	while ((row = mysql_fetch_row(r))) {
 		unsigned long *len = mysql_fetch_lengths(r);
 		struct sbuf e = SBUF_INIT;
-		for (int i = 0; i < m->key.n; i++) {
-			uint32_t l = (uint32_t)len[i];
-			sb_addn(&e, (const char *)&l, sizeof l);
-			sb_addn(&e, row[i] ? row[i] : "", len[i]);
-		}
+		keyval_encode(&e, m->key.n, row, len);
 		ks->len[ks->n] = e.len;
 		ks->k[ks->n++] = sb_take(&e);
 	}
@@ -701,24 +688,21 @@ static bool keyset_has(const struct keyset *ks, const char *k, size_t len)
 }
 
 /* " FROM t FORCE INDEX (k) WHERE k1 = v1 AND ..." for one encoded key. */
-static int single_key_range(struct sbuf *q, struct migration *m, const char *enc)
+static int single_key_range(struct sbuf *q, struct migration *m, const char *enc, size_t len)
 {
+	struct keyval kv = { 0, NULL, NULL };
+	int rc = keyval_decode(enc, len, &kv) == m->key.n ? 0 : -1;
 	from_clause(q, m);
 	sb_add(q, " WHERE ");
-	const char *p = enc;
-	for (int i = 0; i < m->key.n; i++) {
-		uint32_t l;
-		memcpy(&l, p, sizeof l);
-		p += sizeof l;
+	for (int i = 0; !rc && i < m->key.n; i++) {
 		if (i)
 			sb_add(q, " AND ");
 		sb_ident(q, m->key.old_cols[i]);
 		sb_add(q, " = ");
-		if (key_literal(q, &m->key, i, p, l))
-			return -1;
-		p += l;
+		rc = key_literal(q, &m->key, i, kv.v[i], kv.len[i]);
 	}
-	return 0;
+	keyval_free(&kv);
+	return rc;
 }
 
 /* The slow path of a chunk, taken when the fast path met a lock:
@@ -753,7 +737,7 @@ static int chunk_copy_skipping(struct migration *m, const char *range, bool clie
 		(*skipped)++;
 		struct sbuf q = SBUF_INIT;
 		long one = 0;
-		if (single_key_range(&q, m, snap.k[i])) {
+		if (single_key_range(&q, m, snap.k[i], snap.len[i])) {
 			sb_free(&q);
 			db_set_error(db, 0, "HY000", "key value of an unexpected form", NULL);
 			goto out;

@@ -21,6 +21,7 @@
 #include "binlog.h"
 #include "bound.h"
 #include "cleanup.h"
+#include "leftovers.h"
 #include "control.h"
 #include "db.h"
 #include "fault.h"
@@ -651,7 +652,7 @@ int main(int argc, char **argv)
 		if (!(rc = tablelock_take(m.db, m.names.lock, m.schema, m.table))) {
 			if (!opt.execute)
 				log_info("dry run: listing what --cleanup --execute would remove");
-			rc = cleanup_leftovers(&db, opt.database, opt.table);
+			rc = leftovers_remove(&db, opt.database, opt.table);
 		}
 		rc = exit_with(rc, db.err ? db_error_text(&db) : "cleanup failed");
 		migration_free(&m);

@@ -4,7 +4,6 @@
  * makes the re-copy of a chunk harmless. */
 #include "state.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,27 +56,7 @@ int state_load(struct db *db, const char *schema, const char *table, struct jobs
 		js->revert_until = row[5] ? xstrdup(row[5]) : NULL;
 		js->window_over = row[6] && atoi(row[6]);
 		js->deferred = row[7] ? xstrdup(row[7]) : NULL;
-		/* decode length-prefixed key columns */
-		const char *p = row[3];
-		unsigned long left = row[3] ? len[3] : 0;
-		while (left >= sizeof(uint32_t)) {
-			uint32_t l;
-			memcpy(&l, p, sizeof l);
-			p += sizeof l;
-			left -= sizeof l;
-			if (l > left)
-				break;
-			struct keyval *k = &js->last_key;
-			k->v = xrealloc(k->v, sizeof *k->v * (size_t)(k->n + 1));
-			k->len = xrealloc(k->len, sizeof *k->len * (size_t)(k->n + 1));
-			k->v[k->n] = xmalloc(l + 1);
-			memcpy(k->v[k->n], p, l);
-			k->v[k->n][l] = '\0';
-			k->len[k->n] = l;
-			k->n++;
-			p += l;
-			left -= l;
-		}
+		keyval_decode(row[3], row[3] ? len[3] : 0, &js->last_key);
 	}
 	mysql_free_result(r);
 	return 0;
@@ -145,14 +124,11 @@ int state_progress(struct migration *m, const struct keyval *last)
 	sb_add(&q, "UPDATE ");
 	state_table(&q, m->schema);
 	sb_add(&q, " SET last_key = X'");
-	for (int i = 0; i < last->n; i++) {
-		uint32_t l = (uint32_t)last->len[i];
-		const unsigned char *lb = (const unsigned char *)&l;
-		for (size_t j = 0; j < sizeof l; j++)
-			sb_addf(&q, "%02X", lb[j]);
-		for (unsigned long j = 0; j < last->len[i]; j++)
-			sb_addf(&q, "%02X", (unsigned char)last->v[i][j]);
-	}
+	struct sbuf enc = SBUF_INIT;
+	keyval_encode(&enc, last->n, last->v, last->len);
+	for (size_t j = 0; j < enc.len; j++)
+		sb_addf(&q, "%02X", (unsigned char)enc.s[j]);
+	sb_free(&enc);
 	sb_addf(&q, "', rows_copied = %lld, updated_at = NOW(6) WHERE table_name = ", m->rows_copied);
 	sb_literal(&q, m->table);
 	int rc = db_exec(m->db, DB_CHANGE | DB_SILENT, sb_str(&q));
