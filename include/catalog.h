@@ -56,7 +56,5 @@ char **catalog_triggers(struct db *db, const char *schema, const char *table);
 /* "child_schema.child_table (constraint)" for foreign keys pointing at the table. */
 char **catalog_fk_children(struct db *db, const char *schema, const char *table);
 int catalog_table_exists(struct db *db, const char *schema, const char *table, bool *exists);
-void strv_free(char **v);
-int strv_len(char **v);
 
 #endif

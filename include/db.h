@@ -128,6 +128,4 @@ int db_row_writes(struct db *db, long long *inserted, long long *changed);
 extern atomic_int oscar_abort;  /* SIGINT/SIGTERM */
 extern atomic_int oscar_paused; /* SIGUSR1 until SIGUSR2 */
 
-void sleep_s(double s);
-
 #endif

@@ -31,7 +31,6 @@ void ev_strv(struct sbuf *sb, const char *key, char *const *v, int n);
 void ev_raw(struct sbuf *sb, const char *key, const char *json);
 void ev_end(struct sbuf *sb);
 
-double now_mono(void);
 
 /* Progress of the copy: rate-limited, one rewriting line with a bar on a
  * terminal, plain lines every --progress seconds otherwise. The rate is taken

@@ -77,37 +77,4 @@ void migration_free(struct migration *m);
 void migration_done_begin(struct sbuf *ev, const struct migration *m);
 void migration_done_end(struct sbuf *ev, const struct migration *m);
 
-/* Phase modules. Each returns 0 or an EXIT_* status after reporting. */
-int preflight_table(struct migration *m);                /* preflight.c */
-int preflight_shadow(struct migration *m);               /* preflight.c */
-int shadow_create(struct migration *m);                  /* shadow.c */
-int shadow_map(struct migration *m);                     /* shadow.c */
-int shadow_sync_auto_increment(struct migration *m);     /* shadow.c */
-char *triggers_sql(struct migration *m, int which);      /* triggers.c: 0 del, 1 upd, 2 ins */
-int triggers_install(struct migration *m);               /* triggers.c */
-/* 0 when the table's triggers are exactly those this job installs. */
-int triggers_intact(struct migration *m);                /* triggers.c */
-/* Marks the session's writes into the shadow as oscar's own (@oscar_mirroring):
- * the guarded copies of the table's triggers skip them (usertriggers.c). */
-int triggers_mark_session(struct db *db);                /* triggers.c */
-int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool report); /* triggers.c */
-char *copy_sql_example(struct migration *m);             /* copy.c */
-struct keyval;
-int copy_rows(struct migration *m, const struct keyval *start); /* copy.c */
-/* Waits while --postpone-cutover-file exists, outside --cutover-window, or
- * while a before-cutover hook fails; the triggers keep the shadow in sync. */
-int cutover_wait(struct migration *m);                   /* cutover.c */
-/* Whether cutover_wait may hold the swap for a while (file, window, hook). */
-bool cutover_may_wait(void);                             /* cutover.c */
-int cutover_swap(struct migration *m);                   /* cutover.c */
-int cutover_finish(struct migration *m);                 /* cutover.c */
-int instant_apply(struct migration *m);                  /* instant.c */
-/* Secondary indexes left out of the copy and built after it (indexes.c). */
-int indexes_plan(struct migration *m);
-int indexes_drop_deferred(struct migration *m);
-void indexes_restore_plan(struct migration *m, const char *defs);
-int indexes_build_start(struct migration *m);
-int indexes_build_finish(struct migration *m, bool cancel);
-void indexes_stop_orphans(struct db *db, const char *schema, const char *shadow);
-
 #endif

@@ -37,7 +37,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "chunk.h"
+#include "clock.h"
+#include "keyval.h"
 #include "cleanup.h"
 #include "db.h"
 #include "log.h"

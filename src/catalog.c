@@ -8,27 +8,11 @@
 #include <strings.h>
 
 #include "log.h"
+#include "strv.h"
 
 static char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
-}
-
-void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
-int strv_len(char **v)
-{
-	int n = 0;
-	while (v && v[n])
-		n++;
-	return n;
 }
 
 static char **strv_push(char **v, char *s)

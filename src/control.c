@@ -27,6 +27,7 @@
 #include "replica.h"
 #include "sbuf.h"
 #include "throttle.h"
+#include "clock.h"
 
 /* What the settings may be set to: the ranges of the command-line options. */
 #define CHUNK_TIME_MIN 0.01

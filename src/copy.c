@@ -17,7 +17,7 @@
 
 #include "binlog.h"
 #include "bound.h"
-#include "chunk.h"
+#include "copy.h"
 #include "control.h"
 #include "controller.h"
 #include "fault.h"
@@ -27,6 +27,7 @@
 #include "migration.h"
 #include "options.h"
 #include "throttle.h"
+#include "clock.h"
 
 static bool only_chars(const char *s, unsigned long n, const char *allowed)
 {

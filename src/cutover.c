@@ -20,6 +20,9 @@
 #include "options.h"
 #include "signals.h"
 #include "stats.h"
+#include "clock.h"
+#include "shadow.h"
+#include "triggers.h"
 
 int cutover_window_parse(const char *s, int *start, int *end, char *err, size_t errlen)
 {

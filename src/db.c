@@ -17,20 +17,12 @@
 #include "log.h"
 #include "options.h"
 #include "stats.h"
+#include "clock.h"
 
 bool db_dry_run;
 bool db_galera;
 atomic_int oscar_abort;
 atomic_int oscar_paused;
-
-void sleep_s(double s)
-{
-	if (s <= 0)
-		return;
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
 
 /* Reads a password from the controlling terminal without echo. */
 static char *prompt_password(void)

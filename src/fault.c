@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "signals.h"
+#include "clock.h"
 
 bool fault_fail(const char *name)
 {

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "migration.h"
 #include "options.h"
+#include "strv.h"
 
 struct childfk {
 	char *schema, *table, *name, *on_delete, *on_update;

@@ -35,6 +35,7 @@
 #include "migration.h"
 #include "options.h"
 #include "verify.h"
+#include "clock.h"
 
 bool galera_node;
 

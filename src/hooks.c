@@ -19,6 +19,8 @@
 #include "migration.h"
 #include "options.h"
 #include "sbuf.h"
+#include "clock.h"
+#include "strv.h"
 
 extern char **environ;
 

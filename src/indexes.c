@@ -24,6 +24,8 @@
  * any wait longer than --lock-wait-timeout; the build is then tried again, up
  * to --lock-retries times. After that the job stops resumable (exit 7): the
  * copy is kept and the next run builds the indexes. */
+#include "indexes.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -39,6 +41,8 @@
 #include "log.h"
 #include "migration.h"
 #include "options.h"
+#include "clock.h"
+#include "strv.h"
 
 static char **strv_push(char **v, const char *s)
 {

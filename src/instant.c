@@ -2,9 +2,12 @@
  * (ALGORITHM=INSTANT: metadata only) natively, in one short statement, instead
  * of copying the table. The statement still needs an exclusive metadata lock,
  * so it gets the same short waits and retries as trigger installation. */
+#include "instant.h"
+
 #include "log.h"
 #include "migration.h"
 #include "options.h"
+#include "clock.h"
 
 int instant_apply(struct migration *m)
 {

@@ -15,6 +15,7 @@
 #include "replica.h"
 #include "sbuf.h"
 #include "state.h"
+#include "strv.h"
 
 /* Drops one of oscar's tables if it exists; 1 when it did (or would). */
 static int drop_leftover_table(struct db *db, const char *schema, const char *name, const char *what,

@@ -12,13 +12,7 @@
 #include <unistd.h>
 
 #include "options.h"
-
-double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "clock.h"
 
 static bool progress_on_line; /* a \r line is showing and must be ended first */
 

@@ -40,6 +40,15 @@
 #include "tablelock.h"
 #include "throttle.h"
 #include "verify.h"
+#include "clock.h"
+#include "copy.h"
+#include "cutover.h"
+#include "indexes.h"
+#include "instant.h"
+#include "preflight.h"
+#include "shadow.h"
+#include "strv.h"
+#include "triggers.h"
 
 static void print_list(const char *label, char **v)
 {

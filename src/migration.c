@@ -5,6 +5,8 @@
 
 #include "log.h"
 #include "stats.h"
+#include "clock.h"
+#include "strv.h"
 
 static void colmap_free(struct colmap *c)
 {

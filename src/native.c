@@ -12,6 +12,7 @@
 #include "log.h"
 #include "migration.h"
 #include "options.h"
+#include "clock.h"
 
 /* The table's partitioning method (RANGE, LIST COLUMNS, HASH ...), or NULL
  * for a table without partitions; *found false after an error. */

@@ -1,5 +1,7 @@
 /* preflight: every reason to refuse, checked before anything is changed (and
  * for the key, on the scratch shadow, which cleanup removes). */
+#include "preflight.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "galera.h"
 #include "options.h"
 #include "usertriggers.h"
+#include "strv.h"
 
 int preflight_table(struct migration *m)
 {

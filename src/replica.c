@@ -36,6 +36,7 @@
 #include "names.h"
 #include "options.h"
 #include "sbuf.h"
+#include "clock.h"
 
 #define HB_HISTORY 4096
 #define HB_COMMENT "oscar heartbeat: replica lag; dropped at the end of the run"

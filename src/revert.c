@@ -33,6 +33,11 @@
 #include "signals.h"
 #include "state.h"
 #include "verify.h"
+#include "clock.h"
+#include "cutover.h"
+#include "preflight.h"
+#include "shadow.h"
+#include "triggers.h"
 
 /* old key columns = NEW/OLD key of the new shape */
 static void key_match(struct sbuf *q, struct migration *m, const char *row)

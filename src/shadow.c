@@ -1,5 +1,7 @@
 /* shadow: the new table, created empty in the new shape, and the column mapping
  * from the old shape to it, taken from the server's catalog. */
+#include "shadow.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "clock.h"
 
 #define MAX_PHASES 16
 #define MAX_REASONS 8

@@ -16,6 +16,7 @@
 #include "options.h"
 #include "replica.h"
 #include "stats.h"
+#include "clock.h"
 
 struct limit {
 	char name[64];

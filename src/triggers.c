@@ -5,6 +5,8 @@
  * place every shadow row is a full current image (REPLACE of NEW); had INSERT come
  * first, an insert mirrored before the UPDATE trigger existed could be updated
  * unseen, and the copy's INSERT IGNORE would then keep the stale row. */
+#include "triggers.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@
 #include "migration.h"
 #include "fault.h"
 #include "options.h"
+#include "clock.h"
 
 static void col_list(struct sbuf *q, char **cols, int n, const char *prefix)
 {

@@ -10,10 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "chunk.h"
 #include "controller.h"
 #include "log.h"
 #include "options.h"
+#include "clock.h"
+#include "copy.h"
 
 static bool is_int_type(const char *d)
 {

@@ -1,6 +1,7 @@
-/* chunk: key ranges over the table and the shadow, shared by copy and verify. */
-#ifndef OSCAR_CHUNK_H
-#define OSCAR_CHUNK_H
+/* copy: the existing rows into the shadow, chunk by chunk; and the key ranges
+ * over the table and the shadow that verify shares. */
+#ifndef OSCAR_COPY_H
+#define OSCAR_COPY_H
 
 #include <stdbool.h>
 
@@ -31,5 +32,10 @@ int chunk_server(struct migration *m, const char *range, const char *lock, long 
 int wait_while_paused(void);
 /* 0 unless the last statement left a data-changing warning. */
 int check_warnings(struct migration *m);
+
+/* The copy's statement for a dry run's plan. */
+char *copy_sql_example(struct migration *m);
+/* Copies every row after start (NULL: from the first). */
+int copy_rows(struct migration *m, const struct keyval *start);
 
 #endif
