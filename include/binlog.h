@@ -7,9 +7,22 @@
 struct db;
 struct migration;
 
-/* Whether the copy's chunk statements may be logged as statements; when not,
- * *why says what prevents it (a static string). */
-bool binlog_statement_copy_safe(struct migration *m, const char **why);
+/* What keeps the copy's chunk statements from being logged as statements. */
+enum binlog_why {
+	BINLOG_SAFE,              /* nothing: they may be */
+	BINLOG_FORCED_ROW,        /* --copy-binlog-format=row */
+	BINLOG_NOT_MARIADB,
+	BINLOG_NO_LOG,            /* nothing is logged at all */
+	BINLOG_ALREADY_STATEMENT,
+	BINLOG_GALERA,
+	BINLOG_USER_TRIGGERS,
+	BINLOG_NEW_UNIQUE,
+	BINLOG_GENERATED_AUTOINC,
+	BINLOG_EXPRESSION_DEFAULT,
+};
+enum binlog_why binlog_statement_copy_check(struct migration *m);
+/* The reason in words, for the log and the dry run. */
+const char *binlog_why_text(enum binlog_why why);
 /* Switches the session to statement logging for the copy when that is safe and
  * allowed. Returns 0 (also when it stays row-based) or -1 on a lost connection. */
 int binlog_copy_begin(struct migration *m);

@@ -25,7 +25,7 @@ void ev_str(struct sbuf *sb, const char *key, const char *val);
 void ev_int(struct sbuf *sb, const char *key, long long val);
 void ev_num(struct sbuf *sb, const char *key, double val);
 void ev_bool(struct sbuf *sb, const char *key, bool val);
-/* An array of strings: n of them, or up to a NULL when n < 0. */
+/* An array of the n strings of v (strv_len for a NULL-terminated one). */
 void ev_strv(struct sbuf *sb, const char *key, char *const *v, int n);
 /* A value already in JSON. */
 void ev_raw(struct sbuf *sb, const char *key, const char *json);

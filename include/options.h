@@ -19,6 +19,10 @@ enum {
 /* --copy-threads' upper bound */
 #define COPY_MAX_THREADS 8
 
+/* --alter-foreign-keys-method: what becomes of child tables' foreign keys at
+ * the swap (rebuild_constraints and auto behave alike). */
+enum fk_method { FK_NONE, FK_REBUILD_CONSTRAINTS, FK_DROP_SWAP, FK_AUTO };
+
 struct options {
 	char *database;
 	char *table;
@@ -71,7 +75,7 @@ struct options {
 	bool revert;        /* swap back within the window */
 	bool finish;        /* end the window */
 	bool revert_wait;   /* stay until the window ends, then close it */
-	const char *fk_method; /* none, rebuild_constraints, auto */
+	enum fk_method fk_method; /* --alter-foreign-keys-method */
 	char *control_socket; /* NULL: control_default_path */
 	bool status;          /* --status: report and exit */
 	char *send;           /* --send=CMD */

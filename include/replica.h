@@ -42,7 +42,4 @@ int replica_check(struct db *db, struct lag_state *st);
  * none, -1 on error. */
 int replica_drop_leftover_heartbeat(struct db *db, const char *schema, const char *name);
 
-/* Whether any replica is checked (known after the first replica_check). */
-int replica_count(void);
-
 #endif

@@ -12,7 +12,7 @@ struct jobstate;
  * triggers removed, the old table kept. Returns 0 or an EXIT_* status. */
 int revert_swap(struct migration *m);
 /* --revert (dry run: only says whether a revert would be lossless). */
-int revert_back(struct migration *m, struct jobstate *js);
+int revert_back(struct migration *m);
 /* --finish, or any run after the window: drop the reverse triggers and the
  * old table. */
 int revert_finish(struct migration *m);

@@ -13,7 +13,6 @@
 struct jobstate {
 	bool found;
 	char *alter_text;
-	char *shadow;
 	char *phase;
 	char *revert_until;   /* phase revert: when the window ends */
 	bool window_over;     /* ... and whether it has */

@@ -6,9 +6,13 @@
 
 #include "migration.h"
 
-/* The CREATE TRIGGER statement of one of the three triggers: 0 delete,
- * 1 update, 2 insert. */
-char *triggers_sql(struct migration *m, int which);
+/* The three triggers, in the order they are created (see triggers.c). */
+enum trigger_event { TRG_DELETE, TRG_UPDATE, TRG_INSERT, TRG_EVENTS };
+
+/* The name of the job's trigger for an event. */
+const char *triggers_name(const struct objnames *n, enum trigger_event ev);
+/* The CREATE TRIGGER statement of one of the three triggers. */
+char *triggers_sql(struct migration *m, enum trigger_event which);
 int triggers_install(struct migration *m);
 /* 0 when the table's triggers are exactly those this job installs. */
 int triggers_intact(struct migration *m);

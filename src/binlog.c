@@ -96,56 +96,64 @@ static bool unique_as_before(struct migration *m, const struct index *ix)
 	return false;
 }
 
-bool binlog_statement_copy_safe(struct migration *m, const char **why)
+const char *binlog_why_text(enum binlog_why why)
+{
+	static const char *const text[] = {
+		[BINLOG_SAFE] = "",
+		[BINLOG_FORCED_ROW] = "--copy-binlog-format=row",
+		[BINLOG_NOT_MARIADB] = "not MariaDB",
+		[BINLOG_NO_LOG] = "no binary log",
+		[BINLOG_ALREADY_STATEMENT] = "already statement-based",
+		[BINLOG_GALERA] = "Galera needs row events",
+		[BINLOG_USER_TRIGGERS] = "the table has triggers",
+		[BINLOG_NEW_UNIQUE] = "the new table has a unique key the old one did not enforce",
+		[BINLOG_GENERATED_AUTOINC] = "the copy generates AUTO_INCREMENT values",
+		[BINLOG_EXPRESSION_DEFAULT] = "an added column's default is an expression",
+	};
+	return text[why];
+}
+
+enum binlog_why binlog_statement_copy_check(struct migration *m)
 {
 	struct db *db = m->db;
-	*why = NULL;
 	if (strcmp(opt.copy_binlog_format, "auto"))
-		*why = "--copy-binlog-format=row";
-	else if (!db->mariadb)
-		*why = "not MariaDB";
-	else if (!scalar_is(db, "SELECT @@log_bin AND @@sql_log_bin", "1"))
-		*why = "no binary log";
-	else if (scalar_is(db, "SELECT @@SESSION.binlog_format", "STATEMENT"))
-		*why = "already statement-based";
-	else if (scalar_is(db, "SELECT @@wsrep_on", "1"))
-		*why = "Galera needs row events";
-	else if (m->user_triggers)
-		*why = "the table has triggers";
-	if (*why)
-		return false;
+		return BINLOG_FORCED_ROW;
+	if (!db->mariadb)
+		return BINLOG_NOT_MARIADB;
+	if (!scalar_is(db, "SELECT @@log_bin AND @@sql_log_bin", "1"))
+		return BINLOG_NO_LOG;
+	if (scalar_is(db, "SELECT @@SESSION.binlog_format", "STATEMENT"))
+		return BINLOG_ALREADY_STATEMENT;
+	if (scalar_is(db, "SELECT @@wsrep_on", "1"))
+		return BINLOG_GALERA;
+	if (m->user_triggers)
+		return BINLOG_USER_TRIGGERS;
 	for (int i = 0; i < m->shadow.nidx; i++) {
 		const struct index *ix = &m->shadow.idx[i];
-		if (ix->unique && strcmp(ix->name, m->key.new_index) && !unique_as_before(m, ix)) {
-			*why = "the new table has a unique key the old one did not enforce";
-			return false;
-		}
+		if (ix->unique && strcmp(ix->name, m->key.new_index) && !unique_as_before(m, ix))
+			return BINLOG_NEW_UNIQUE;
 	}
 	for (int i = 0; i < m->shadow.ncols; i++) {
 		const struct column *c = &m->shadow.cols[i];
 		bool copied = false;
 		for (int k = 0; k < m->map.n && !copied; k++)
 			copied = !strcasecmp(m->map.to[k], c->name);
-		if (c->auto_increment && !copied) {
-			*why = "the copy generates AUTO_INCREMENT values";
-			return false;
-		}
+		if (c->auto_increment && !copied)
+			return BINLOG_GENERATED_AUTOINC;
 	}
-	if (nondeterministic_defaults(m) != 0) {
-		*why = "an added column's default is an expression";
-		return false;
-	}
-	return true;
+	if (nondeterministic_defaults(m) != 0)
+		return BINLOG_EXPRESSION_DEFAULT;
+	return BINLOG_SAFE;
 }
 
 int binlog_copy_begin(struct migration *m)
 {
 	switched = false;
 	m->db->binlog_stmt = false;
-	const char *why;
-	if (!binlog_statement_copy_safe(m, &why)) {
-		if (strcmp(why, "no binary log") && strcmp(why, "already statement-based"))
-			log_info("chunks are logged by row in the binary log (%s)", why);
+	enum binlog_why why = binlog_statement_copy_check(m);
+	if (why != BINLOG_SAFE) {
+		if (why != BINLOG_NO_LOG && why != BINLOG_ALREADY_STATEMENT)
+			log_info("chunks are logged by row in the binary log (%s)", binlog_why_text(why));
 		return db_last_class(m->db) == ERR_LOST ? -1 : 0;
 	}
 	free(original);

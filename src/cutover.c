@@ -69,11 +69,19 @@ static bool window_open_now(void)
 	return cutover_window_open(start, end, tm.tm_hour * 60 + tm.tm_min);
 }
 
-static const char *reason_text(const char *reason)
+/* What holds the swap back; the name is the postpone and resume events'
+ * reason. */
+enum hold { HOLD_NONE, HOLD_PAUSED, HOLD_POSTPONE_FILE, HOLD_POSTPONED, HOLD_WINDOW, HOLD_HOOK };
+static const char *const hold_names[] = {
+	[HOLD_PAUSED] = "paused",	  [HOLD_POSTPONE_FILE] = "postpone-file", [HOLD_POSTPONED] = "postponed",
+	[HOLD_WINDOW] = "cutover-window", [HOLD_HOOK] = "hook",
+};
+
+static const char *reason_text(enum hold reason)
 {
-	if (!strcmp(reason, "postpone-file"))
+	if (reason == HOLD_POSTPONE_FILE)
 		return "the postpone file exists; delete it to cut over";
-	if (!strcmp(reason, "cutover-window")) {
+	if (reason == HOLD_WINDOW) {
 		/* when it opens: the DBA's first question */
 		static char text[160];
 		int start, end;
@@ -89,9 +97,9 @@ static const char *reason_text(const char *reason)
 			 opt.cutover_window, start / 60, start % 60, wait / 60, wait % 60);
 		return text;
 	}
-	if (!strcmp(reason, "postponed"))
+	if (reason == HOLD_POSTPONED)
 		return "postponed on the control socket; 'unpostpone' lets it go ahead";
-	if (!strcmp(reason, "paused"))
+	if (reason == HOLD_PAUSED)
 		return "paused (SIGUSR1 or --pause-file); SIGUSR2 or removing the file goes on";
 	return "a before-cutover hook failed; trying again every 10 s";
 }
@@ -108,22 +116,22 @@ int cutover_wait(struct migration *m)
 	bool have_hooks = hooks_exist("before-cutover");
 	double t0 = now_mono(), last_hook = 0, last_report = 0, last_ping = t0;
 	bool hook_ok = false, hook_ran = false;
-	const char *reason = NULL, *shown = NULL;
+	enum hold reason = HOLD_NONE, shown = HOLD_NONE;
 
 	for (;;) {
 		if (oscar_abort)
 			return EXIT_SIGNAL;
 		double now = now_mono();
-		const char *why = NULL;
+		enum hold why = HOLD_NONE;
 		/* a pause the DBA asked for holds the swap too, not only the copy */
 		if (oscar_paused || (opt.pause_file && access(opt.pause_file, F_OK) == 0)) {
-			why = "paused";
+			why = HOLD_PAUSED;
 		} else if (opt.postpone_cutover_file && access(opt.postpone_cutover_file, F_OK) == 0) {
-			why = "postpone-file";
+			why = HOLD_POSTPONE_FILE;
 		} else if (control_postponed()) {
-			why = "postponed";
+			why = HOLD_POSTPONED;
 		} else if (!window_open_now()) {
-			why = "cutover-window";
+			why = HOLD_WINDOW;
 		} else if (have_hooks) {
 			/* Hooks run only once the other conditions allow the swap, so a
 			 * success is acted on at once, not after a stale wait. */
@@ -135,16 +143,16 @@ int cutover_wait(struct migration *m)
 					return EXIT_SIGNAL;
 			}
 			if (!hook_ok)
-				why = "hook";
+				why = HOLD_HOOK;
 		}
 		control_apply();
-		control_set_state(why ? reason_text(why) : NULL);
-		if (!why)
+		control_set_state(why != HOLD_NONE ? reason_text(why) : NULL);
+		if (why == HOLD_NONE)
 			break;
-		if (!reason) {
+		if (reason == HOLD_NONE) {
 			struct sbuf ev;
 			ev_begin(&ev, "postpone");
-			ev_str(&ev, "reason", why);
+			ev_str(&ev, "reason", hold_names[why]);
 			ev_str(&ev, "shadow", m->names.shadow);
 			ev_end(&ev);
 		}
@@ -172,16 +180,16 @@ int cutover_wait(struct migration *m)
 		}
 		/* a failing hook does not re-run on its own schedule if the file or
 		 * window takes over; it runs again when they let go */
-		if (why != NULL && strcmp(why, "hook"))
+		if (why != HOLD_HOOK)
 			hook_ran = false;
 		sleep_s(poll);
 	}
-	if (reason) {
+	if (reason != HOLD_NONE) {
 		double secs = now_mono() - t0;
-		log_info("cutover resumed after %.1f s (%s)", secs, reason);
+		log_info("cutover resumed after %.1f s (%s)", secs, hold_names[reason]);
 		struct sbuf ev;
 		ev_begin(&ev, "resume");
-		ev_str(&ev, "reason", reason);
+		ev_str(&ev, "reason", hold_names[reason]);
 		ev_num(&ev, "waited_s", secs);
 		ev_end(&ev);
 	}
@@ -260,7 +268,7 @@ int cutover_swap(struct migration *m)
 		log_error("cannot copy the table's own triggers to the shadow: %s", db_error_text(m->db));
 		return EXIT_FAILED;
 	}
-	if (!strcmp(opt.fk_method, "drop_swap")) {
+	if (opt.fk_method == FK_DROP_SWAP) {
 		sb_free(&q);
 		int drc = drop_swap(m);
 		if (drc)
@@ -270,7 +278,7 @@ int cutover_swap(struct migration *m)
 	}
 	/* Child tables' constraints move to the shadow now, so the RENAME carries
 	 * them to the new table; a failed swap points them back. */
-	bool children = strcmp(opt.fk_method, "none") != 0;
+	bool children = opt.fk_method != FK_NONE;
 	if (children && fk_rebuild(m)) {
 		signals_swap_failed();
 		signals_allow_cancel(true);

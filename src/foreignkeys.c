@@ -214,7 +214,7 @@ int fk_check(struct migration *m)
 		}
 	childfk_free(s, ns);
 	for (int i = 0; i < n && !rc; i++) {
-		if (!strcmp(opt.fk_method, "none")) {
+		if (opt.fk_method == FK_NONE) {
 			log_error("refused: table '%s' is referenced by '%s'.'%s' (foreign key '%s'); use "
 				  "--alter-foreign-keys-method=rebuild_constraints (or auto)",
 				  m->table, c[i].schema, c[i].table, c[i].name);

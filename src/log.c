@@ -161,7 +161,7 @@ void ev_strv(struct sbuf *sb, const char *key, char *const *v, int n)
 	sb_add(sb, ",");
 	sb_json(sb, key);
 	sb_add(sb, ":[");
-	for (int i = 0; v && (n < 0 ? v[i] != NULL : i < n); i++) {
+	for (int i = 0; v && i < n; i++) {
 		if (i)
 			sb_add(sb, ",");
 		sb_json(sb, v[i]);

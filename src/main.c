@@ -82,25 +82,25 @@ static void print_plan(struct migration *m)
 		sb_add(&map, "]");
 		ev_raw(&ev, "column_mapping", sb_str(&map));
 		sb_free(&map);
-		ev_strv(&ev, "columns_dropped", m->dropped_cols, -1);
-		ev_strv(&ev, "columns_added", m->added_cols, -1);
-		ev_strv(&ev, "indexes_deferred", m->deferred_names, -1);
+		ev_strv(&ev, "columns_dropped", m->dropped_cols, strv_len(m->dropped_cols));
+		ev_strv(&ev, "columns_added", m->added_cols, strv_len(m->added_cols));
+		ev_strv(&ev, "indexes_deferred", m->deferred_names, strv_len(m->deferred_names));
 		ev_str(&ev, "chunk_key", m->key.old_index);
 		ev_strv(&ev, "chunk_key_columns", m->key.old_cols, m->key.n);
 		ev_str(&ev, "chunking", opt.chunk_size ? "fixed" : "adaptive");
 		ev_bool(&ev, "instant", m->instant);
 		ev_int(&ev, "user_triggers", m->user_triggers);
-		char *sql[3];
-		for (int w = 0; w < 3; w++)
+		char *sql[TRG_EVENTS];
+		for (enum trigger_event w = 0; w < TRG_EVENTS; w++)
 			sql[w] = triggers_sql(m, w);
-		ev_strv(&ev, "trigger_sql", sql, 3);
-		for (int w = 0; w < 3; w++)
+		ev_strv(&ev, "trigger_sql", sql, TRG_EVENTS);
+		for (int w = 0; w < TRG_EVENTS; w++)
 			free(sql[w]);
 		char *c = copy_sql_example(m);
 		ev_str(&ev, "copy_sql", c);
 		free(c);
-		const char *why;
-		ev_str(&ev, "copy_binlog", binlog_statement_copy_safe(m, &why) ? "statement" : strcmp(why, "no binary log") ? "row" : "none");
+		enum binlog_why why = binlog_statement_copy_check(m);
+		ev_str(&ev, "copy_binlog", why == BINLOG_SAFE ? "statement" : why == BINLOG_NO_LOG ? "none" : "row");
 		struct sbuf q = SBUF_INIT;
 		sb_rename(&q, m->schema, (const char *const[]){ m->table, m->names.old, m->names.shadow, m->table, NULL });
 		ev_str(&ev, "cutover_sql", sb_str(&q));
@@ -130,7 +130,7 @@ static void print_plan(struct migration *m)
 	if (m->user_triggers)
 		printf("triggers of the table: %d, moved to the new table at the swap\n", m->user_triggers);
 	printf("triggers:\n");
-	for (int w = 0; w < 3; w++) {
+	for (enum trigger_event w = 0; w < TRG_EVENTS; w++) {
 		char *s = triggers_sql(m, w);
 		printf("  %s\n", s);
 		free(s);
@@ -138,12 +138,12 @@ static void print_plan(struct migration *m)
 	char *c = copy_sql_example(m);
 	printf("copy:\n  %s\n", c);
 	free(c);
-	const char *why;
-	if (binlog_statement_copy_safe(m, &why))
+	enum binlog_why why = binlog_statement_copy_check(m);
+	if (why == BINLOG_SAFE)
 		printf("copy statements in the binary log: as statements (binlog_format=STATEMENT for the copy)\n");
 	else
-		printf("copy statements in the binary log: %s (%s)\n", strcmp(why, "no binary log") ? "by row" : "none",
-		       why);
+		printf("copy statements in the binary log: %s (%s)\n", why == BINLOG_NO_LOG ? "none" : "by row",
+		       binlog_why_text(why));
 	printf("cutover:\n  RENAME TABLE `%s` TO `%s`, `%s` TO `%s`\n", m->table, m->names.old, m->names.shadow,
 	       m->table);
 }
@@ -543,7 +543,7 @@ static int migrate(struct migration *m)
 	if ((rc = shadow_map(m)) || (rc = preflight_shadow(m)) || (rc = indexes_plan(m)))
 		return fail(m, rc);
 
-	if (opt.revert_window > 0 && (m->user_triggers || m->own_fks || strcmp(opt.fk_method, "none"))) {
+	if (opt.revert_window > 0 && (m->user_triggers || m->own_fks || opt.fk_method != FK_NONE)) {
 		log_error("refused: --revert-window does not support tables with triggers or foreign keys of their "
 			  "own or with child foreign keys yet");
 		return fail(m, EXIT_REFUSED);

@@ -39,7 +39,7 @@ struct options opt = {
 	.max_flow_ctl = 25,
 	.recursion_method = "auto",
 	.verify = true,
-	.fk_method = "none",
+	.fk_method = FK_NONE,
 };
 
 enum argkind { ARG_NONE, ARG_REQ, ARG_OPT };
@@ -351,11 +351,16 @@ static int apply_option(size_t idx, const char *v, char *raw)
 		else
 			opt.critical_load = xstrdup(v);
 	} else if (!strcmp(name, "alter-foreign-keys-method")) {
-		if (strcmp(v, "none") && strcmp(v, "rebuild_constraints") && strcmp(v, "auto") &&
-		    strcmp(v, "drop_swap")) {
+		static const char *const methods[] = { [FK_NONE] = "none",
+						       [FK_REBUILD_CONSTRAINTS] = "rebuild_constraints",
+						       [FK_DROP_SWAP] = "drop_swap",
+						       [FK_AUTO] = "auto" };
+		size_t k = 0;
+		while (k < sizeof methods / sizeof methods[0] && strcmp(v, methods[k]))
+			k++;
+		if (k == sizeof methods / sizeof methods[0])
 			return usage_error("invalid value '%s' for --%s (none, rebuild_constraints, drop_swap or auto)", v, name);
-		}
-		opt.fk_method = xstrdup(v);
+		opt.fk_method = (enum fk_method)k;
 	} else if (!strcmp(name, "revert-window")) {
 		if (options_parse_duration(v, &opt.revert_window)) {
 			return usage_error("invalid value '%s' for --%s (e.g. 90s, 30m, 2h)", v, name);

@@ -201,11 +201,6 @@ void replica_dsn_scrub(char *dsn)
 
 /* --- the replicas --- */
 
-int replica_count(void)
-{
-	return nreps;
-}
-
 static void add_replica(const char *host, unsigned port, const char *socket, const char *user,
 			const char *password, const char *found_by)
 {

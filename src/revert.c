@@ -261,9 +261,8 @@ int revert_finish(struct migration *m)
 	return rc;
 }
 
-int revert_back(struct migration *m, struct jobstate *js)
+int revert_back(struct migration *m)
 {
-	(void)js;
 	int rc = EXIT_FAILED;
 	struct sbuf q = SBUF_INIT;
 	sb_rename(&q, m->schema, (const char *const[]){ m->table, m->names.shadow, m->names.old, m->table, NULL });
@@ -347,7 +346,7 @@ int revert_command(struct migration *m, struct jobstate *js)
 				   : (printf("dry run: --execute would close the revert window of `%s`.`%s`\n", m->schema,
 					     m->table), EXIT_OK);
 	if (opt.execute)
-		return revert_back(m, js);
+		return revert_back(m);
 	/* dry run of --revert: would going back lose anything? the old table
 	 * (old shape) against the table (new shape), nothing repaired */
 	struct migration c;

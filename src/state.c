@@ -37,7 +37,7 @@ int state_load(struct db *db, const char *schema, const char *table, struct jobs
 {
 	memset(js, 0, sizeof *js);
 	int rc;
-	char *sql = for_job(db, "SELECT alter_text, shadow_name, phase, last_key, rows_copied, revert_until,"
+	char *sql = for_job(db, "SELECT alter_text, phase, last_key, rows_copied, revert_until,"
 			    " revert_until IS NOT NULL AND revert_until < NOW(6), deferred_indexes FROM ", schema, table, &rc);
 	if (!sql)
 		return rc;
@@ -50,13 +50,12 @@ int state_load(struct db *db, const char *schema, const char *table, struct jobs
 		unsigned long *len = mysql_fetch_lengths(r);
 		js->found = true;
 		js->alter_text = xstrdup(row[0]);
-		js->shadow = xstrdup(row[1]);
-		js->phase = xstrdup(row[2]);
-		js->rows_copied = row[4] ? atoll(row[4]) : 0;
-		js->revert_until = row[5] ? xstrdup(row[5]) : NULL;
-		js->window_over = row[6] && atoi(row[6]);
-		js->deferred = row[7] ? xstrdup(row[7]) : NULL;
-		keyval_decode(row[3], row[3] ? len[3] : 0, &js->last_key);
+		js->phase = xstrdup(row[1]);
+		js->rows_copied = row[3] ? atoll(row[3]) : 0;
+		js->revert_until = row[4] ? xstrdup(row[4]) : NULL;
+		js->window_over = row[5] && atoi(row[5]);
+		js->deferred = row[6] ? xstrdup(row[6]) : NULL;
+		keyval_decode(row[2], row[2] ? len[2] : 0, &js->last_key);
 	}
 	mysql_free_result(r);
 	return 0;
@@ -65,7 +64,6 @@ int state_load(struct db *db, const char *schema, const char *table, struct jobs
 void jobstate_free(struct jobstate *js)
 {
 	free(js->alter_text);
-	free(js->shadow);
 	free(js->phase);
 	free(js->revert_until);
 	free(js->deferred);

@@ -135,10 +135,15 @@ static void remove_old(struct sbuf *q, struct migration *m)
 		sb_add(q, " SET SESSION foreign_key_checks = 0;");
 }
 
-char *triggers_sql(struct migration *m, int which)
+const char *triggers_name(const struct objnames *n, enum trigger_event ev)
 {
-	static const char *names[] = { "DELETE", "UPDATE", "INSERT" };
-	const char *tname = which == 0 ? m->names.trg_del : which == 1 ? m->names.trg_upd : m->names.trg_ins;
+	return ev == TRG_DELETE ? n->trg_del : ev == TRG_UPDATE ? n->trg_upd : n->trg_ins;
+}
+
+char *triggers_sql(struct migration *m, enum trigger_event which)
+{
+	static const char *names[] = { [TRG_DELETE] = "DELETE", [TRG_UPDATE] = "UPDATE", [TRG_INSERT] = "INSERT" };
+	const char *tname = triggers_name(&m->names, which);
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "CREATE TRIGGER ");
 	sb_qualified(&q, m->schema, tname);
@@ -157,7 +162,7 @@ char *triggers_sql(struct migration *m, int which)
 	/* with a bound (bound.c), each mirror runs only for a row the copy has
 	 * reached */
 	bool bounded = bound_active();
-	bool block = mark || self || which != 2 || bounded;
+	bool block = mark || self || which != TRG_INSERT || bounded;
 	if (mark || self) {
 		sb_add(&q, "BEGIN DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ");
 		if (mark)
@@ -173,14 +178,14 @@ char *triggers_sql(struct migration *m, int which)
 		sb_add(&q, "BEGIN ");
 	}
 	switch (which) {
-	case 0:
+	case TRG_DELETE:
 		if (bounded)
 			bound_if(&q, m, "OLD");
 		remove_old(&q, m);
 		if (bounded)
 			sb_add(&q, " END IF;");
 		break;
-	case 1:
+	case TRG_UPDATE:
 		/* Only when the key really changed is the old-key row removed; the
 		 * REPLACE then writes the new image. */
 		sb_add(&q, "IF NOT (");
@@ -239,7 +244,6 @@ int triggers_install(struct migration *m)
 	sb_free(&mode);
 	if (rc)
 		return EXIT_FAILED;
-	const char *tn[] = { m->names.trg_del, m->names.trg_upd, m->names.trg_ins };
 	if (bound_create(m))
 		return EXIT_FAILED;
 	/* On Galera without the table lock (see galera.c): each CREATE TRIGGER
@@ -250,21 +254,21 @@ int triggers_install(struct migration *m)
 	rc = db_galera ? 0 : db_lock_tables(db, m->schema, m->table, m->names.shadow, NULL);
 	bool locked = rc == 0 && !db_galera;
 	double t0 = now_mono();
-	for (int which = 0; which < 3 && !rc; which++) {
+	for (enum trigger_event which = 0; which < TRG_EVENTS && !rc; which++) {
 		char *sql = triggers_sql(m, which);
 		/* on the cleanup stack before it is created: a CREATE that reports
 		 * an error (a lost connection) may still have taken effect, and the
 		 * name is this run's (preflight saw it free) */
-		cleanup_push_trigger(m->schema, tn[which], m->table, m->names.shadow);
+		cleanup_push_trigger(m->schema, triggers_name(&m->names, which), m->table, m->names.shadow);
 		rc = locked ? db_exec(db, DB_CHANGE, sql) : db_exec_mdl(db, DB_CHANGE, "creating a trigger", sql);
 		free(sql);
-		if (!rc && which == 0)
+		if (!rc && which == TRG_DELETE)
 			fault_point("between-triggers");
 	}
 	if (locked)
 		db_unlock_tables(db);
 	if (!rc)
-		log_info("created triggers '%s', '%s', '%s' (%s %.1f ms)", tn[0], tn[1], tn[2],
+		log_info("created triggers '%s', '%s', '%s' (%s %.1f ms)", m->names.trg_del, m->names.trg_upd, m->names.trg_ins,
 			 locked ? "table locked" : "one by one, no table lock,", (now_mono() - t0) * 1000);
 	if (oscar_abort)
 		rc = -1;
@@ -275,18 +279,19 @@ int triggers_install(struct migration *m)
 
 int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool report)
 {
-	const char *tn[] = { n->trg_ins, n->trg_upd, n->trg_del };
 	int rc = 0;
-	for (int i = 0; i < 3; i++) {
+	/* the reverse of the order they were created in */
+	for (int i = TRG_EVENTS - 1; i >= 0; i--) {
+		const char *name = triggers_name(n, (enum trigger_event)i);
 		struct sbuf q = SBUF_INIT;
 		sb_add(&q, "DROP TRIGGER IF EXISTS ");
-		sb_qualified(&q, schema, tn[i]);
+		sb_qualified(&q, schema, name);
 		if (db_exec_mdl(db, DB_CHANGE, "dropping a trigger", sb_str(&q)))
 			rc = -1;
 		else {
-			cleanup_forget(tn[i]);
+			cleanup_forget(name);
 			if (report)
-				log_info("dropped trigger '%s'", tn[i]);
+				log_info("dropped trigger '%s'", name);
 		}
 		sb_free(&q);
 	}
@@ -296,13 +301,12 @@ int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool re
 /* Checks that the triggers on the table are exactly those this job installs. */
 int triggers_intact(struct migration *m)
 {
-	const char *names[] = { m->names.trg_del, m->names.trg_upd, m->names.trg_ins };
-	for (int w = 0; w < 3; w++) {
+	for (enum trigger_event w = 0; w < TRG_EVENTS; w++) {
 		struct sbuf q = SBUF_INIT;
 		sb_add(&q, "SELECT ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = BINARY ");
 		sb_literal(&q, m->schema);
 		sb_add(&q, " AND TRIGGER_NAME = BINARY ");
-		sb_literal(&q, names[w]);
+		sb_literal(&q, triggers_name(&m->names, w));
 		sb_add(&q, " AND EVENT_OBJECT_TABLE = BINARY ");
 		sb_literal(&q, m->table);
 		bool found;
