@@ -113,6 +113,17 @@ int db_stmt_run(struct db *db, MYSQL_STMT *st, MYSQL_BIND *bind, const char *sql
  * opt.lock_wait_timeout, then backs off and retries up to opt.lock_retries times,
  * naming the oldest open transactions. Returns 0 or -1. */
 int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql);
+/* db_exec_mdl with foreign_key_checks=0 around it (the session's setting back
+ * after, the statement's error kept). */
+int db_exec_mdl_unchecked(struct db *db, unsigned flags, const char *what, const char *sql);
+
+/* The sql_mode every session of oscar's works in (set at connect):
+ * NO_AUTO_VALUE_ON_ZERO so a key 0 stays 0, NO_ENGINE_SUBSTITUTION so a
+ * missing engine is an error; put back after a statement that needed the
+ * server's own. */
+#define DB_SET_SQL_MODE "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"
+#define DB_FK_CHECKS_OFF "SET SESSION foreign_key_checks=0"
+#define DB_FK_CHECKS_ON "SET SESSION foreign_key_checks=1"
 
 /* Names the oldest open transactions (log lines and lock_blocker events):
  * what a metadata lock is most likely waiting for. */

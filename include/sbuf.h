@@ -20,6 +20,9 @@ void sb_add(struct sbuf *sb, const char *s);
 void sb_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Backtick-quoted identifier with embedded backticks doubled. */
 void sb_ident(struct sbuf *sb, const char *name);
+/* The reverse: the quoted identifier at p ("`na``me` ..."), unquoted into a
+ * new *name; returns the position after it, or NULL when p holds none. */
+const char *ident_unquote(const char *p, char **name);
 /* `schema`.`name` */
 void sb_qualified(struct sbuf *sb, const char *schema, const char *name);
 /* "RENAME TABLE `s`.`a` TO `s`.`b`, ..." from a NULL-terminated list of

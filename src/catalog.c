@@ -15,15 +15,6 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-static char **strv_push(char **v, char *s)
-{
-	int n = strv_len(v);
-	v = xrealloc(v, sizeof *v * (size_t)(n + 2));
-	v[n] = s;
-	v[n + 1] = NULL;
-	return v;
-}
-
 /* head + 'schema' AND tail + 'table' + order: the shape of every per-table lookup. */
 static MYSQL_RES *query_2(struct db *db, const char *fmt_head, const char *schema, const char *table,
 			  const char *tail, const char *order)
@@ -209,7 +200,7 @@ static char **name_list(struct db *db, const char *sql)
 	char **v = xcalloc(1, sizeof *v);
 	MYSQL_ROW row;
 	while ((row = mysql_fetch_row(r)))
-		v = strv_push(v, xstrdup(row[0] ? row[0] : ""));
+		v = strv_push(v, row[0] ? row[0] : "");
 	mysql_free_result(r);
 	return v;
 }

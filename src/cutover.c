@@ -208,7 +208,7 @@ static int drop_swap(struct migration *m)
 	sb_qualified(&d, m->schema, m->table);
 	sb_rename(&r, m->schema, (const char *const[]){ m->names.shadow, m->table, NULL });
 	double t0 = now_mono();
-	int rc = db_exec(m->db, 0, "SET SESSION foreign_key_checks=0");
+	int rc = db_exec(m->db, 0, DB_FK_CHECKS_OFF);
 	if (!rc)
 		rc = db_exec_mdl(m->db, DB_CHANGE, "dropping the table (drop_swap)", sb_str(&d));
 	if (!rc) {
@@ -218,7 +218,7 @@ static int drop_swap(struct migration *m)
 								 sb_str(&r))); i++)
 			sleep_s(0.1);
 	}
-	db_exec_keep_error(m->db, "SET SESSION foreign_key_checks=1");
+	db_exec_keep_error(m->db, DB_FK_CHECKS_ON);
 	sb_free(&d);
 	sb_free(&r);
 	if (rc) {

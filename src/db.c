@@ -137,7 +137,7 @@ int db_connect_to(struct db *db, const char *label, const struct dbtarget *t)
 	const char *info = mysql_get_server_info(db->my);
 	db->mariadb = info && strstr(info, "MariaDB");
 	if (db_exec(db, 0, "SET NAMES utf8mb4") ||
-	    db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'") ||
+	    db_exec(db, 0, DB_SET_SQL_MODE) ||
 	    db_exec(db, 0, "SET SESSION innodb_lock_wait_timeout=1") ||
 	    db_exec(db, 0, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ") ||
 	    db_exec(db, 0, "SET SESSION wait_timeout=86400") ||
@@ -463,6 +463,15 @@ int db_exec_mdl(struct db *db, unsigned flags, const char *what, const char *sql
 		sleep_s(backoff * (0.5 + (double)(rand() % 1000) / 1000.0));
 		backoff = backoff * 2 > 2.0 ? 2.0 : backoff * 2;
 	}
+}
+
+int db_exec_mdl_unchecked(struct db *db, unsigned flags, const char *what, const char *sql)
+{
+	int rc = db_exec(db, 0, DB_FK_CHECKS_OFF);
+	if (!rc)
+		rc = db_exec_mdl(db, flags, what, sql);
+	db_exec_keep_error(db, DB_FK_CHECKS_ON);
+	return rc;
 }
 
 void db_exec_keep_error(struct db *db, const char *sql)

@@ -48,14 +48,6 @@ static void childfk_free(struct childfk *c, int n)
 		free(c);
 }
 
-static char **push(char **v, int n, const char *s)
-{
-	v = xrealloc(v, sizeof *v * (size_t)(n + 2));
-	v[n] = xstrdup(s);
-	v[n + 1] = NULL;
-	return v;
-}
-
 /* Foreign keys, columns in order: with `own`, those schema.table declares;
  * without, those of child tables referencing schema.table. */
 static int load_fks(struct db *db, const char *schema, const char *table, bool own, struct childfk **out, int *nout)
@@ -93,8 +85,8 @@ static int load_fks(struct db *db, const char *schema, const char *table, bool o
 			n++;
 		}
 		struct childfk *f = &c[n - 1];
-		f->cols = push(f->cols, f->n, row[5]);
-		f->refcols = push(f->refcols, f->n, row[6]);
+		f->cols = strv_push(f->cols, row[5]);
+		f->refcols = strv_push(f->refcols, row[6]);
 		f->n++;
 	}
 	mysql_free_result(r);
@@ -177,10 +169,7 @@ static int rebuild_one(struct db *db, const struct childfk *f, const char *schem
 	sb_add(&q, ", ADD ");
 	constraint_clause(&q, newname, f, schema, parent, refcols);
 	/* without checks the constraint is added without reading the child */
-	int rc = db_exec(db, 0, "SET SESSION foreign_key_checks=0");
-	if (!rc)
-		rc = db_exec_mdl(db, DB_CHANGE, "rebuilding a child's foreign key", sb_str(&q));
-	db_exec_keep_error(db, "SET SESSION foreign_key_checks=1");
+	int rc = db_exec_mdl_unchecked(db, DB_CHANGE, "rebuilding a child's foreign key", sb_str(&q));
 	if (!rc)
 		log_info("foreign key '%s' of '%s' now references '%s' as '%s'", f->name, f->table, parent, newname);
 	sb_free(&q);
@@ -341,27 +330,6 @@ int fk_own_check(struct migration *m)
 	return rc;
 }
 
-/* The quoted identifier at p ("`na``me` ..."), unquoted into *name; returns
- * the position after it, or NULL. */
-static const char *quoted_ident(const char *p, char **name)
-{
-	if (*p != '`')
-		return NULL;
-	struct sbuf n = SBUF_INIT;
-	for (p++; *p; p++) {
-		if (*p == '`') {
-			if (p[1] != '`') {
-				*name = sb_take(&n);
-				return p + 1;
-			}
-			p++;
-		}
-		sb_addn(&n, p, 1);
-	}
-	sb_free(&n);
-	return NULL;
-}
-
 int fk_own_add(struct migration *m)
 {
 	if (!m->own_fks)
@@ -379,7 +347,7 @@ int fk_own_add(struct migration *m)
 	static const char fkw[] = " FOREIGN KEY ";
 	for (char *line = strtok(ddl, "\n"); line; line = strtok(NULL, "\n")) {
 		char *name = NULL;
-		const char *rest = strncmp(line, "  CONSTRAINT ", 13) ? NULL : quoted_ident(line + 13, &name);
+		const char *rest = strncmp(line, "  CONSTRAINT ", 13) ? NULL : ident_unquote(line + 13, &name);
 		if (!rest || strncmp(rest, fkw, sizeof fkw - 1)) {
 			free(name);
 			continue; /* not a foreign key (CHECK constraints came with LIKE) */
@@ -396,7 +364,7 @@ int fk_own_add(struct migration *m)
 		 * (named without its schema) becomes one to the shadow */
 		const char *ref = strstr(rest, ") REFERENCES `");
 		char *target = NULL;
-		const char *after = ref ? quoted_ident(ref + 13, &target) : NULL;
+		const char *after = ref ? ident_unquote(ref + 13, &target) : NULL;
 		if (after && *after == ' ' && !strcmp(target, m->table)) {
 			sb_addn(&q, rest, (size_t)(ref + 13 - rest));
 			sb_ident(&q, m->names.shadow);
@@ -409,8 +377,10 @@ int fk_own_add(struct migration *m)
 		/* The index the server made for the constraint (CREATE TABLE ...
 		 * LIKE copied it) is replaced by one named after the new
 		 * constraint: named back below, the table keeps its index names. */
-		if (table_index(&m->orig, name))
-			index_names = push(index_names, nnames++, name);
+		if (table_index(&m->orig, name)) {
+			index_names = strv_push(index_names, name);
+			nnames++;
+		}
 		free(to);
 		free(name);
 	}
@@ -422,10 +392,7 @@ int fk_own_add(struct migration *m)
 		return EXIT_FAILED;
 	}
 	/* the shadow is empty: nothing to check, and no need to read the parents */
-	int rc = db_exec(m->db, 0, "SET SESSION foreign_key_checks=0");
-	if (!rc)
-		rc = db_exec_mdl(m->db, 0, "adding the foreign keys to the shadow", sb_str(&q));
-	db_exec_keep_error(m->db, "SET SESSION foreign_key_checks=1");
+	int rc = db_exec_mdl_unchecked(m->db, 0, "adding the foreign keys to the shadow", sb_str(&q));
 	sb_free(&q);
 	struct table sh;
 	memset(&sh, 0, sizeof sh);
@@ -489,16 +456,20 @@ char **fk_key_columns(struct migration *m)
 	/* the shadow's own (those it got from the table and those the ALTER adds) */
 	if (!load_fks(m->db, m->schema, m->names.shadow, true, &c, &n)) {
 		for (int i = 0; i < n; i++)
-			if (c[i].n)
-				v = push(v, nv++, c[i].cols[0]);
+			if (c[i].n) {
+				v = strv_push(v, c[i].cols[0]);
+				nv++;
+			}
 		childfk_free(c, n);
 	}
 	/* children's, by the new names of the columns they reference */
 	if (!load(m->db, m->schema, m->table, &c, &n)) {
 		for (int i = 0; i < n; i++)
 			for (int j = 0; c[i].n && j < m->map.n; j++)
-				if (!strcasecmp(m->map.from[j], c[i].refcols[0]))
-					v = push(v, nv++, m->map.to[j]);
+				if (!strcasecmp(m->map.from[j], c[i].refcols[0])) {
+					v = strv_push(v, m->map.to[j]);
+					nv++;
+				}
 		childfk_free(c, n);
 	}
 	return v;

@@ -44,32 +44,12 @@
 #include "clock.h"
 #include "strv.h"
 
-static char **strv_push(char **v, const char *s)
-{
-	int n = strv_len(v);
-	v = xrealloc(v, sizeof *v * (size_t)(n + 2));
-	v[n] = xstrdup(s);
-	v[n + 1] = NULL;
-	return v;
-}
-
 /* The name of "KEY `na``me` (...)": the identifier after KEY, unquoted. */
 static char *key_name(const char *def)
 {
 	const char *p = strchr(def, '`');
-	if (!p)
-		return NULL;
-	struct sbuf n = SBUF_INIT;
-	for (p++; *p; p++) {
-		if (*p == '`') {
-			if (p[1] != '`')
-				return sb_take(&n);
-			p++;
-		}
-		sb_addn(&n, p, 1);
-	}
-	sb_free(&n);
-	return NULL;
+	char *name = NULL;
+	return p && ident_unquote(p, &name) ? name : NULL;
 }
 
 static bool over_stored_columns(const struct table *t, const struct index *ix)

@@ -29,7 +29,7 @@ int instant_apply(struct migration *m)
 	if (rc && m->db->err != 1846)
 		log_error("applying the ALTER instantly failed: %s", db_error_text(m->db));
 	sb_free(&q);
-	if (db_exec(m->db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
+	if (db_exec(m->db, 0, DB_SET_SQL_MODE))
 		rc = -1;
 	if (rc)
 		return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;

@@ -186,8 +186,8 @@ int native_apply(struct migration *m, const char *what)
 	}
 	sb_free(&q);
 	if (rc)
-		db_exec_keep_error(m->db, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
-	else if (db_exec(m->db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
+		db_exec_keep_error(m->db, DB_SET_SQL_MODE);
+	else if (db_exec(m->db, 0, DB_SET_SQL_MODE))
 		rc = -1;
 	if (rc) {
 		if (oscar_abort)

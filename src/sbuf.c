@@ -117,6 +117,25 @@ void sb_ident(struct sbuf *sb, const char *name)
 	sb_addn(sb, "`", 1);
 }
 
+const char *ident_unquote(const char *p, char **name)
+{
+	if (*p != '`')
+		return NULL;
+	struct sbuf n = SBUF_INIT;
+	for (p++; *p; p++) {
+		if (*p == '`') {
+			if (p[1] != '`') {
+				*name = sb_take(&n);
+				return p + 1;
+			}
+			p++;
+		}
+		sb_addn(&n, p, 1);
+	}
+	sb_free(&n);
+	return NULL;
+}
+
 void sb_qualified(struct sbuf *sb, const char *schema, const char *name)
 {
 	sb_ident(sb, schema);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "migration.h"
 #include "options.h"
+#include "strv.h"
 
 /* The shadow's ALTER failed (saved: the failure): the refusal and its event. */
 static int refuse_alter(const struct db *saved, const char *why)
@@ -66,7 +67,7 @@ int shadow_create(struct migration *m)
 		rc = db_exec(db, DB_SILENT, sb_str(&q));
 		sb_free(&q);
 		struct db saved = *db;
-		if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
+		if (db_exec(db, 0, DB_SET_SQL_MODE))
 			return EXIT_FAILED;
 		if (rc) {
 			char why[64];
@@ -92,19 +93,11 @@ int shadow_create(struct migration *m)
 	rc = m->instant ? 0 : db_exec(db, DB_SILENT, sb_str(&q));
 	sb_free(&q);
 	struct db saved = *db;
-	if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
+	if (db_exec(db, 0, DB_SET_SQL_MODE))
 		return EXIT_FAILED;
 	if (rc)
 		return refuse_alter(&saved, "the ALTER fails on the shadow table");
 	return 0;
-}
-
-static char **strv_add(char **v, int *n, const char *s)
-{
-	v = xrealloc(v, sizeof *v * (size_t)(*n + 2));
-	v[(*n)++] = xstrdup(s);
-	v[*n] = NULL;
-	return v;
 }
 
 /* The value the server gives existing rows for a column added NOT NULL
@@ -223,7 +216,6 @@ int shadow_map(struct migration *m)
 		log_error("shadow table '%s' vanished", m->names.shadow);
 		return EXIT_FAILED;
 	}
-	int nd = 0, na = 0;
 	m->dropped_cols = xcalloc(1, sizeof *m->dropped_cols);
 	m->added_cols = xcalloc(1, sizeof *m->added_cols);
 	for (int i = 0; i < m->shadow.ncols; i++) {
@@ -246,7 +238,7 @@ int shadow_map(struct migration *m)
 				from = oc;
 		}
 		if (!from) {
-			m->added_cols = strv_add(m->added_cols, &na, nc->name);
+			m->added_cols = strv_push(m->added_cols, nc->name);
 			int rc = fill_added(m, nc);
 			if (rc)
 				return rc;
@@ -267,7 +259,7 @@ int shadow_map(struct migration *m)
 		for (int i = 0; i < m->map.n && !used; i++)
 			used = !strcasecmp(m->map.from[i], m->orig.cols[k].name);
 		if (!used)
-			m->dropped_cols = strv_add(m->dropped_cols, &nd, m->orig.cols[k].name);
+			m->dropped_cols = strv_push(m->dropped_cols, m->orig.cols[k].name);
 	}
 	return 0;
 }

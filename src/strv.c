@@ -19,3 +19,12 @@ int strv_len(char **v)
 		n++;
 	return n;
 }
+
+char **strv_push(char **v, const char *s)
+{
+	int n = strv_len(v);
+	v = xrealloc(v, sizeof *v * (size_t)(n + 2));
+	v[n] = xstrdup(s);
+	v[n + 1] = NULL;
+	return v;
+}

@@ -272,7 +272,7 @@ int triggers_install(struct migration *m)
 			 locked ? "table locked" : "one by one, no table lock,", (now_mono() - t0) * 1000);
 	if (oscar_abort)
 		rc = -1;
-	if (db_exec(db, 0, "SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"))
+	if (db_exec(db, 0, DB_SET_SQL_MODE))
 		rc = -1;
 	return rc ? (oscar_abort ? EXIT_SIGNAL : EXIT_FAILED) : 0;
 }

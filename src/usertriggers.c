@@ -221,7 +221,7 @@ static int create_one(struct migration *m, const struct utrig *u, const char *na
 	 * a failure here fails the step (after a failure above, its error is the
 	 * one reported) */
 	static const char *const restore[] = { "SET NAMES utf8mb4",
-		"SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'" };
+		DB_SET_SQL_MODE };
 	for (int i = 0; i < 2; i++) {
 		if (rc)
 			db_exec_keep_error(m->db, restore[i]);

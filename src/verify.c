@@ -151,7 +151,7 @@ static int chunk_recopy(struct migration *m, const struct keyval *lo, const stru
 	/* The rows come back as the table has them. Checks would refuse a row
 	 * whose parent in the same table is not back yet, and a shadow's
 	 * reference to itself would cascade the delete to rows of other chunks. */
-	if (db_exec(m->db, 0, "SET SESSION foreign_key_checks=0"))
+	if (db_exec(m->db, 0, DB_FK_CHECKS_OFF))
 		goto out;
 	for (int attempt = 0; attempt < 20 && rc && !oscar_abort; attempt++) {
 		sb_reset(&q);
@@ -180,7 +180,7 @@ static int chunk_recopy(struct migration *m, const struct keyval *lo, const stru
 			sleep_s(0.05 * (attempt + 1));
 		}
 	}
-	if (db_exec(m->db, 0, "SET SESSION foreign_key_checks=1"))
+	if (db_exec(m->db, 0, DB_FK_CHECKS_ON))
 		rc = -1;
 out:
 	sb_free(&ro);
