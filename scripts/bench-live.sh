@@ -46,13 +46,8 @@ want=()
 command -v sysbench >/dev/null 2>&1 || want+=(sysbench)
 command -v pt-online-schema-change >/dev/null 2>&1 || want+=(percona-toolkit)
 perl -MDBD::mysql -e 1 >/dev/null 2>&1 || want+=(libdbd-mysql-perl)
-if [ ${#want[@]} -gt 0 ]; then
-	[ "$(id -u)" = 0 ] || die "missing: ${want[*]} (run as root, or apt-get install them)"
-	export DEBIAN_FRONTEND=noninteractive
-	say "installing ${want[*]}"
-	apt-get update -qq >/dev/null
-	apt-get install -y -qq "${want[@]}" >/dev/null
-fi
+source scripts/packages.sh
+packages_install bench-live "${want[@]}"
 make -s oscar
 
 work=$(mktemp -d /tmp/oscar-bench-live.XXXXXX)

@@ -32,30 +32,15 @@ say() { printf '== %s\n' "$*" >&2; }
 die() { echo "bench: FAILED: $*" >&2; exit 1; }
 
 # --- packages -------------------------------------------------------------
+source scripts/packages.sh
 need=()
-command -v cc >/dev/null 2>&1 || need+=(gcc)
-command -v make >/dev/null 2>&1 || need+=(make)
-command -v mariadb_config >/dev/null 2>&1 || need+=(libmariadb-dev)
-{ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
-command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
+packages_needed
 want=()
 command -v sysbench >/dev/null 2>&1 || want+=(sysbench)
 command -v pt-online-schema-change >/dev/null 2>&1 || want+=(percona-toolkit)
-if [ ${#need[@]} -gt 0 ] || { [ ${#want[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; }; then
-	if [ "$(id -u)" != 0 ]; then
-		die "missing packages: ${need[*]} (run as root, or apt-get install them)"
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	say "installing ${need[*]} ${want[*]}"
-	apt-get update -qq >/dev/null
-	if [ ${#need[@]} -gt 0 ]; then
-		apt-get install -y -qq "${need[@]}" >/dev/null
-	fi
-	# optional: the bench runs without them (no pt-osc column, sequence-made table)
-	for p in "${want[@]}"; do
-		apt-get install -y -qq "$p" >/dev/null 2>&1 || say "could not install $p; going on without it"
-	done
-fi
+packages_install bench "${need[@]}"
+# optional: the bench runs without them (no pt-osc column, sequence-made table)
+packages_try bench "${want[@]}"
 
 say "building oscar"
 make -s oscar

@@ -22,21 +22,10 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { echo "demo: FAILED: $*" >&2; exit 1; }
 
 # --- packages -------------------------------------------------------------
+source scripts/packages.sh
 need=()
-command -v cc >/dev/null 2>&1 || need+=(gcc)
-command -v make >/dev/null 2>&1 || need+=(make)
-command -v mariadb_config >/dev/null 2>&1 || need+=(libmariadb-dev)
-{ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
-command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
-if [ ${#need[@]} -gt 0 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		die "missing packages: ${need[*]} (run as root, or apt-get install them)"
-	fi
-	say "installing ${need[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+packages_needed
+packages_install demo "${need[@]}"
 
 say "building oscar"
 make -s oscar

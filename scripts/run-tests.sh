@@ -6,26 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
+source scripts/packages.sh
 need=()
-command -v cc >/dev/null 2>&1 || need+=(gcc)
-command -v make >/dev/null 2>&1 || need+=(make)
+packages_needed
 command -v prove >/dev/null 2>&1 || need+=(perl)
-command -v mariadb_config >/dev/null 2>&1 || need+=(libmariadb-dev)
-{ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need+=(mariadb-server)
-command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
 perl -MDBD::mysql -e1 >/dev/null 2>&1 || need+=(libdbd-mysql-perl)
 # the Galera refusal test starts a one-node cluster (mariadb-server depends on it)
 { [ -e /usr/lib/galera/libgalera_smm.so ] || [ -e /usr/lib/galera-4/libgalera_smm.so ]; } || need+=(galera-4)
-if [ ${#need[@]} -gt 0 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "run-tests: missing ${need[*]}; install them with apt-get" >&2
-		exit 1
-	fi
-	echo "run-tests: installing ${need[*]}" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+packages_install run-tests "${need[@]}"
 
 make -s oscar unit
 

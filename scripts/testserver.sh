@@ -15,20 +15,14 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
 source "$(dirname "${BASH_SOURCE[0]}")/server-lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/packages.sh"
 
 ensure_packages() {
 	if find_bin mariadbd mysqld >/dev/null && command -v mariadb_config >/dev/null 2>&1 \
 		&& find_bin mariadb mysql >/dev/null; then
 		return 0
 	fi
-	if [ "$(id -u)" != 0 ]; then
-		echo "testserver: mariadb-server and libmariadb-dev are missing; install them (apt-get install mariadb-server libmariadb-dev)" >&2
-		exit 1
-	fi
-	echo "testserver: installing mariadb-server libmariadb-dev" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	apt-get install -y -qq mariadb-server mariadb-client libmariadb-dev >/dev/null
+	packages_install testserver mariadb-server mariadb-client libmariadb-dev
 }
 
 case "$cmd" in

@@ -10,7 +10,18 @@ OSCAR_ROOT=${OSCAR_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 _tap_n=0
 _tap_fail=0
 TMP=$(mktemp -d /tmp/oscar-test.XXXXXX)
-trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"; tap_finish' EXIT
+# One EXIT trap for every test: what at_exit registered (the last first), then
+# the temporary directory, then the plan. A test starting a replica and a
+# cluster gets both stopped.
+_at_exit=()
+at_exit() { _at_exit=("$1" "${_at_exit[@]}"); } # at_exit COMMAND
+_on_exit() {
+	local c
+	for c in "${_at_exit[@]}"; do eval "$c"; done
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
+	tap_finish
+}
+trap _on_exit EXIT
 
 tap_finish() {
 	echo "1..$_tap_n"
@@ -155,8 +166,7 @@ start_replica() {
 	REPLICA_SOCKET=$REPLICA_DIR/sock
 	"$OSCAR_ROOT/scripts/testserver.sh" stop "$REPLICA_DIR" >/dev/null 2>&1 || true
 	rm -rf "$REPLICA_DIR"
-	# the same EXIT work as above, with the replica stopped first
-	trap 'stop_replica; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"; tap_finish' EXIT
+	at_exit stop_replica
 	TESTSERVER_CNF="server_id=2
 report_host=127.0.0.1
 report_port=$REPLICA_PORT
@@ -207,7 +217,7 @@ start_galera() {
 	[ -n "$provider" ] || { echo "start_galera: libgalera_smm.so not found (apt-get install galera-4)" >&2; return 1; }
 	"$OSCAR_ROOT/scripts/testserver.sh" stop "$GALERA_DIR" >/dev/null 2>&1 || true
 	rm -rf "$GALERA_DIR"
-	trap 'stop_galera; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"; tap_finish' EXIT
+	at_exit stop_galera
 	TESTSERVER_CNF="wsrep_on=ON
 wsrep_provider=$provider
 wsrep_cluster_name=oscar_test
@@ -217,12 +227,9 @@ wsrep_provider_options=\"base_port=$gp;gcache.size=32M\"
 innodb_autoinc_lock_mode=2
 innodb_buffer_pool_size=128M
 innodb_log_file_size=48M" "$OSCAR_ROOT/scripts/testserver.sh" start "$GALERA_DIR" $((OSCAR_PORT + 10)) || return 1
-	for _ in $(seq 1 100); do
-		[ "$(gsql -e "SHOW STATUS LIKE 'wsrep_ready'" | cut -f2)" = ON ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for 10 galera_ready
 }
+galera_ready() { [ "$(gsql -e "SHOW STATUS LIKE 'wsrep_ready'" 2>/dev/null | cut -f2)" = ON ]; }
 
 # SQL on the Galera node as root, tab-separated, no headers.
 gsql() { mariadb --no-defaults -uroot --socket="$GALERA_SOCKET" -N -B "$@"; }
@@ -278,7 +285,7 @@ wait_exit() {
 
 # wait_event FILE EVENT SECONDS: until a --json stream in FILE has an EVENT line.
 wait_event() {
-	wait_for "$3" grep -q "\"event\":\"$2\"" "$1"
+	wait_for "$3" grep -qs "\"event\":\"$2\"" "$1"
 }
 
 # wait_sql SECONDS WANT QUERY: until QUERY (on the test server) prints WANT.

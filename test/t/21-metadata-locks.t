@@ -15,14 +15,12 @@ data_sum() { sql $DB -e "SELECT COUNT(*), SUM(CRC32(CONCAT(id, pad))) FROM t"; }
 CHK=$(data_sum)
 DDL=$(table_ddl $DB t)
 
+trx_open() { [ "$(sql -e "SELECT COUNT(*) FROM information_schema.INNODB_TRX")" -gt 0 ]; }
 # hold_table SECONDS: an open transaction that has read the table
 hold_table() {
 	sql $DB -e "START TRANSACTION; SELECT COUNT(*) FROM t WHERE id < 10; SELECT SLEEP($1); COMMIT" >/dev/null &
 	HOLDER=$!
-	for _ in $(seq 1 50); do
-		[ "$(sql -e "SELECT COUNT(*) FROM information_schema.INNODB_TRX")" -gt 0 ] && break
-		sleep 0.1
-	done
+	wait_for 5 trx_open
 }
 start_probe() {
 	rm -f "$TMP/probe.stop"
@@ -83,7 +81,7 @@ touch "$TMP/pause"
 oscar --database=$DB --table=t --alter="DROP COLUMN c" --execute --json --pause-file="$TMP/pause" \
 	--lock-wait-timeout=0.2 --lock-retries=60 --chunk-size=500 >"$TMP/ev3" 2>"$TMP/err3" &
 OSC=$!
-for _ in $(seq 1 50); do grep -q '"event":"pause"' "$TMP/ev3" && break; sleep 0.1; done
+wait_event "$TMP/ev3" pause 5
 like "$(cat "$TMP/ev3")" '"event":"pause"' "copy paused by the pause file"
 hold_table 3
 start_probe

@@ -10,10 +10,6 @@ mk() {
 	sql $DB -e "DROP TABLE IF EXISTS t; CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(30), d DECIMAL(10,2) NULL) ENGINE=InnoDB;
 	            INSERT INTO t SELECT seq, CONCAT('v', seq), IF(seq % 5 = 0, NULL, seq / 4) FROM seq_1_to_30000"
 }
-wait_event() { # wait_event FILE EVENT
-	for _ in $(seq 1 100); do grep -q "\"event\":\"$2\"" "$1" && return 0; sleep 0.1; done
-	return 1
-}
 
 # 1. A wrong row slipped into the shadow before the copy reaches it: the copy's
 #    INSERT IGNORE keeps it, verification finds it and repairs the chunk.
@@ -23,7 +19,7 @@ touch "$TMP/pause"
 oscar --database=$DB --table=t --alter="ADD COLUMN c INT" --execute --json --chunk-size=4000 \
 	--pause-file="$TMP/pause" >"$TMP/ev1" 2>"$TMP/err1" &
 pid=$!
-wait_event "$TMP/ev1" pause
+wait_event "$TMP/ev1" pause 10
 ok $? "copy paused before the first chunk"
 sql $DB -e "INSERT INTO _t_new (id, v, d) VALUES (5, 'corrupt', 0), (29999, 'also corrupt', NULL)"
 rm -f "$TMP/pause"
@@ -43,7 +39,7 @@ touch "$TMP/pause"
 oscar --database=$DB --table=t --alter="ADD COLUMN c INT" --execute --json --chunk-size=4000 \
 	--pause-file="$TMP/pause" >"$TMP/ev2" 2>"$TMP/err2" &
 pid=$!
-wait_event "$TMP/ev2" pause
+wait_event "$TMP/ev2" pause 10
 sql $DB -e "CREATE TRIGGER mangle BEFORE INSERT ON _t_new FOR EACH ROW SET NEW.v = IF(NEW.id = 777, 'mangled', NEW.v)"
 rm -f "$TMP/pause"
 wait_exit $pid

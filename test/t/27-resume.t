@@ -112,7 +112,7 @@ start_writers kill-connection
 touch "$TMP/pause"
 ( run_oscar --pause-file="$TMP/pause"; exit $RC ) &
 OPID=$!
-for _ in $(seq 1 100); do grep -q '"event":"pause"' "$OUT/events" 2>/dev/null && break; sleep 0.1; done
+wait_event "$OUT/events" pause 10
 like "$(cat "$OUT/events")" '"event":"pause"' "kill-connection: oscar paused in the copy"
 # oscar's connection is the idle one without a default schema (the writers have one)
 conn=$(sql -e "SELECT ID FROM information_schema.PROCESSLIST WHERE DB IS NULL AND COMMAND = 'Sleep' AND ID <> CONNECTION_ID() ORDER BY ID LIMIT 1")
@@ -136,7 +136,7 @@ if [ -n "${OSCAR_TEST_DIR:-}" ]; then
 	touch "$TMP/pause"
 	( run_oscar --pause-file="$TMP/pause"; exit $RC ) &
 	OPID=$!
-	for _ in $(seq 1 100); do grep -q '"event":"pause"' "$OUT/events" 2>/dev/null && break; sleep 0.1; done
+	wait_event "$OUT/events" pause 10
 	"$OSCAR_ROOT/scripts/testserver.sh" stop "$OSCAR_TEST_DIR"
 	"$OSCAR_ROOT/scripts/testserver.sh" start "$OSCAR_TEST_DIR"
 	rm -f "$TMP/pause"

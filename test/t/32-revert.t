@@ -114,7 +114,7 @@ oscar --database=$DB --table=t --finish --execute >/dev/null 2>&1
 "$OSCAR_BIN" --socket="$OSCAR_SOCKET" --user=root --database=$DB --table=t --alter="ADD COLUMN ww INT" --execute \
 	--revert-window=2s --revert-window-wait >/dev/null 2>"$TMP/err8" &
 pid=$!
-for _ in $(seq 1 50); do grep -q "waiting for the revert window" "$TMP/err8" && break; sleep 0.1; done
+wait_for 5 grep -q "waiting for the revert window" "$TMP/err8"
 is "$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='_t_old'")" 1 "--revert-window-wait: the old table is kept during the window"
 wait_exit $pid
 is "$?" 0 "--revert-window-wait: exits 0 when the window ends"
@@ -125,7 +125,7 @@ is "$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA=
 "$OSCAR_BIN" --socket="$OSCAR_SOCKET" --user=root --database=$DB --table=t --alter="ADD COLUMN wx INT" --execute \
 	--revert-window=1h --revert-window-wait >/dev/null 2>"$TMP/err9" &
 pid=$!
-for _ in $(seq 1 50); do grep -q "waiting for the revert window" "$TMP/err9" && break; sleep 0.1; done
+wait_for 5 grep -q "waiting for the revert window" "$TMP/err9"
 oscar --database=$DB --table=t --revert --execute >/dev/null 2>&1
 is "$?" 0 "--revert while another run waits for the window"
 wait_exit $pid

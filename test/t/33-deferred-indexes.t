@@ -101,10 +101,7 @@ oscar --database=$DB --table=t --alter="$ALTER" --execute --json --hook="copy-do
 	--lock-wait-timeout=0.2 --lock-retries=4 >"$TMP/ev5" 2>"$TMP/err5" &
 opid=$!
 # while the build retries, a write by another session goes through
-for _ in $(seq 1 100); do
-	grep -q '"what":"building the indexes"' "$TMP/ev5" && break
-	sleep 0.05
-done
+wait_for 5 grep -q '"what":"building the indexes"' "$TMP/ev5"
 t0=$(date +%s%N)
 sql $DB -e "UPDATE t SET a = a + 1 WHERE id = 2"
 ok $? "blocked build: another session's write succeeds"
