@@ -28,6 +28,8 @@ void insert_head(struct sbuf *q, struct migration *m);
 void select_list(struct sbuf *q, struct migration *m);
 /* INSERT IGNORE ... SELECT <range><lock>; rows read in *rows. */
 int chunk_server(struct migration *m, const char *range, const char *lock, long *rows);
+/* Whether --pause-file names a file that exists now. */
+bool pause_file_present(void);
 /* Waits while paused (SIGUSR1 until SIGUSR2, or --pause-file); -1 on abort. */
 int wait_while_paused(void);
 /* 0 unless the last statement left a data-changing warning. */

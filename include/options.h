@@ -22,6 +22,8 @@ enum {
 /* --alter-foreign-keys-method: what becomes of child tables' foreign keys at
  * the swap (rebuild_constraints and auto behave alike). */
 enum fk_method { FK_NONE, FK_REBUILD_CONSTRAINTS, FK_DROP_SWAP, FK_AUTO };
+/* --copy-method: INSERT ... SELECT while nobody else inserts (auto), always, or rows through the client */
+enum copy_method { COPY_AUTO, COPY_SERVER, COPY_CLIENT };
 
 struct options {
 	char *database;
@@ -52,7 +54,7 @@ struct options {
 	int copy_threads; /* connections copying at once while others write */
 	const char *mirror; /* auto, all: what the triggers mirror (bound.c) */
 	double progress_interval;
-	const char *copy_method; /* auto, server, client */
+	enum copy_method copy_method;
 	const char *copy_binlog_format; /* auto, row */
 	const char *defer_indexes; /* auto, always, never: plain secondary indexes built after the copy */
 	const char *max_load;      /* VAR=N[,VAR=N] */

@@ -323,7 +323,7 @@ int check_warnings(struct migration *m)
 	return rc ? -1 : 0;
 }
 
-static bool pause_file_present(void)
+bool pause_file_present(void)
 {
 	struct stat st;
 	return opt.pause_file && stat(opt.pause_file, &st) == 0;
@@ -1071,8 +1071,8 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 	/* auto: the server-side copy while nobody else inserts (fastest), the
 	 * client-side copy while other sessions insert rows, so their mirrored
 	 * inserts never wait for the shadow's AUTO-INC lock */
-	bool adaptive = !strcmp(opt.copy_method, "auto") && autoinc_contention_possible(m);
-	bool client = !strcmp(opt.copy_method, "client");
+	bool adaptive = opt.copy_method == COPY_AUTO && autoinc_contention_possible(m);
+	bool client = opt.copy_method == COPY_CLIENT;
 	long long ins_before = 0, chg_before = 0;
 	if (db_row_writes(m->db, &ins_before, &chg_before))
 		return EXIT_FAILED;

@@ -10,6 +10,7 @@
 #include "bound.h"
 #include "cleanup.h"
 #include "control.h"
+#include "copy.h"
 #include "cutover.h"
 #include "hooks.h"
 #include "log.h"
@@ -124,7 +125,7 @@ int cutover_wait(struct migration *m)
 		double now = now_mono();
 		enum hold why = HOLD_NONE;
 		/* a pause the DBA asked for holds the swap too, not only the copy */
-		if (oscar_paused || (opt.pause_file && access(opt.pause_file, F_OK) == 0)) {
+		if (oscar_paused || pause_file_present()) {
 			why = HOLD_PAUSED;
 		} else if (opt.postpone_cutover_file && access(opt.postpone_cutover_file, F_OK) == 0) {
 			why = HOLD_POSTPONE_FILE;

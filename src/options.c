@@ -30,7 +30,7 @@ struct options opt = {
 	.copy_threads = 1,
 	.mirror = "auto",
 	.progress_interval = 5.0,
-	.copy_method = "auto",
+	.copy_method = COPY_AUTO,
 	.copy_binlog_format = "auto",
 	.defer_indexes = "auto",
 	.max_load = "Threads_running=25",
@@ -421,10 +421,14 @@ static int apply_option(size_t idx, const char *v, char *raw)
 		}
 		opt.defer_indexes = xstrdup(v);
 	} else if (!strcmp(name, "copy-method")) {
-		if (strcmp(v, "auto") && strcmp(v, "server") && strcmp(v, "client")) {
+		if (!strcmp(v, "auto"))
+			opt.copy_method = COPY_AUTO;
+		else if (!strcmp(v, "server"))
+			opt.copy_method = COPY_SERVER;
+		else if (!strcmp(v, "client"))
+			opt.copy_method = COPY_CLIENT;
+		else
 			return usage_error("invalid value '%s' for --%s (auto, server or client)", v, name);
-		}
-		opt.copy_method = xstrdup(v);
 	} else if (!strcmp(name, "control-socket")) {
 		opt.control_socket = xstrdup(v);
 	} else if (!strcmp(name, "status")) {
