@@ -24,7 +24,12 @@
  * its reads are not current and its DDL would not be ordered with the
  * cluster's. And all of it only with --galera: once in about 45 test runs a
  * CREATE TRIGGER in total order never finished, without any table lock, and
- * held every node's writers (cause not found yet). */
+ * held every node's writers (cause not established; not seen again since
+ * the per-table GET_LOCK moved to a connection of its own, tablelock.c).
+ * A CREATE TRIGGER can also fail on this node after the others did it, and
+ * a DROP TRIGGER IF EXISTS is replicated only from a node that has the
+ * trigger: oscar's triggers are dropped on each node that kept them
+ * (galera_drop_triggers_elsewhere). */
 #include "galera.h"
 
 #include <stdio.h>
