@@ -275,15 +275,8 @@ static int barrier_on(struct db *db, const char *node)
 	double deadline = now_mono() + opt.lock_wait_timeout * opt.lock_retries;
 	for (;;) {
 		bool found;
-		/* The node's appliers are not waited for: a writeset they apply
-		 * was made on its own node, whose total-order DDL aborted every
-		 * writer there that began before the triggers; and under load
-		 * an applier's transaction lists as begun seconds ago while the
-		 * cluster waits (seen: 4-15 s, and barriers ran into their limit) */
-		char *v = db_scalar(db, "SELECT COUNT(*) FROM information_schema.INNODB_TRX t"
-					" LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
-					" WHERE t.trx_started < @oscar_barrier AND t.trx_mysql_thread_id <> CONNECTION_ID()"
-					" AND COALESCE(p.USER, '') <> 'system user'", &found);
+		char *v = db_scalar(db, "SELECT COUNT(*) FROM information_schema.INNODB_TRX"
+					" WHERE trx_started < @oscar_barrier AND trx_mysql_thread_id <> CONNECTION_ID()", &found);
 		long n = v ? atol(v) : -1;
 		free(v);
 		if (!found)
