@@ -68,7 +68,8 @@ fuzz: $(FUZZERS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZERS)
 
 # Installs what is missing (mariadb-server, libmariadb-dev), builds, starts a
-# private server and runs every test with prove.
+# private server and runs every test with prove; then, when galera-4 is
+# installed, the cluster tests of test-galera (OSCAR_SKIP_GALERA=1: not).
 test:
 	scripts/run-tests.sh
 
