@@ -3,10 +3,10 @@
  *
  * On a Galera node the lock is held by a connection of its own that runs
  * nothing else: the session that runs oscar's total-order DDL then holds no
- * user-level lock. MariaDB refused GET_LOCK on clusters for a while
- * (MDEV-30473: a session holding one and aborted by a total-order statement
- * could hang the node) and allows it again since 10.11.4 (MDEV-31325); a
- * session that only waits between its statements is never aborted. */
+ * user-level lock (MariaDB refused GET_LOCK on clusters for a while,
+ * MDEV-30473, and allows it again since 10.11.4, MDEV-31325). The holder
+ * never touches a table, so no total-order DDL has a lock of it to wait for
+ * or a transaction of it to abort. */
 #include "tablelock.h"
 
 #include <stdlib.h>
