@@ -38,7 +38,8 @@ int galera_verify_nodes(struct migration *m);
  * still done by the other nodes, and a DROP TRIGGER IF EXISTS that finds no
  * trigger on its own node is not replicated at all, so dropping on this node
  * alone leaves them there, writing into a shadow that no longer exists.
- * 0, or -1 when a node could not be reached or cleaned (warned). */
+ * 0, or -1 when a reachable node could not be cleaned (warned); a node
+ * oscar cannot reach is named in a warning. */
 int galera_drop_triggers_elsewhere(struct db *db, const char *schema, const char *const *names, int n);
 
 #endif
