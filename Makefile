@@ -68,8 +68,7 @@ fuzz: $(FUZZERS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZERS)
 
 # Installs what is missing (mariadb-server, libmariadb-dev), builds, starts a
-# private server and runs every test with prove; then, when galera-4 is
-# installed, the cluster tests of test-galera (OSCAR_SKIP_GALERA=1: not).
+# private server and runs every test with prove.
 test:
 	scripts/run-tests.sh
 
