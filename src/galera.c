@@ -24,8 +24,9 @@
  * its reads are not current and its DDL would not be ordered with the
  * cluster's. And all of it only with --galera: once in about 45 test runs a
  * CREATE TRIGGER in total order never finished, without any table lock, and
- * held every node's writers (cause not established; not seen again since
- * the per-table GET_LOCK moved to a connection of its own, tablelock.c).
+ * held every node's writers: the error log shows an "MDL BF-BF conflict"
+ * between it and an applier of the next writeset, applied in parallel on
+ * this node, that took the table's metadata lock first (MariaDB's; README).
  * A CREATE TRIGGER can also fail on this node after the others did it, and
  * a DROP TRIGGER IF EXISTS is replicated only from a node that has the
  * trigger: oscar's triggers are dropped on each node that kept them
