@@ -31,4 +31,15 @@ int galera_trigger_barrier(struct migration *m);
  * wsrep_sync_wait; 0, or EXIT_FAILED when a node differs. */
 int galera_verify_nodes(struct migration *m);
 
+/* After oscar dropped (or failed to create) triggers on this node: drops
+ * each of NAMES on every other node oscar can reach that still has it. A
+ * CREATE TRIGGER in total order that fails on this node after it was ordered
+ * (MariaDB opens the table only once in total order, and that can fail) is
+ * still done by the other nodes, and a DROP TRIGGER IF EXISTS that finds no
+ * trigger on its own node is not replicated at all, so dropping on this node
+ * alone leaves them there, writing into a shadow that no longer exists.
+ * 0, or -1 when a reachable node could not be cleaned (warned); a node
+ * oscar cannot reach is named in a warning. */
+int galera_drop_triggers_elsewhere(struct db *db, const char *schema, const char *const *names, int n);
+
 #endif

@@ -3,10 +3,13 @@
  * together, so no application write sees only some of them; where the lock
  * cannot be had (Galera, or a lock refused) they go one by one, each DROP
  * waiting its turn for the metadata lock. Used by the rollback stack and by
- * --cleanup, below both the triggers module and the cleanup modules. */
+ * --cleanup, below both the triggers module and the cleanup modules. On a
+ * Galera node it also drops them on every other node that kept them (see
+ * galera.h). */
 #include "droptriggers.h"
 
 #include "db.h"
+#include "galera.h"
 #include "log.h"
 #include "sbuf.h"
 
@@ -33,5 +36,7 @@ int droptriggers_run(struct db *db, const char *schema, const char *table, const
 	}
 	if (locked)
 		db_unlock_tables(db);
+	if (galera_drop_triggers_elsewhere(db, schema, (const char *const *)names, n))
+		rc = -1;
 	return rc;
 }

@@ -24,7 +24,13 @@
  * its reads are not current and its DDL would not be ordered with the
  * cluster's. And all of it only with --galera: once in about 45 test runs a
  * CREATE TRIGGER in total order never finished, without any table lock, and
- * held every node's writers (cause not found yet). */
+ * held every node's writers: the error log shows an "MDL BF-BF conflict"
+ * between it and an applier of the next writeset, applied in parallel on
+ * this node, that took the table's metadata lock first (MariaDB's; README).
+ * A CREATE TRIGGER can also fail on this node after the others did it, and
+ * a DROP TRIGGER IF EXISTS is replicated only from a node that has the
+ * trigger: oscar's triggers are dropped on each node that kept them
+ * (galera_drop_triggers_elsewhere). */
 #include "galera.h"
 
 #include <stdio.h>
@@ -81,8 +87,8 @@ int galera_detect(struct db *db)
 	return 0;
 }
 
-static int each_other_node(struct migration *m, int (*fn)(struct migration *, const char *), int *count);
-static int node_prepared(struct migration *m, const char *addr);
+static int each_other_node(struct db *db, int (*fn)(void *, const char *), void *arg, int *count);
+static int node_prepared(void *arg, const char *addr);
 
 static long prepared_count(struct db *db)
 {
@@ -108,7 +114,7 @@ static int prepared_statements(struct migration *m)
 					"triggers while they run is not safe there (MariaDB MDEV-26048: they fail or skip "
 					"the triggers, and a cluster wedged in testing)", num, n == 1 ? " is" : "s are");
 	}
-	return each_other_node(m, node_prepared, NULL);
+	return each_other_node(m->db, node_prepared, m, NULL);
 }
 
 int galera_preflight(struct migration *m)
@@ -166,18 +172,18 @@ int galera_check_triggers(struct migration *m)
 
 /* Calls fn for every other node of wsrep_incoming_addresses; stops at the
  * first non-zero result. */
-static int each_other_node(struct migration *m, int (*fn)(struct migration *, const char *), int *count)
+static int each_other_node(struct db *db, int (*fn)(void *, const char *), void *arg, int *count)
 {
-	char *all = status(m->db, "wsrep_incoming_addresses");
-	char *self = db_scalar(m->db, "SELECT @@global.wsrep_node_incoming_address", NULL);
-	char *port = db_scalar(m->db, "SELECT @@global.port", NULL);
+	char *all = status(db, "wsrep_incoming_addresses");
+	char *self = db_scalar(db, "SELECT @@global.wsrep_node_incoming_address", NULL);
+	char *port = db_scalar(db, "SELECT @@global.port", NULL);
 	bool named = self && strcmp(self, "AUTO") && *self;
 	int rc = 0, n = 0;
 	for (char *save = NULL, *a = strtok_r(all, ",", &save); a && !rc; a = strtok_r(NULL, ",", &save)) {
 		const char *colon = strrchr(a, ':');
 		if (named ? !strcmp(a, self) : colon && port && !strcmp(colon + 1, port))
 			continue;
-		rc = fn(m, a);
+		rc = fn(arg, a);
 		n++;
 	}
 	if (count)
@@ -205,9 +211,9 @@ static bool node_connect(struct db *node, const char *addr, const char *why)
 	return true;
 }
 
-static int node_prepared(struct migration *m, const char *addr)
+static int node_prepared(void *arg, const char *addr)
 {
-	(void)m;
+	(void)arg;
 	struct db node;
 	if (!node_connect(&node, addr, "its prepared statements are not checked"))
 		return 0;
@@ -222,8 +228,9 @@ static int node_prepared(struct migration *m, const char *addr)
 				"and a cluster wedged in testing)", num, addr);
 }
 
-static int verify_node(struct migration *m, const char *addr)
+static int verify_node(void *arg, const char *addr)
 {
+	struct migration *m = arg;
 	struct db node;
 	if (!node_connect(&node, addr, "it applies the same writesets as this node, which was verified"))
 		return 0;
@@ -252,7 +259,7 @@ int galera_verify_nodes(struct migration *m)
 	if (!galera_node)
 		return 0;
 	int checked = 0;
-	int rc = each_other_node(m, verify_node, &checked);
+	int rc = each_other_node(m->db, verify_node, m, &checked);
 	if (!rc)
 		log_info("verify: %d other Galera node%s checked", checked, checked == 1 ? "" : "s");
 	return rc;
@@ -290,8 +297,9 @@ static int barrier_on(struct db *db, const char *node)
 	}
 }
 
-static int node_barrier(struct migration *m, const char *addr)
+static int node_barrier(void *arg, const char *addr)
 {
+	struct migration *m = arg;
 	struct db node;
 	if (!node_connect(&node, addr, "its transactions older than the triggers are not waited for"))
 		return 0;
@@ -315,9 +323,75 @@ int galera_trigger_barrier(struct migration *m)
 	double t0 = now_mono();
 	int rc = barrier_on(m->db, "this node");
 	if (!rc)
-		rc = each_other_node(m, node_barrier, NULL);
+		rc = each_other_node(m->db, node_barrier, m, NULL);
 	if (!rc)
 		log_info("every node has the triggers and no transaction older than them (%.1f ms)",
 			 (now_mono() - t0) * 1000);
 	return rc;
+}
+
+struct drop_args {
+	const char *schema;
+	const char *const *names;
+	int n;
+	int rc;
+};
+
+/* One node: which of the triggers it has once it has applied everything
+ * ordered so far (wsrep_sync_wait), then a DROP on it for each of those. */
+static int node_drop_triggers(void *arg, const char *addr)
+{
+	struct drop_args *d = arg;
+	struct db node;
+	/* warned: a node oscar cannot reach is the user's to check, as for the
+	 * verification; failing here would fail a swap already done */
+	if (!node_connect(&node, addr, "oscar's triggers there, if any, are not removed"))
+		return 0;
+	if (db_exec(&node, 0, "SET SESSION wsrep_sync_wait=1") ||
+	    db_exec(&node, DB_SILENT, "SET SESSION wsrep_OSU_method='TOI'")) {
+		log_warn("cannot remove oscar's triggers on Galera node %s: %s", addr, db_error_text(&node));
+		d->rc = -1;
+		db_close(&node);
+		return 0;
+	}
+	for (int i = 0; i < d->n; i++) {
+		struct sbuf q = SBUF_INIT;
+		sb_add(&q, "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = BINARY ");
+		sb_literal(&q, d->schema);
+		sb_add(&q, " AND TRIGGER_NAME = BINARY ");
+		sb_literal(&q, d->names[i]);
+		bool found;
+		char *v = db_scalar(&node, sb_str(&q), &found);
+		sb_free(&q);
+		bool there = found && v && atol(v) > 0;
+		free(v);
+		if (!found) {
+			log_warn("cannot read the triggers of Galera node %s: %s", addr, db_error_text(&node));
+			d->rc = -1;
+			continue;
+		}
+		if (!there)
+			continue;
+		sb_add(&q, "DROP TRIGGER IF EXISTS ");
+		sb_qualified(&q, d->schema, d->names[i]);
+		if (db_exec_mdl(&node, DB_CHANGE, "dropping a trigger on another Galera node", sb_str(&q))) {
+			log_warn("cannot drop trigger '%s' on Galera node %s: %s", d->names[i], addr,
+				 db_error_text(&node));
+			d->rc = -1;
+		} else {
+			log_info("removed trigger '%s' from Galera node %s, where it was left", d->names[i], addr);
+		}
+		sb_free(&q);
+	}
+	db_close(&node);
+	return 0;
+}
+
+int galera_drop_triggers_elsewhere(struct db *db, const char *schema, const char *const *names, int n)
+{
+	if (!galera_node || db_dry_run || n == 0)
+		return 0;
+	struct drop_args d = { schema, names, n, 0 };
+	each_other_node(db, node_drop_triggers, &d, NULL);
+	return d.rc;
 }

@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "droptriggers.h"
 #include "foreignkeys.h"
+#include "galera.h"
 #include "log.h"
 #include "names.h"
 #include "options.h"
@@ -93,6 +94,9 @@ int leftovers_remove(struct db *db, const char *schema, const char *table)
 		removed += nmine;
 		strv_free(have);
 	}
+	/* on a Galera node also those another node kept (see galera.h) */
+	if (!rc && galera_drop_triggers_elsewhere(db, schema, mine_names, 6))
+		rc = -1;
 	/* With the forward triggers still on the table no swap happened, and
 	 * `_T_old`, if there, is the empty placeholder of a revert swap. */
 	bool old_exists = false;

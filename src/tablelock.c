@@ -1,5 +1,12 @@
 /* tablelock: one oscar per table. GET_LOCK is held by the connection, so a
- * killed oscar's lock goes with its connection. */
+ * killed oscar's lock goes with its connection.
+ *
+ * On a Galera node the lock is held by a connection of its own that runs
+ * nothing else: the session that runs oscar's total-order DDL then holds no
+ * user-level lock (MariaDB refused GET_LOCK on clusters for a while,
+ * MDEV-30473, and allows it again since 10.11.4, MDEV-31325). The holder
+ * never touches a table, so no total-order DDL has a lock of it to wait for
+ * or a transaction of it to abort. */
 #include "tablelock.h"
 
 #include <stdlib.h>
@@ -8,8 +15,16 @@
 #include "log.h"
 #include "options.h"
 
-int tablelock_take(struct db *db, const char *lock, const char *schema, const char *table)
+static struct db holder; /* on a Galera node */
+
+int tablelock_take(struct db *main_db, const char *lock, const char *schema, const char *table)
 {
+	struct db *db = main_db;
+	if (db_galera) {
+		if (!holder.my && db_connect(&holder, "table lock"))
+			return EXIT_FAILED;
+		db = &holder;
+	}
 	struct sbuf q = SBUF_INIT;
 	/* a moment's wait: the connection of an oscar killed just before may
 	 * still hold the lock until the server has noticed it is gone */
@@ -19,8 +34,11 @@ int tablelock_take(struct db *db, const char *lock, const char *schema, const ch
 	bool found;
 	char *v = db_scalar(db, sb_str(&q), &found);
 	sb_free(&q);
-	if (!found)
+	if (!found) {
+		if (db != main_db)
+			db_set_error(main_db, db->err, db->sqlstate, db->errmsg, NULL);
 		return EXIT_FAILED;
+	}
 	bool got = v && !strcmp(v, "1");
 	free(v);
 	if (got)
@@ -43,6 +61,10 @@ int tablelock_take(struct db *db, const char *lock, const char *schema, const ch
 
 void tablelock_release(struct db *db, const char *lock)
 {
+	if (holder.my) {
+		db_close(&holder);
+		return;
+	}
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "SELECT RELEASE_LOCK(");
 	sb_literal(&q, lock);

@@ -7,6 +7,7 @@
  * unseen, and the copy's INSERT IGNORE would then keep the stale row. */
 #include "triggers.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "migration.h"
 #include "fault.h"
+#include "galera.h"
 #include "options.h"
 #include "clock.h"
 
@@ -230,6 +232,22 @@ char *triggers_sql(struct migration *m, enum trigger_event which)
 	return sb_take(&q);
 }
 
+/* A CREATE TRIGGER on a Galera node that failed after total order began:
+ * the other nodes may have created it (see galera.h). Removed everywhere,
+ * so that it can be created again; 0 when it is gone from every node. */
+static int undo_failed_create(struct db *db, const char *schema, const char *name)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "DROP TRIGGER IF EXISTS ");
+	sb_qualified(&q, schema, name);
+	int rc = db_exec_mdl(db, DB_CHANGE, "dropping a trigger", sb_str(&q));
+	sb_free(&q);
+	const char *names[] = { name };
+	if (galera_drop_triggers_elsewhere(db, schema, names, 1))
+		rc = -1;
+	return rc;
+}
+
 int triggers_install(struct migration *m)
 {
 	struct db *db = m->db;
@@ -261,6 +279,22 @@ int triggers_install(struct migration *m)
 		 * name is this run's (preflight saw it free) */
 		cleanup_push_trigger(m->schema, triggers_name(&m->names, which), m->table, m->names.shadow);
 		rc = locked ? db_exec(db, DB_CHANGE, sql) : db_exec_mdl(db, DB_CHANGE, "creating a trigger", sql);
+		/* On Galera MariaDB opens the table only once the statement is in
+		 * total order; when that open fails here (seen: 1064, another
+		 * trigger's body "has an error" while the appliers write), the other
+		 * nodes have created the trigger all the same. Undone everywhere,
+		 * then tried again. */
+		for (int again = 1; rc && db_galera && !db_dry_run && !oscar_abort && again <= 3; again++) {
+			char err[600];
+			snprintf(err, sizeof err, "%s", db_error_text(db));
+			if (undo_failed_create(db, m->schema, triggers_name(&m->names, which))) {
+				db_set_error(db, 0, "HY000", err, NULL);
+				break;
+			}
+			log_warn("creating trigger '%s' failed on this Galera node (%s); removed it from every node, "
+				 "creating it again (attempt %d of 4)", triggers_name(&m->names, which), err, again + 1);
+			rc = db_exec_mdl(db, DB_CHANGE, "creating a trigger", sql);
+		}
 		free(sql);
 		if (!rc && which == TRG_DELETE)
 			fault_point("between-triggers");
@@ -295,6 +329,11 @@ int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool re
 		}
 		sb_free(&q);
 	}
+	const char *all[TRG_EVENTS];
+	for (int i = 0; i < TRG_EVENTS; i++)
+		all[i] = triggers_name(n, (enum trigger_event)i);
+	if (galera_drop_triggers_elsewhere(db, schema, all, TRG_EVENTS))
+		rc = -1;
 	return rc;
 }
 
