@@ -26,10 +26,13 @@ int galera_check_triggers(struct migration *m);
  * executed without the triggers can reach the table after the copy started
  * (see galera.c). 0, or EXIT_FAILED. */
 int galera_trigger_barrier(struct migration *m);
-/* After verify_shadow passed on this node: the same comparison (report only)
- * on every other node of wsrep_incoming_addresses oscar can reach, read with
- * wsrep_sync_wait; 0, or EXIT_FAILED when a node differs. */
-int galera_verify_nodes(struct migration *m);
+/* After verify_shadow passed on this node: the same comparison (verify, in
+ * report-only mode) on every other node of wsrep_incoming_addresses oscar can
+ * reach, read with wsrep_sync_wait; 0, or EXIT_FAILED when a node differs.
+ * The caller passes the comparison: the cluster's nodes are below the copy
+ * and the verification, which the triggers' drop (galera_drop_triggers_elsewhere)
+ * sits under too. */
+int galera_verify_nodes(struct migration *m, int (*verify)(struct migration *));
 
 /* After oscar dropped (or failed to create) triggers on this node: drops
  * each of NAMES on every other node oscar can reach that still has it. A

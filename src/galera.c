@@ -40,7 +40,6 @@
 #include "log.h"
 #include "migration.h"
 #include "options.h"
-#include "verify.h"
 #include "clock.h"
 
 bool galera_node;
@@ -228,9 +227,15 @@ static int node_prepared(void *arg, const char *addr)
 				"and a cluster wedged in testing)", num, addr);
 }
 
+struct verify_args {
+	struct migration *m;
+	int (*verify)(struct migration *);
+};
+
 static int verify_node(void *arg, const char *addr)
 {
-	struct migration *m = arg;
+	struct verify_args *va = arg;
+	struct migration *m = va->m;
 	struct db node;
 	if (!node_connect(&node, addr, "it applies the same writesets as this node, which was verified"))
 		return 0;
@@ -241,7 +246,7 @@ static int verify_node(void *arg, const char *addr)
 		c.db = &node;
 		c.report_only = true;
 		log_info("verify: Galera node %s", addr);
-		rc = verify_shadow(&c);
+		rc = va->verify(&c);
 		if (rc == EXIT_FAILED && !node.err) {
 			db_set_error(m->db, 0, "HY000", "verification failed on another Galera node", NULL);
 			log_error("verification failed: on Galera node %s '%s' differs from '%s'; the swap is not done",
@@ -254,12 +259,13 @@ static int verify_node(void *arg, const char *addr)
 	return rc;
 }
 
-int galera_verify_nodes(struct migration *m)
+int galera_verify_nodes(struct migration *m, int (*verify)(struct migration *))
 {
 	if (!galera_node)
 		return 0;
 	int checked = 0;
-	int rc = each_other_node(m->db, verify_node, m, &checked);
+	struct verify_args va = { m, verify };
+	int rc = each_other_node(m->db, verify_node, &va, &checked);
 	if (!rc)
 		log_info("verify: %d other Galera node%s checked", checked, checked == 1 ? "" : "s");
 	return rc;

@@ -258,7 +258,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	if (opt.verify && !opt.no_swap && !cutover_may_wait()) {
 		rc = verify_shadow(m);
 		if (!rc)
-			rc = galera_verify_nodes(m);
+			rc = galera_verify_nodes(m, verify_shadow);
 		int brc = indexes_build_finish(m, rc != 0);
 		if (rc)
 			return fail(m, rc);
@@ -292,7 +292,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	phase(m, "cutover");
 	if ((rc = cutover_wait(m)))
 		return fail(m, rc);
-	if (opt.verify && !verified && ((rc = verify_shadow(m)) || (rc = galera_verify_nodes(m))))
+	if (opt.verify && !verified && ((rc = verify_shadow(m)) || (rc = galera_verify_nodes(m, verify_shadow))))
 		return fail(m, rc);
 	fault_point("before-swap");
 	if (opt.revert_window > 0) {
