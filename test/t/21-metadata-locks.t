@@ -15,12 +15,13 @@ data_sum() { sql $DB -e "SELECT COUNT(*), SUM(CRC32(CONCAT(id, pad))) FROM t"; }
 CHK=$(data_sum)
 DDL=$(table_ddl $DB t)
 
-trx_open() { [ "$(sql -e "SELECT COUNT(*) FROM information_schema.INNODB_TRX")" -gt 0 ]; }
-# hold_table SECONDS: an open transaction that has read the table
+# hold_table SECONDS: an open transaction that has read the table; returns
+# once it holds the table's metadata lock (its SLEEP is running: an open
+# transaction of anyone else, which INNODB_TRX would also list, says nothing)
 hold_table() {
 	sql $DB -e "START TRANSACTION; SELECT COUNT(*) FROM t WHERE id < 10; SELECT SLEEP($1); COMMIT" >/dev/null &
 	HOLDER=$!
-	wait_for 5 trx_open
+	wait_sql 10 1 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP($1)%'"
 }
 start_probe() {
 	rm -f "$TMP/probe.stop"
