@@ -872,6 +872,32 @@ static void keyval_copy(struct keyval *dst, const struct keyval *src)
 	}
 }
 
+/* The copy transactions' rate, smoothed: it sizes the next ones while others
+ * write. */
+static void tx_rate_add(double *rate, long rows, double secs)
+{
+	if (rows < CTL_MIN_CHUNK || secs <= 1e-4)
+		return;
+	double r = (double)rows / secs;
+	*rate = *rate > 0 ? 0.5 * *rate + 0.5 * r : r;
+}
+
+/* After a copy transaction (or a round of them) that moved *lower: the
+ * chunk's end so far, for the job state; EXIT_SIGNAL (both freed) when a
+ * signal came. */
+static int tx_done(struct keyval *lower, struct keyval *upper, int more)
+{
+	if (more) {
+		keyval_free(upper);
+		keyval_copy(upper, lower);
+	}
+	if (!oscar_abort)
+		return 0;
+	keyval_free(lower);
+	keyval_free(upper);
+	return EXIT_SIGNAL;
+}
+
 /* The parallel copy. While the application writes, the copy competes with
  * its threads for the server's CPU, one connection against many, and the
  * triggers tax every application write for as long as the copy lasts: most of
@@ -1003,10 +1029,7 @@ static int copy_round(struct migration *m, struct keyval *lower, bool *have_lowe
 		*rows += jobs[i].rows;
 		*skipped += jobs[i].skipped;
 		(*txs)++;
-		if (jobs[i].rows >= CTL_MIN_CHUNK && jobs[i].secs > 1e-4) {
-			double r = (double)jobs[i].rows / jobs[i].secs;
-			*tx_rate = *tx_rate > 0 ? 0.5 * *tx_rate + 0.5 * r : r;
-		}
+		tx_rate_add(tx_rate, jobs[i].rows, jobs[i].secs);
 	}
 	if (!rc && *more && nb) {
 		keyval_free(lower);
@@ -1189,15 +1212,8 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 				keyval_free(&upper);
 				return rc;
 			}
-			if (more) {
-				keyval_free(&upper);
-				keyval_copy(&upper, &lower);
-			}
-			if (oscar_abort) {
-				keyval_free(&lower);
-				keyval_free(&upper);
-				return EXIT_SIGNAL;
-			}
+			if ((rc = tx_done(&lower, &upper, more)))
+				return rc;
 		}
 		while (!parallel && !estimated && rows < size && more) {
 			long want = size - rows < tx_rows ? size - rows : tx_rows;
@@ -1229,11 +1245,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 				keyval_free(&sub);
 				return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
 			}
-			double tx_secs = now_mono() - tx0;
-			if (got >= CTL_MIN_CHUNK && tx_secs > 1e-4) {
-				double r = (double)got / tx_secs;
-				tx_rate = tx_rate > 0 ? 0.5 * tx_rate + 0.5 * r : r;
-			}
+			tx_rate_add(&tx_rate, got, now_mono() - tx0);
 			rows += got;
 			skipped += skip;
 			txs++;
@@ -1241,15 +1253,9 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 				keyval_free(&lower);
 				lower = sub;
 				have_lower = true;
-				/* the chunk's end so far, for the job state */
-				keyval_free(&upper);
-				keyval_copy(&upper, &lower);
 			}
-			if (oscar_abort) {
-				keyval_free(&lower);
-				keyval_free(&upper);
-				return EXIT_SIGNAL;
-			}
+			if ((rc = tx_done(&lower, &upper, more)))
+				return rc;
 		}
 		double secs = now_mono() - t0;
 		long double hi_num;
