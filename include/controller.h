@@ -23,4 +23,14 @@ void ctl_retarget(struct controller *c, double target, long fixed_size);
 /* Feeds the rows and seconds of the chunk just done; returns the next size. */
 long ctl_next(struct controller *c, long rows, double seconds);
 
+/* Seconds per copy transaction while others write: max_lock_time when set
+ * (> 0), else a tenth of the chunk time. An application write waits for a
+ * copy transaction at most this long, for its row locks and for the shadow's
+ * AUTO-INC lock (docs/cost.md). */
+#define CTL_TX_SHARE 10
+static inline double ctl_tx_seconds(double chunk_time, double max_lock_time)
+{
+	return max_lock_time > 0 ? max_lock_time : chunk_time / CTL_TX_SHARE;
+}
+
 #endif

@@ -22,7 +22,7 @@ enum {
 /* --alter-foreign-keys-method: what becomes of child tables' foreign keys at
  * the swap (rebuild_constraints and auto behave alike). */
 enum fk_method { FK_NONE, FK_REBUILD_CONSTRAINTS, FK_DROP_SWAP, FK_AUTO };
-/* --copy-method: INSERT ... SELECT while nobody else inserts (auto), always, or rows through the client */
+/* --copy-method: INSERT ... SELECT (auto, server) or rows through the client */
 enum copy_method { COPY_AUTO, COPY_SERVER, COPY_CLIENT };
 
 struct options {
@@ -40,7 +40,7 @@ struct options {
 	char *ssl_ca, *ssl_cert, *ssl_key;
 	double chunk_time;
 	long chunk_size; /* 0: adaptive */
-	double max_lock_time; /* seconds per copy transaction while others write; 0: chunk_time / 4 */
+	double max_lock_time; /* seconds per copy transaction while others write; 0: ctl_tx_seconds */
 	bool no_swap;
 	bool no_drop_old_table;
 	bool cleanup;

@@ -29,5 +29,13 @@ fresh_table() {
 	done
 	sql -e "SET GLOBAL innodb_max_dirty_pages_pct=$pct; SET GLOBAL innodb_io_capacity=$io;
 	        SET GLOBAL innodb_io_capacity_max=$iomax"
+	# and the purge of the previous run's history (its load, the dropped
+	# table), which would otherwise lower the next run's "before" throughput
+	local hist
+	for i in $(seq 1 120); do
+		hist=$(sql -e "SELECT COUNT FROM information_schema.INNODB_METRICS WHERE NAME='trx_rseg_history_len'")
+		[ "${hist:-0}" -lt 1000 ] && break
+		sleep 0.5
+	done
 	sleep 1
 }

@@ -28,7 +28,7 @@ while (1) {
 	my $t0 = time;
 	my $ok = $sth && defined $sth->execute($id);
 	my $t1 = time;
-	printf $fh "%.6f %.3f %s\n", $t0, ($t1 - $t0) * 1000, $ok ? 'ok' : 'err';
+	printf $fh "%.6f %.3f %s\n", $t0, ($t1 - $t0) * 1000, $ok ? 'ok' : 'err' . ($sth ? $sth->err // '' : '');
 	unless ($ok) {
 		# a failed statement is recorded; reconnect if the connection went away
 		connect_db() unless $dbh && $dbh->ping;

@@ -108,7 +108,8 @@ counters() {
 # prefix every line with the epoch time it was read at
 stamp_lines() { perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%.3f %s", time, $_'; }
 
-# A run's tool may carry oscar options after a colon ("oscar:--mirror=all"),
+# A run's tool may carry oscar options after a colon, each after its own
+# colon ("oscar:--mirror=all:--copy-threads=2"),
 # so that two settings take turns in one round.
 run_oscar() { # chunk-time [oscar options]
 	local ct=()
@@ -157,7 +158,7 @@ swap_time() { # tool
 # one run: prints "key=value ..." for the table
 live_run() { # tool chunk-time
 	local tool=${1%%:*} ct=$2 pid_sb pid_probe t_sb t0 t1 rc=0 swap extra=
-	[ "$tool" = "$1" ] || extra=${1#*:}
+	[ "$tool" = "$1" ] || { extra=${1#*:}; extra=${extra//:/ }; }
 	fresh_table || die "cannot re-create the table"
 	rm -f "$work/stop" "$work/probe.txt" "$work/sysbench.log" "$work/tool.out" "$work/tool.err" "$work/tool.time"
 	perl scripts/bench-live-probe.pl "$sock" "$PROBE_ID" "$work/stop" "$work/probe.txt" &
@@ -204,6 +205,7 @@ live_run() { # tool chunk-time
 		cp "$work/sysbench.log" "$keep.sysbench"
 		cp "$work/tool.out" "$keep.out"
 		cat "$work/c0" "$work/c1" >"$keep.counters"
+		awk '$3 != "ok"' "$work/probe.txt" >"$keep.probe-errors"
 		[ -f "$work/tool.err" ] && cp "$work/tool.err" "$keep.err"
 	fi
 	awk -v tsb="$t_sb" -v t0="$t0" -v t1="$t1" -v lead="$LEAD" '
@@ -266,7 +268,14 @@ ROUNDS_LIVE=${BENCH_LIVE_ROUNDS:-2}
 declare -A res
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for n in $(seq 1 "$ROUNDS_LIVE"); do
-	for r in "${runs[@]}"; do
+	# even rounds take the runs in the reverse order: what a run leaves
+	# behind (purge, flushing) then weighs on each tool alike
+	order=("${runs[@]}")
+	if [ $((n % 2)) = 0 ]; then
+		order=()
+		for ((i = ${#runs[@]} - 1; i >= 0; i--)); do order+=("${runs[$i]}"); done
+	fi
+	for r in "${order[@]}"; do
 		set -- $r
 		say "round $n of $ROUNDS_LIVE: $1, chunk-time $2"
 		res[$n $r]=$(live_run "$1" "$2")
@@ -278,7 +287,7 @@ label() {
 	local ct=$2
 	[ "$ct" = default ] && ct="0.5 (default)"
 	local extra=
-	[ "${1%%:*}" = "$1" ] || extra=" ${1#*:}"
+	[ "${1%%:*}" = "$1" ] || { extra=" ${1#*:}"; extra=${extra//:/ }; }
 	case ${1%%:*} in oscar) echo "oscar$extra, chunk-time $ct";; ptosc) echo "pt-osc, chunk-time $ct";;
 	triggers) echo "oscar's triggers alone$extra";; esac
 }

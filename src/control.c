@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "controller.h"
 #include "db.h"
 #include "log.h"
 #include "options.h"
@@ -401,7 +402,7 @@ static void publish_settings(void)
 {
 	pthread_mutex_lock(&mu);
 	st.chunk_time = opt.chunk_time;
-	st.max_lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
+	st.max_lock_time = ctl_tx_seconds(opt.chunk_time, opt.max_lock_time);
 	st.fixed_size = opt.chunk_size;
 	st.max_lag = opt.max_lag;
 	snprintf(st.max_load, sizeof st.max_load, "%s", opt.max_load ? opt.max_load : "");

@@ -777,17 +777,11 @@ out:
 	return rc;
 }
 
-/* One chunk. oscar's session runs with innodb_lock_wait_timeout=0: it never
- * waits in a lock queue, so it can never be half of a deadlock, in which InnoDB
- * would roll back the application's transaction (the lighter one). The fast
- * path copies the whole range at once; if any row or gap is locked it fails at
- * once, and the chunk is done again on the slow path, which skips locked rows. */
-static int chunk_copy(struct migration *m, const char *range, bool client, long long max_stmt, long *rows,
-		      long *skipped)
+/* The whole range in one transaction; fails at once (1205) on any lock. */
+static int chunk_fast(struct migration *m, const char *range, bool client, long long max_stmt, long *rows)
 {
 	struct db *db = m->db;
 	*rows = 0;
-	*skipped = 0;
 	if (db_exec(db, DB_SILENT, "START TRANSACTION"))
 		return -1;
 	int rc = client ? chunk_client(m, range, " LOCK IN SHARE MODE", rows, max_stmt)
@@ -797,12 +791,36 @@ static int chunk_copy(struct migration *m, const char *range, bool client, long 
 	if (!rc)
 		return 0;
 	db_exec_keep_error(db, "ROLLBACK");
+	return -1;
+}
+
+/* One chunk. oscar's session runs with innodb_lock_wait_timeout=0: it never
+ * waits in a lock queue, so it can never be half of a deadlock, in which InnoDB
+ * would roll back the application's transaction (the lighter one). The fast
+ * path copies the whole range at once; if any row or gap is locked it fails at
+ * once. Most such failures are the shadow's AUTO-INC lock, which application
+ * inserts hold for one statement right after a copy statement ended (InnoDB
+ * hands it to them as a table lock while the copy holds or wants it): the fast
+ * path is tried once more a moment later, and only then is the chunk done on
+ * the slow path, which skips locked rows. */
+static int chunk_copy(struct migration *m, const char *range, bool client, long long max_stmt, long *rows,
+		      long *skipped)
+{
+	struct db *db = m->db;
+	*skipped = 0;
+	if (!chunk_fast(m, range, client, max_stmt, rows))
+		return 0;
+	if (db->err != 1205)
+		return -1;
+	sleep_s(0.002);
+	if (!chunk_fast(m, range, client, max_stmt, rows))
+		return 0;
 	if (db->err != 1205)
 		return -1;
 	/* which rows SKIP LOCKED passes over is not repeatable on a replica */
 	if (binlog_copy_rows(m))
 		return -1;
-	rc = chunk_copy_skipping(m, range, client, max_stmt, rows, skipped);
+	int rc = chunk_copy_skipping(m, range, client, max_stmt, rows, skipped);
 	if (binlog_copy_statements(m))
 		return -1;
 	return rc;
@@ -1041,21 +1059,6 @@ static int copy_round(struct migration *m, struct keyval *lower, bool *have_lowe
 	return rc;
 }
 
-/* Whether the shadow's AUTO-INC lock can stall application inserts (see
- * chunk_client). */
-static bool autoinc_contention_possible(struct migration *m)
-{
-	bool has_ai = false;
-	for (int i = 0; i < m->shadow.ncols; i++)
-		has_ai |= m->shadow.cols[i].auto_increment;
-	if (!has_ai)
-		return false;
-	char *mode = db_scalar(m->db, "SELECT @@innodb_autoinc_lock_mode", NULL);
-	bool interleaved = mode && !strcmp(mode, "2");
-	free(mode);
-	return !interleaved;
-}
-
 /* A one-column integer key's value as a number; false when it is not one. */
 static bool key_number(const struct keyval *kv, long double *out)
 {
@@ -1091,20 +1094,23 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 	double last_state = 0, last_throttle = 0;
 	long long estimate = m->orig.rows_estimate;
 	progress_begin(m->rows_copied, estimate);
-	/* auto: the server-side copy while nobody else inserts (fastest), the
-	 * client-side copy while other sessions insert rows, so their mirrored
-	 * inserts never wait for the shadow's AUTO-INC lock */
-	bool adaptive = opt.copy_method == COPY_AUTO && autoinc_contention_possible(m);
+	/* INSERT ... SELECT unless told otherwise, also while others insert:
+	 * it costs the server about half the work per row of rows through the
+	 * client, and what a run takes from the application is mostly its
+	 * length. Its statement holds the shadow's AUTO-INC lock (in
+	 * innodb_autoinc_lock_mode=1), so a mirrored application insert may wait
+	 * for one copy transaction, which is kept short while others write
+	 * (ctl_tx_seconds): docs/cost.md. */
 	bool client = opt.copy_method == COPY_CLIENT;
-	long long ins_before = 0, chg_before = 0;
-	if (db_row_writes(m->db, &ins_before, &chg_before))
+	long long ins, chg_before = 0; /* inserts are counted with the changes */
+	if (db_row_writes(m->db, &ins, &chg_before))
 		return EXIT_FAILED;
 	/* whether other sessions write (assumed until the first chunk says), and
 	 * the copy's rate, which sizes its transactions while they do */
 	bool writers = true, writers_known = false, workers_tried = false;
 	double tx_rate = 0, last_writes_check = 0;
 	long long rows_since_check = 0;
-	double lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
+	double lock_time = ctl_tx_seconds(opt.chunk_time, opt.max_lock_time);
 	/* With one integer key column and nobody else writing, a chunk's end is
 	 * estimated from the key density of the chunk before (key values per
 	 * row) instead of found by reading `size` keys. Only where the keys are
@@ -1144,8 +1150,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 	if (max_stmt > (8 << 20))
 		max_stmt = 8 << 20;
 	log_info("copying rows of '%s' (about %lld) by key '%s', %s", m->table, estimate, m->key.old_index,
-		 adaptive ? "INSERT ... SELECT, or through the client while others insert"
-			  : client ? "through the client" : "with INSERT ... SELECT");
+		 client ? "through the client" : "with INSERT ... SELECT");
 	for (;;) {
 		if (wait_while_paused() || oscar_abort) {
 			keyval_free(&lower);
@@ -1156,7 +1161,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		if (ctl.target != opt.chunk_time || ctl.fixed != (opt.chunk_size > 0) ||
 		    (ctl.fixed && ctl.size != opt.chunk_size))
 			ctl_retarget(&ctl, opt.chunk_time, opt.chunk_size);
-		lock_time = opt.max_lock_time > 0 ? opt.max_lock_time : opt.chunk_time / 4;
+		lock_time = ctl_tx_seconds(opt.chunk_time, opt.max_lock_time);
 		long size = ctl.size;
 		struct keyval upper = { 0, NULL, NULL };
 		/* While others write, the chunk is copied in several transactions of
@@ -1269,10 +1274,10 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		 * plus a few for the job state and the replica heartbeat */
 		/* at most every 0.2 s: tiny chunks would otherwise pay a status
 		 * query each */
-		long long now_ins, now_chg;
+		long long now_chg;
 		rows_since_check += rows;
 		if ((now_mono() - last_writes_check >= 0.2 || secs >= 0.2) &&
-		    db_row_writes(m->db, &now_ins, &now_chg) == 0) {
+		    db_row_writes(m->db, &ins, &now_chg) == 0) {
 			/* on Galera the writers that matter most are on other nodes:
 			 * their writesets certify against every copy transaction */
 			bool others = now_chg - chg_before > rows_since_check + 10 || db_galera;
@@ -1282,14 +1287,6 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 						      : "no other writes: one transaction per chunk");
 			writers = others;
 			writers_known = true;
-			if (adaptive) {
-				bool busy = now_ins - ins_before > rows_since_check + 10;
-				if (busy != client)
-					log_info("%s", busy ? "other sessions insert rows: copying through the client"
-							    : "no other inserts: copying with INSERT ... SELECT");
-				client = busy;
-			}
-			ins_before = now_ins;
 			chg_before = now_chg;
 			rows_since_check = 0;
 			last_writes_check = now_mono();
