@@ -18,6 +18,13 @@ enum {
 
 /* --copy-threads' upper bound */
 #define COPY_MAX_THREADS 8
+/* The ranges of --chunk-time, --chunk-size and --max-lock-time, which the
+ * control socket's settings keep too. */
+#define CHUNK_TIME_MIN 0.01
+#define CHUNK_TIME_MAX 60.0
+#define CHUNK_SIZE_MAX 100000000L
+#define LOCK_TIME_MIN 0.001
+#define LOCK_TIME_MAX 60.0
 
 /* --alter-foreign-keys-method: what becomes of child tables' foreign keys at
  * the swap (rebuild_constraints and auto behave alike). */

@@ -30,13 +30,6 @@
 #include "throttle.h"
 #include "clock.h"
 
-/* What the settings may be set to: the ranges of the command-line options. */
-#define CHUNK_TIME_MIN 0.01
-#define CHUNK_TIME_MAX 60.0
-#define CHUNK_SIZE_MAX 100000000L
-#define LOCK_TIME_MIN 0.001
-#define LOCK_TIME_MAX 60.0
-
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Published by the main thread, read by "status". */

@@ -330,92 +330,188 @@ int fk_own_check(struct migration *m)
 	return rc;
 }
 
-int fk_own_add(struct migration *m)
+/* Reading SHOW CREATE TABLE: p past word when it starts with it, else NULL
+ * (as when p is NULL already). */
+static const char *skip_word(const char *p, const char *word)
 {
-	if (!m->own_fks)
+	size_t n = strlen(word);
+	return p && !strncmp(p, word, n) ? p + n : NULL;
+}
+
+/* p past one quoted identifier, else NULL; its name in *name (caller frees)
+ * when name is not NULL. */
+static const char *skip_ident(const char *p, char **name)
+{
+	char *n = NULL;
+	p = p ? ident_unquote(p, &n) : NULL;
+	if (name)
+		*name = n;
+	else
+		free(n);
+	return p;
+}
+
+/* p past "(`a`, `b`)" (or "(`a`,`b`)"), else NULL */
+static const char *skip_ident_list(const char *p)
+{
+	p = skip_word(p, "(");
+	while ((p = skip_ident(p, NULL)) && *p == ',')
+		p += 1 + strspn(p + 1, " ");
+	return skip_word(p, ")");
+}
+
+/* One foreign key as SHOW CREATE TABLE writes it, on a line of its own:
+ * "  CONSTRAINT `fk` FOREIGN KEY (`a`) REFERENCES `parent` (`id`) ON DELETE CASCADE,"
+ * (the parent is `schema`.`parent` in another schema). */
+struct fk_decl {
+	char *name;             /* the constraint, unquoted */
+	const char *body;       /* "(`a`) REFERENCES ...": what follows FOREIGN KEY, */
+	const char *end;        /* ... to the end of the line, trailing comma left out */
+	const char *parent;     /* the parent's quoted name, when in the same schema (else NULL) */
+	const char *parent_end;
+	char *parent_name;      /* ... unquoted */
+};
+
+static void fk_decl_free(struct fk_decl *d)
+{
+	free(d->name);
+	free(d->parent_name);
+}
+
+/* The foreign key declared at line (names may hold any character, a newline
+ * too, so the line ends after the referenced columns); false when the line
+ * declares none (a column, an index, a CHECK constraint). */
+static bool fk_decl_parse(const char *line, struct fk_decl *d)
+{
+	memset(d, 0, sizeof *d);
+	const char *p = skip_ident(skip_word(line, "  CONSTRAINT "), &d->name);
+	d->body = p = skip_word(p, " FOREIGN KEY ");
+	const char *parent = p = skip_word(skip_ident_list(p), " REFERENCES ");
+	char *first = NULL, *second = NULL;
+	p = skip_ident(p, &first);
+	const char *first_end = p;
+	if (p && *p == '.')
+		p = skip_ident(p + 1, &second);
+	p = skip_ident_list(skip_word(p, " "));
+	if (!p) {
+		free(first);
+		free(second);
+		fk_decl_free(d);
+		return false;
+	}
+	if (second) {
+		free(first);
+		free(second);
+	} else {
+		d->parent = parent;
+		d->parent_end = first_end;
+		d->parent_name = first;
+	}
+	/* the rules ("ON DELETE ..."), keywords up to the end of the line */
+	d->end = p + strcspn(p, "\n");
+	while (d->end > p && (d->end[-1] == ',' || d->end[-1] == ' '))
+		d->end--;
+	return true;
+}
+
+/* ", ADD CONSTRAINT `_fk` FOREIGN KEY ..." for one of the table's own foreign
+ * keys: the server's own text, so the rules read exactly as declared; only
+ * the name changes, and a reference to the table itself becomes one to the
+ * shadow. */
+static void add_own_clause(struct sbuf *q, const struct migration *m, const struct fk_decl *d, bool first)
+{
+	char *to = toggled(d->name);
+	sb_add(q, first ? " ADD CONSTRAINT " : ", ADD CONSTRAINT ");
+	sb_ident(q, to);
+	sb_add(q, " FOREIGN KEY ");
+	if (d->parent && !strcmp(d->parent_name, m->table)) {
+		sb_addn(q, d->body, (size_t)(d->parent - d->body));
+		sb_ident(q, m->names.shadow);
+		sb_addn(q, d->parent_end, (size_t)(d->end - d->parent_end));
+	} else {
+		sb_addn(q, d->body, (size_t)(d->end - d->body));
+	}
+	log_info("foreign key '%s' is '%s' on the new table", d->name, to);
+	free(to);
+}
+
+/* The ALTER that adds every foreign key of ddl (the table's SHOW CREATE
+ * TABLE) to the shadow; their count. The constraints' own indexes (those
+ * CREATE TABLE ... LIKE copied) are named in *index_names. */
+static int own_fks_alter(const struct migration *m, const char *ddl, struct sbuf *q, char ***index_names)
+{
+	sb_add(q, "ALTER TABLE ");
+	sb_qualified(q, m->schema, m->names.shadow);
+	int n = 0;
+	for (const char *line = ddl; *line;) {
+		struct fk_decl d;
+		const char *at = line; /* where the line's own end is looked for */
+		if (fk_decl_parse(line, &d)) {
+			add_own_clause(q, m, &d, n++ == 0);
+			if (table_index(&m->orig, d.name))
+				*index_names = strv_push(*index_names, d.name);
+			at = d.end;
+			fk_decl_free(&d);
+		}
+		at += strcspn(at, "\n");
+		line = *at ? at + 1 : at;
+	}
+	return n;
+}
+
+/* Adding a constraint to the shadow replaced the index the server had made
+ * for it (under the old name) by one named after the new constraint: named
+ * back, the table keeps its index names. */
+static int rename_fk_indexes(const struct migration *m, char **index_names)
+{
+	if (!index_names)
 		return 0;
-	/* The server's own text of each constraint, so that the rules read
-	 * exactly as declared; only the name changes. */
-	char *ddl = catalog_show_create(m->db, m->schema, m->table);
-	if (!ddl)
-		return EXIT_FAILED;
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "ALTER TABLE ");
-	sb_qualified(&q, m->schema, m->names.shadow);
-	int n = 0, nnames = 0;
-	char **index_names = xcalloc(1, sizeof *index_names);
-	static const char fkw[] = " FOREIGN KEY ";
-	for (char *line = strtok(ddl, "\n"); line; line = strtok(NULL, "\n")) {
-		char *name = NULL;
-		const char *rest = strncmp(line, "  CONSTRAINT ", 13) ? NULL : ident_unquote(line + 13, &name);
-		if (!rest || strncmp(rest, fkw, sizeof fkw - 1)) {
-			free(name);
-			continue; /* not a foreign key (CHECK constraints came with LIKE) */
-		}
-		rest += sizeof fkw - 1;
-		size_t len = strlen(rest);
-		while (len && (rest[len - 1] == ',' || rest[len - 1] == ' '))
-			len--;
-		char *to = toggled(name);
-		sb_add(&q, n++ ? ", ADD CONSTRAINT " : " ADD CONSTRAINT ");
-		sb_ident(&q, to);
-		sb_add(&q, fkw);
-		/* "(cols) REFERENCES `t` (...": a reference to the table itself
-		 * (named without its schema) becomes one to the shadow */
-		const char *ref = strstr(rest, ") REFERENCES `");
-		char *target = NULL;
-		const char *after = ref ? ident_unquote(ref + 13, &target) : NULL;
-		if (after && *after == ' ' && !strcmp(target, m->table)) {
-			sb_addn(&q, rest, (size_t)(ref + 13 - rest));
-			sb_ident(&q, m->names.shadow);
-			sb_addn(&q, after, len - (size_t)(after - rest));
-		} else {
-			sb_addn(&q, rest, len);
-		}
-		free(target);
-		log_info("foreign key '%s' is '%s' on the new table", name, to);
-		/* The index the server made for the constraint (CREATE TABLE ...
-		 * LIKE copied it) is replaced by one named after the new
-		 * constraint: named back below, the table keeps its index names. */
-		if (table_index(&m->orig, name)) {
-			index_names = strv_push(index_names, name);
-			nnames++;
-		}
-		free(to);
-		free(name);
-	}
-	free(ddl);
-	if (n != m->own_fks) {
-		log_error("found %d of the %d foreign keys of '%s' in its definition", n, m->own_fks, m->table);
-		sb_free(&q);
-		strv_free(index_names);
-		return EXIT_FAILED;
-	}
-	/* the shadow is empty: nothing to check, and no need to read the parents */
-	int rc = db_exec_mdl_unchecked(m->db, 0, "adding the foreign keys to the shadow", sb_str(&q));
-	sb_free(&q);
 	struct table sh;
 	memset(&sh, 0, sizeof sh);
-	if (!rc && nnames)
-		rc = catalog_load(m->db, m->schema, m->names.shadow, &sh);
-	for (int i = 0; i < nnames && !rc; i++) {
-		char *to = toggled(index_names[i]);
-		if (!table_index(&sh, index_names[i]) && table_index(&sh, to)) {
+	int rc = catalog_load(m->db, m->schema, m->names.shadow, &sh);
+	for (char **name = index_names; *name && !rc; name++) {
+		char *to = toggled(*name);
+		if (!table_index(&sh, *name) && table_index(&sh, to)) {
+			struct sbuf q = SBUF_INIT;
 			sb_add(&q, "ALTER TABLE ");
 			sb_qualified(&q, m->schema, m->names.shadow);
 			sb_add(&q, " RENAME INDEX ");
 			sb_ident(&q, to);
 			sb_add(&q, " TO ");
-			sb_ident(&q, index_names[i]);
+			sb_ident(&q, *name);
 			rc = db_exec(m->db, 0, sb_str(&q));
 			sb_free(&q);
 		}
 		free(to);
 	}
-	if (nnames)
-		table_free(&sh);
+	table_free(&sh);
+	return rc;
+}
+
+int fk_own_add(struct migration *m)
+{
+	if (!m->own_fks)
+		return 0;
+	char *ddl = catalog_show_create(m->db, m->schema, m->table);
+	if (!ddl)
+		return EXIT_FAILED;
+	struct sbuf q = SBUF_INIT;
+	char **index_names = NULL;
+	int n = own_fks_alter(m, ddl, &q, &index_names);
+	free(ddl);
+	int rc = 0;
+	if (n != m->own_fks) {
+		log_error("found %d of the %d foreign keys of '%s' in its definition", n, m->own_fks, m->table);
+		rc = EXIT_FAILED;
+	}
+	/* the shadow is empty: nothing to check, and no need to read the parents */
+	if (!rc && db_exec_mdl_unchecked(m->db, 0, "adding the foreign keys to the shadow", sb_str(&q)))
+		rc = EXIT_FAILED;
+	if (!rc && rename_fk_indexes(m, index_names))
+		rc = EXIT_FAILED;
+	sb_free(&q);
 	strv_free(index_names);
-	return rc ? EXIT_FAILED : 0;
+	return rc;
 }
 
 struct own_names {

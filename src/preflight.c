@@ -90,6 +90,15 @@ static const char *mapped_to(const struct migration *m, const char *old)
 	return NULL;
 }
 
+/* The old column whose data a shadow column takes, or NULL (a new column). */
+static const char *mapped_from(const struct migration *m, const char *shadow_col)
+{
+	for (int i = 0; i < m->map.n; i++)
+		if (!strcasecmp(m->map.to[i], shadow_col))
+			return m->map.from[i];
+	return NULL;
+}
+
 /* Is there a unique NOT NULL index in the shadow over exactly these columns? */
 static const struct index *shadow_unique_on(const struct migration *m, const char **cols, int n)
 {
@@ -132,11 +141,8 @@ static const struct index *shadow_unique_extending(const struct migration *m, co
 		for (int k = 0; k < old->ncols && fits; k++)
 			fits = !strcasecmp(ix->cols[k], cols[k]) &&
 			       same_comparison(table_column(&m->orig, old->cols[k]), table_column(&m->shadow, cols[k]));
-		for (int k = old->ncols; k < ix->ncols && fits; k++) {
-			fits = false;
-			for (int c = 0; c < m->map.n && !fits; c++)
-				fits = !strcasecmp(m->map.to[c], ix->cols[k]);
-		}
+		for (int k = old->ncols; k < ix->ncols && fits; k++)
+			fits = mapped_from(m, ix->cols[k]) != NULL;
 		if (fits)
 			return ix;
 	}
@@ -165,10 +171,9 @@ static void set_key(struct migration *m, const struct index *ix, const char **ne
 	key->row_old_cols = xcalloc((size_t)key->nrow, sizeof *key->row_old_cols);
 	key->row_new_cols = xcalloc((size_t)key->nrow, sizeof *key->row_new_cols);
 	for (int k = 0; k < nix->ncols; k++) {
+		const char *from = mapped_from(m, nix->cols[k]);
 		key->row_new_cols[k] = xstrdup(nix->cols[k]);
-		for (int c = 0; c < m->map.n && !key->row_old_cols[k]; c++)
-			if (!strcasecmp(m->map.to[c], nix->cols[k]))
-				key->row_old_cols[k] = xstrdup(m->map.from[c]);
+		key->row_old_cols[k] = from ? xstrdup(from) : NULL;
 	}
 	key->old_index = xstrdup(ix->name);
 	key->new_index = xstrdup(nix->name);
@@ -215,113 +220,147 @@ static bool only_ident_chars(const char *s)
 	return true;
 }
 
+/* Whether an old unique key implies the new unique key nix: one over a subset
+ * of its columns does, as long as each column compares as before (a new
+ * collation, say case-insensitive, can make distinct values equal).
+ * *recollated: an old key over those columns exists, but some compare anew. */
+static bool implied_by_old_key(const struct migration *m, const struct index *nix, bool *recollated)
+{
+	*recollated = false;
+	for (int j = 0; j < m->orig.nidx; j++) {
+		const struct index *oix = &m->orig.idx[j];
+		if (!oix->unique || oix->ncols > nix->ncols || oix->prefix)
+			continue;
+		bool all = true, same = true;
+		for (int k = 0; k < oix->ncols && all; k++) {
+			const char *to = mapped_to(m, oix->cols[k]);
+			bool found = false;
+			for (int q = 0; to && q < nix->ncols && !found; q++)
+				found = !strcasecmp(nix->cols[q], to);
+			all = found;
+			if (found && !same_comparison(table_column(&m->orig, oix->cols[k]), table_column(&m->shadow, to)))
+				same = false;
+		}
+		if (all && same && !nix->prefix)
+			return true;
+		*recollated |= all && !same;
+	}
+	return false;
+}
+
+/* The new key's columns over the old table: "a, CONVERT(b USING cs) COLLATE
+ * co" in cols, compared as the new key will, and "a IS NOT NULL AND ..." in
+ * notnull (a unique key allows any number of NULLs). A refusal when one of
+ * them is new. */
+static int key_over_old_columns(const struct migration *m, const struct index *nix, struct sbuf *cols,
+				struct sbuf *notnull)
+{
+	for (int k = 0; k < nix->ncols; k++) {
+		const char *from = mapped_from(m, nix->cols[k]);
+		if (!from)
+			return refuse("unique key '%s' uses column '%s', which has no data yet", nix->name, nix->cols[k]);
+		if (k) {
+			sb_add(cols, ", ");
+			sb_add(notnull, " AND ");
+		}
+		const struct column *nc = table_column(&m->shadow, nix->cols[k]);
+		if (nc && nc->charset && nc->collation && only_ident_chars(nc->charset) &&
+		    only_ident_chars(nc->collation)) {
+			sb_add(cols, "CONVERT(");
+			sb_ident(cols, from);
+			sb_addf(cols, " USING %s) COLLATE %s", nc->charset, nc->collation);
+		} else {
+			sb_ident(cols, from);
+		}
+		sb_ident(notnull, from);
+		sb_add(notnull, " IS NOT NULL");
+	}
+	return 0;
+}
+
+/* "SELECT ... FROM table WHERE notnull GROUP BY cols HAVING COUNT(*) > 1" */
+static void duplicates_query(struct sbuf *q, const struct migration *m, const char *select, const char *cols,
+			     const char *notnull)
+{
+	sb_addf(q, "SELECT %s FROM ", select);
+	sb_qualified(q, m->schema, m->table);
+	sb_addf(q, " WHERE %s GROUP BY %s HAVING COUNT(*) > 1", notnull, cols);
+}
+
+/* How many values of the new key the data holds more than once; -1 on error. */
+static long long count_duplicates(const struct migration *m, const char *cols, const char *notnull)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT COUNT(*) FROM (");
+	duplicates_query(&q, m, "1", cols, notnull);
+	sb_add(&q, ") d");
+	bool found;
+	char *v = db_scalar(m->db, sb_str(&q), &found);
+	sb_free(&q);
+	long long dups = !found ? -1 : v ? atoll(v) : 0;
+	free(v);
+	return dups;
+}
+
+/* A few of the duplicated values, for the DBA. */
+static void log_duplicates(const struct migration *m, const struct index *nix, const char *cols,
+			   const char *notnull)
+{
+	struct sbuf select = SBUF_INIT, q = SBUF_INIT;
+	sb_addf(&select, "CONCAT_WS(',', %s), COUNT(*)", cols);
+	duplicates_query(&q, m, sb_str(&select), cols, notnull);
+	sb_add(&q, " LIMIT 5");
+	MYSQL_RES *r = db_query(m->db, sb_str(&q));
+	MYSQL_ROW row;
+	while (r && (row = mysql_fetch_row(r)))
+		log_error("duplicate for '%s': (%s) appears %s times", nix->name, row[0] ? row[0] : "NULL", row[1]);
+	if (r)
+		mysql_free_result(r);
+	sb_free(&q);
+	sb_free(&select);
+}
+
+/* A unique key no old key implies: refused unless allowed, else the data is
+ * checked for values it would reject. */
+static int check_new_unique_key(struct migration *m, const struct index *nix, bool recollated)
+{
+	/* A key whose columns only change collation is checked without asking:
+	 * the DBA did not add a constraint, but the data must still fit it.
+	 * report_only (the dry run of --revert) compares, refuses nothing. */
+	if (!opt.allow_unique_key_change && !recollated && !m->report_only)
+		return refuse("the ALTER adds unique key '%s', which would silently drop duplicate rows; "
+			      "use --allow-unique-key-change to check the data and go on", nix->name);
+	struct sbuf cols = SBUF_INIT, notnull = SBUF_INIT;
+	int rc = key_over_old_columns(m, nix, &cols, &notnull);
+	if (!rc) {
+		log_info("checking the data for duplicates of the new unique key '%s'", nix->name);
+		long long dups = count_duplicates(m, sb_str(&cols), sb_str(&notnull));
+		if (dups < 0) {
+			rc = EXIT_FAILED;
+		} else if (dups > 0) {
+			log_duplicates(m, nix, sb_str(&cols), sb_str(&notnull));
+			rc = refuse("the new unique key '%s' has %lld duplicated values in the data", nix->name, dups);
+		} else {
+			log_info("no duplicates for the new unique key '%s'", nix->name);
+		}
+	}
+	sb_free(&cols);
+	sb_free(&notnull);
+	return rc;
+}
+
 /* Unique keys of the shadow that did not exist (over the same mapped columns)
  * in the original: INSERT IGNORE would silently drop rows that collide. */
 static int check_unique_additions(struct migration *m)
 {
 	for (int i = 0; i < m->shadow.nidx; i++) {
 		const struct index *nix = &m->shadow.idx[i];
-		if (!nix->unique)
+		bool recollated;
+		if (!nix->unique || implied_by_old_key(m, nix, &recollated))
 			continue;
-		bool existed = false, recollated = false;
-		for (int j = 0; j < m->orig.nidx && !existed; j++) {
-			const struct index *oix = &m->orig.idx[j];
-			if (!oix->unique || oix->ncols > nix->ncols || oix->prefix)
-				continue;
-			/* an old unique key over a subset of the new key's columns implies
-			 * it, as long as each column compares as before: a new collation
-			 * (say, case-insensitive) can make distinct values equal */
-			bool all = true, same = true;
-			for (int k = 0; k < oix->ncols && all; k++) {
-				const char *to = mapped_to(m, oix->cols[k]);
-				bool found = false;
-				for (int q = 0; to && q < nix->ncols && !found; q++)
-					found = !strcasecmp(nix->cols[q], to);
-				all = found;
-				if (found && !same_comparison(table_column(&m->orig, oix->cols[k]),
-							      table_column(&m->shadow, to)))
-					same = false;
-			}
-			existed = all && same && !nix->prefix;
-			recollated |= all && !same;
-		}
-		if (existed)
-			continue;
-		/* A key whose columns only change collation is checked without asking:
-		 * the DBA did not add a constraint, but the data must still fit it. */
-		/* report_only (the dry run of --revert) compares, refuses nothing */
-		if (!opt.allow_unique_key_change && !recollated && !m->report_only)
-			return refuse("the ALTER adds unique key '%s', which would silently drop duplicate rows; "
-				      "use --allow-unique-key-change to check the data and go on", nix->name);
-		/* Count duplicates over the mapped old columns. */
-		struct sbuf cols = SBUF_INIT, q = SBUF_INIT, notnull = SBUF_INIT;
-		for (int k = 0; k < nix->ncols; k++) {
-			const char *from = NULL;
-			for (int c = 0; c < m->map.n; c++)
-				if (!strcasecmp(m->map.to[c], nix->cols[k]))
-					from = m->map.from[c];
-			if (!from) {
-				sb_free(&cols);
-				sb_free(&notnull);
-				return refuse("unique key '%s' uses column '%s', which has no data yet", nix->name, nix->cols[k]);
-			}
-			if (k) {
-				sb_add(&cols, ", ");
-				sb_add(&notnull, " AND ");
-			}
-			/* compare as the new key will */
-			const struct column *nc = table_column(&m->shadow, nix->cols[k]);
-			if (nc && nc->charset && nc->collation &&
-			    only_ident_chars(nc->charset) && only_ident_chars(nc->collation)) {
-				sb_add(&cols, "CONVERT(");
-				sb_ident(&cols, from);
-				sb_addf(&cols, " USING %s) COLLATE %s", nc->charset, nc->collation);
-			} else {
-				sb_ident(&cols, from);
-			}
-			/* a unique key allows any number of NULLs */
-			sb_ident(&notnull, from);
-			sb_add(&notnull, " IS NOT NULL");
-		}
-		sb_addf(&q, "SELECT COUNT(*) FROM (SELECT 1 FROM ");
-		sb_qualified(&q, m->schema, m->table);
-		sb_addf(&q, " WHERE %s GROUP BY %s HAVING COUNT(*) > 1) d", sb_str(&notnull), sb_str(&cols));
-		log_info("checking the data for duplicates of the new unique key '%s'", nix->name);
-		bool found;
-		char *v = db_scalar(m->db, sb_str(&q), &found);
-		sb_free(&q);
-		if (!found) {
-			sb_free(&cols);
-			sb_free(&notnull);
-			free(v);
-			return EXIT_FAILED;
-		}
-		long long dups = v ? atoll(v) : 0;
-		free(v);
-		if (dups > 0) {
-			/* name a few for the DBA */
-			sb_add(&q, "SELECT CONCAT_WS(',', ");
-			sb_add(&q, sb_str(&cols));
-			sb_add(&q, "), COUNT(*) FROM ");
-			sb_qualified(&q, m->schema, m->table);
-			sb_addf(&q, " WHERE %s GROUP BY %s HAVING COUNT(*) > 1 LIMIT 5", sb_str(&notnull), sb_str(&cols));
-			MYSQL_RES *r = db_query(m->db, sb_str(&q));
-			MYSQL_ROW row;
-			while (r && (row = mysql_fetch_row(r)))
-				log_error("duplicate for '%s': (%s) appears %s times", nix->name, row[0] ? row[0] : "NULL",
-					  row[1]);
-			if (r)
-				mysql_free_result(r);
-			sb_free(&q);
-			char buf[32];
-			snprintf(buf, sizeof buf, "%lld", dups);
-			sb_free(&cols);
-			sb_free(&notnull);
-			return refuse("the new unique key '%s' has %s duplicated values in the data", nix->name, buf);
-		}
-		sb_free(&cols);
-		sb_free(&notnull);
-		log_info("no duplicates for the new unique key '%s'", nix->name);
+		int rc = check_new_unique_key(m, nix, recollated);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

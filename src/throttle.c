@@ -207,24 +207,179 @@ static int flowctl_over(struct db *db, double *pct, long *queue)
 	return over;
 }
 
+/* The --max-load and --critical-load limits, with the values last read. */
+struct load {
+	struct limit max[16], crit[16];
+	int nmax, ncrit;
+	double vmax[16], vcrit[16];
+};
+
+/* Both specs, validated at startup; read again while throttled, as the
+ * control socket may change them. */
+static int load_parse(struct load *l)
+{
+	char err[128];
+	if (parse_into(opt.max_load, l->max, 16, &l->nmax, err, sizeof err) ||
+	    parse_into(opt.critical_load, l->crit, 16, &l->ncrit, err, sizeof err))
+		return -1;
+	return 0;
+}
+
+/* One look at the server: what holds the copy back, if anything. */
+struct reading {
+	int crit;        /* the --critical-load limit exceeded, or -1 */
+	int max;         /* the --max-load limit exceeded, or -1 */
+	bool flowctl;    /* Galera flow control over --max-flow-ctl */
+	double fc_pct;   /* ... its share of the time paused */
+	long fc_queue;   /* ... and the receive queue */
+	struct lag_state lag;
+};
+
+/* Reads the load (the critical limits first: over one, nothing else matters),
+ * then flow control, then, only when the primary's load lets the copy go on,
+ * the replicas: while it waits anyway, their lag changes nothing. */
+static int look(struct db *db, struct load *l, struct reading *r)
+{
+	memset(r, 0, sizeof *r);
+	r->lag.verdict = LAG_OK;
+	r->max = -1;
+	if (read_status(db, l->crit, l->ncrit, l->vcrit) || read_status(db, l->max, l->nmax, l->vmax))
+		return EXIT_FAILED;
+	r->crit = over(l->crit, l->ncrit, l->vcrit);
+	if (r->crit >= 0)
+		return 0;
+	r->max = over(l->max, l->nmax, l->vmax);
+	if (r->max >= 0)
+		return 0;
+	int f = flowctl_over(db, &r->fc_pct, &r->fc_queue);
+	if (f < 0)
+		return EXIT_FAILED;
+	r->flowctl = f;
+	return r->flowctl ? 0 : replica_check(db, &r->lag);
+}
+
+static int critical_abort(struct db *db, const struct load *l, int c)
+{
+	log_error("critical load: %s=%.0f is over %.0f; aborting", l->crit[c].name, l->vcrit[c], l->crit[c].value);
+	struct sbuf ev;
+	ev_begin(&ev, "critical_load");
+	ev_str(&ev, "variable", l->crit[c].name);
+	ev_num(&ev, "value", l->vcrit[c]);
+	ev_num(&ev, "limit", l->crit[c].value);
+	ev_end(&ev);
+	db_set_error(db, 0, "HY000", "aborted by --critical-load", NULL);
+	return EXIT_FAILED;
+}
+
+/* --fail-on-stopped-replica */
+static int stopped_abort(struct db *db, const struct lag_state *ls)
+{
+	log_error("replica '%s' is stopped (%s); --fail-on-stopped-replica: aborting", ls->replica, ls->detail);
+	struct sbuf ev;
+	ev_begin(&ev, "replica_stopped");
+	ev_str(&ev, "replica", ls->replica);
+	ev_str(&ev, "detail", ls->detail);
+	ev_end(&ev);
+	char msg[400];
+	snprintf(msg, sizeof msg, "replica '%s' is stopped: %s", ls->replica, ls->detail);
+	db_set_error(db, 0, "HY000", msg, NULL);
+	return EXIT_FAILED;
+}
+
+/* The copy goes on after waiting since t0 for the reason last named. */
+static void throttle_ended(const char *waited_for, double t0)
+{
+	stats_wait(waited_for ? waited_for : "throttled", now_mono() - t0);
+	if (throttle_waiting)
+		throttle_waiting(NULL, true);
+	log_info("throttling over after %.1f s; copying again", now_mono() - t0);
+	struct sbuf ev;
+	ev_begin(&ev, "throttle");
+	ev_bool(&ev, "active", false);
+	ev_num(&ev, "waited_s", now_mono() - t0);
+	ev_end(&ev);
+}
+
 /* Why the copy waits: one throttle decision. */
+enum reason { WAIT_LOAD, WAIT_FLOWCTL, WAIT_LAG, WAIT_STOPPED };
+static const char *const reason_names[] = { [WAIT_LOAD] = "max-load", [WAIT_FLOWCTL] = "max-flow-ctl",
+					    [WAIT_LAG] = "max-lag", [WAIT_STOPPED] = "replica-stopped" };
+
 struct decision {
-	const char *kind; /* "max-load", "max-lag", "replica-stopped" */
-	char key[320];    /* kind and subject: a new key is a new event */
+	enum reason reason;
+	char key[320];    /* reason and subject: a new key is a new event */
 	char text[320];   /* for the log and the progress line */
 };
+
+/* A reading that holds the copy back (not LAG_OK, not LAG_UNSURE) as a decision. */
+static void decide(const struct load *l, const struct reading *r, struct decision *d)
+{
+	if (r->max >= 0) {
+		d->reason = WAIT_LOAD;
+		snprintf(d->key, sizeof d->key, "max-load %s", l->max[r->max].name);
+		snprintf(d->text, sizeof d->text, "throttled: %.63s=%g>%g", l->max[r->max].name, l->vmax[r->max],
+			 l->max[r->max].value);
+	} else if (r->flowctl) {
+		d->reason = WAIT_FLOWCTL;
+		snprintf(d->key, sizeof d->key, "max-flow-ctl");
+		snprintf(d->text, sizeof d->text, "throttled: Galera flow control paused %.0f%%>%g%%, receive queue %ld",
+			 r->fc_pct, opt.max_flow_ctl, r->fc_queue);
+	} else if (r->lag.verdict == LAG_OVER) {
+		d->reason = WAIT_LAG;
+		snprintf(d->key, sizeof d->key, "max-lag %.200s", r->lag.replica);
+		snprintf(d->text, sizeof d->text, "throttled: replica %.200s lag %.3fs>%gs", r->lag.replica, r->lag.lag,
+			 opt.max_lag);
+	} else {
+		d->reason = WAIT_STOPPED;
+		snprintf(d->key, sizeof d->key, "replica-stopped %.200s", r->lag.replica);
+		snprintf(d->text, sizeof d->text, "throttled: replica %.120s stopped (%.160s)", r->lag.replica,
+			 r->lag.detail);
+	}
+}
+
+/* A new reason to wait: its log line and throttle event. */
+static void announce(const struct load *l, const struct reading *r, const struct decision *d)
+{
+	if (d->reason == WAIT_STOPPED)
+		log_warn("replica '%s' is stopped (%s): the copy waits until it replicates again "
+			 "(--fail-on-stopped-replica would abort instead)", r->lag.replica, r->lag.detail);
+	else
+		log_info("%s; the copy waits (triggers keep the shadow in sync)", d->text);
+	struct sbuf ev;
+	ev_begin(&ev, "throttle");
+	ev_bool(&ev, "active", true);
+	ev_str(&ev, "reason", reason_names[d->reason]);
+	switch (d->reason) {
+	case WAIT_LOAD:
+		ev_str(&ev, "variable", l->max[r->max].name);
+		ev_num(&ev, "value", l->vmax[r->max]);
+		ev_num(&ev, "limit", l->max[r->max].value);
+		break;
+	case WAIT_FLOWCTL:
+		ev_num(&ev, "paused_pct", r->fc_pct);
+		ev_int(&ev, "recv_queue", r->fc_queue);
+		ev_num(&ev, "limit_pct", opt.max_flow_ctl);
+		break;
+	case WAIT_LAG:
+		ev_str(&ev, "replica", r->lag.replica);
+		ev_num(&ev, "lag_s", r->lag.lag);
+		ev_num(&ev, "limit_s", opt.max_lag);
+		break;
+	case WAIT_STOPPED:
+		ev_str(&ev, "replica", r->lag.replica);
+		ev_str(&ev, "detail", r->lag.detail);
+		break;
+	}
+	ev_end(&ev);
+}
 
 void (*throttle_waiting)(const char *state, bool changed);
 
 int throttle_wait(struct db *db, long long copied, long long estimated)
 {
-	struct limit maxl[16], crit[16];
-	int nmax = 0, ncrit = 0;
-	char err[128];
-	if (parse_into(opt.max_load, maxl, 16, &nmax, err, sizeof err) ||
-	    parse_into(opt.critical_load, crit, 16, &ncrit, err, sizeof err))
+	struct load l;
+	if (load_parse(&l))
 		return EXIT_FAILED; /* validated at startup */
-	double vmax[16], vcrit[16];
 	bool throttled = false;
 	char active[320] = ""; /* key of the last throttle event */
 	double t0 = now_mono();
@@ -235,126 +390,40 @@ int throttle_wait(struct db *db, long long copied, long long estimated)
 		/* settings changed on the control socket count from this check */
 		if (throttle_waiting)
 			throttle_waiting(NULL, false);
-		if (throttled && (parse_into(opt.max_load, maxl, 16, &nmax, err, sizeof err) ||
-				  parse_into(opt.critical_load, crit, 16, &ncrit, err, sizeof err)))
+		if (throttled && load_parse(&l))
 			return EXIT_FAILED;
-		if (read_status(db, crit, ncrit, vcrit) || read_status(db, maxl, nmax, vmax))
-			return EXIT_FAILED;
-		int c = over(crit, ncrit, vcrit);
-		if (c >= 0) {
-			log_error("critical load: %s=%.0f is over %.0f; aborting", crit[c].name, vcrit[c], crit[c].value);
-			struct sbuf ev;
-			ev_begin(&ev, "critical_load");
-			ev_str(&ev, "variable", crit[c].name);
-			ev_num(&ev, "value", vcrit[c]);
-			ev_num(&ev, "limit", crit[c].value);
-			ev_end(&ev);
-			db_set_error(db, 0, "HY000", "aborted by --critical-load", NULL);
-			return EXIT_FAILED;
-		}
-		int m = over(maxl, nmax, vmax);
-		double fpct = 0;
-		long fqueue = 0;
-		int f = m < 0 ? flowctl_over(db, &fpct, &fqueue) : 0;
-		if (f < 0)
-			return EXIT_FAILED;
-		/* Replicas only when the primary's load lets the copy go on: while it
-		 * waits anyway, their lag changes nothing. */
-		struct lag_state ls = { LAG_OK, NULL, 0, "" };
-		if (m < 0 && !f) {
-			int rc = replica_check(db, &ls);
-			if (rc)
-				return rc;
-		}
-		if (m < 0 && ls.verdict == LAG_STOPPED && opt.fail_on_stopped_replica) {
-			log_error("replica '%s' is stopped (%s); --fail-on-stopped-replica: aborting", ls.replica,
-				  ls.detail);
-			struct sbuf ev;
-			ev_begin(&ev, "replica_stopped");
-			ev_str(&ev, "replica", ls.replica);
-			ev_str(&ev, "detail", ls.detail);
-			ev_end(&ev);
-			char msg[400];
-			snprintf(msg, sizeof msg, "replica '%s' is stopped: %s", ls.replica, ls.detail);
-			db_set_error(db, 0, "HY000", msg, NULL);
-			return EXIT_FAILED;
-		}
-		if (m < 0 && !f && ls.verdict == LAG_OK) {
-			if (throttled) {
-				stats_wait(waited_for ? waited_for : "throttled", now_mono() - t0);
-				if (throttle_waiting)
-					throttle_waiting(NULL, true);
-				log_info("throttling over after %.1f s; copying again", now_mono() - t0);
-				struct sbuf ev;
-				ev_begin(&ev, "throttle");
-				ev_bool(&ev, "active", false);
-				ev_num(&ev, "waited_s", now_mono() - t0);
-				ev_end(&ev);
-			}
+		struct reading r;
+		int rc = look(db, &l, &r);
+		if (rc)
+			return rc;
+		if (r.crit >= 0)
+			return critical_abort(db, &l, r.crit);
+		if (r.max < 0 && r.lag.verdict == LAG_STOPPED && opt.fail_on_stopped_replica)
+			return stopped_abort(db, &r.lag);
+		if (r.max < 0 && !r.flowctl && r.lag.verdict == LAG_OK) {
+			if (throttled)
+				throttle_ended(waited_for, t0);
 			return 0;
 		}
-		if (m < 0 && ls.verdict == LAG_UNSURE) {
+		if (r.max < 0 && r.lag.verdict == LAG_UNSURE) {
 			/* not a decision yet: the replica is read again in a moment, and
 			 * within --max-lag it either shows the heartbeat or is over */
 			sleep_s(0.02);
 			continue;
 		}
 		struct decision d;
-		if (m >= 0) {
-			d.kind = "max-load";
-			snprintf(d.key, sizeof d.key, "max-load %s", maxl[m].name);
-			snprintf(d.text, sizeof d.text, "throttled: %.63s=%g>%g", maxl[m].name, vmax[m], maxl[m].value);
-		} else if (f) {
-			d.kind = "max-flow-ctl";
-			snprintf(d.key, sizeof d.key, "max-flow-ctl");
-			snprintf(d.text, sizeof d.text, "throttled: Galera flow control paused %.0f%%>%g%%, receive queue %ld",
-				 fpct, opt.max_flow_ctl, fqueue);
-		} else if (ls.verdict == LAG_OVER) {
-			d.kind = "max-lag";
-			snprintf(d.key, sizeof d.key, "max-lag %.200s", ls.replica);
-			snprintf(d.text, sizeof d.text, "throttled: replica %.200s lag %.3fs>%gs", ls.replica, ls.lag,
-				 opt.max_lag);
-		} else {
-			d.kind = "replica-stopped";
-			snprintf(d.key, sizeof d.key, "replica-stopped %.200s", ls.replica);
-			snprintf(d.text, sizeof d.text, "throttled: replica %.120s stopped (%.160s)", ls.replica, ls.detail);
-		}
+		decide(&l, &r, &d);
 		if (strcmp(d.key, active)) {
-			if (m < 0 && !f && ls.verdict == LAG_STOPPED)
-				log_warn("replica '%s' is stopped (%s): the copy waits until it replicates again "
-					 "(--fail-on-stopped-replica would abort instead)", ls.replica, ls.detail);
-			else
-				log_info("%s; the copy waits (triggers keep the shadow in sync)", d.text);
-			struct sbuf ev;
-			ev_begin(&ev, "throttle");
-			ev_bool(&ev, "active", true);
-			ev_str(&ev, "reason", d.kind);
-			if (m >= 0) {
-				ev_str(&ev, "variable", maxl[m].name);
-				ev_num(&ev, "value", vmax[m]);
-				ev_num(&ev, "limit", maxl[m].value);
-			} else if (f) {
-				ev_num(&ev, "paused_pct", fpct);
-				ev_int(&ev, "recv_queue", fqueue);
-				ev_num(&ev, "limit_pct", opt.max_flow_ctl);
-			} else if (ls.verdict == LAG_OVER) {
-				ev_str(&ev, "replica", ls.replica);
-				ev_num(&ev, "lag_s", ls.lag);
-				ev_num(&ev, "limit_s", opt.max_lag);
-			} else {
-				ev_str(&ev, "replica", ls.replica);
-				ev_str(&ev, "detail", ls.detail);
-			}
-			ev_end(&ev);
+			announce(&l, &r, &d);
 			throttled = true;
 			snprintf(active, sizeof active, "%s", d.key);
 		}
-		waited_for = d.kind;
+		waited_for = reason_names[d.reason];
 		if (throttle_waiting)
 			throttle_waiting(d.text, true);
 		progress_update(copied, estimated, 0, d.text);
 		/* lag is re-measured often so the copy resumes promptly; load and a
 		 * stopped replica change slowly */
-		sleep_s(m < 0 && (f || ls.verdict == LAG_OVER) ? 0.1 : 0.5);
+		sleep_s(r.max < 0 && (r.flowctl || r.lag.verdict == LAG_OVER) ? 0.1 : 0.5);
 	}
 }
