@@ -964,7 +964,7 @@ static int copy_threads(void)
 
 /* Opens the further connections, set up as the run's own copy session; a
  * connection that cannot be opened only makes the copy narrower. */
-static void workers_open(struct migration *m)
+static void workers_open(struct migration *m, bool client)
 {
 	int want = copy_threads();
 	while (1 + nworkers < want) {
@@ -988,7 +988,10 @@ static void workers_open(struct migration *m)
 		nworkers++;
 	}
 	if (nworkers)
-		log_info("others write: copying in %d connections at once", 1 + nworkers);
+		log_info("others write: copying in %d connections at once%s", 1 + nworkers,
+			 client && opt.copy_method != COPY_CLIENT
+				 ? ", through the client (the shadow's AUTO-INC lock admits one INSERT ... SELECT at a time)"
+				 : "");
 }
 
 static void workers_close(void)
@@ -1059,6 +1062,23 @@ static int copy_round(struct migration *m, struct keyval *lower, bool *have_lowe
 	return rc;
 }
 
+/* Whether copy statements into the shadow take its table-level AUTO-INC
+ * lock: INSERT ... SELECT does for a table with an AUTO_INCREMENT column
+ * unless innodb_autoinc_lock_mode=2, and while one holds it, InnoDB gives
+ * every other insert into the table the same lock. */
+static bool autoinc_table_lock(struct migration *m)
+{
+	bool has_ai = false;
+	for (int i = 0; i < m->shadow.ncols; i++)
+		has_ai |= m->shadow.cols[i].auto_increment;
+	if (!has_ai)
+		return false;
+	char *mode = db_scalar(m->db, "SELECT @@innodb_autoinc_lock_mode", NULL);
+	bool interleaved = mode && !strcmp(mode, "2");
+	free(mode);
+	return !interleaved;
+}
+
 /* A one-column integer key's value as a number; false when it is not one. */
 static bool key_number(const struct keyval *kv, long double *out)
 {
@@ -1102,6 +1122,10 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 	 * for one copy transaction, which is kept short while others write
 	 * (ctl_tx_seconds): docs/cost.md. */
 	bool client = opt.copy_method == COPY_CLIENT;
+	/* Several copy connections at once would queue on that lock one behind
+	 * the other (and, never waiting, fail): the parallel rounds copy
+	 * through the client. */
+	bool parallel_client = client || (copy_threads() > 1 && autoinc_table_lock(m));
 	long long ins, chg_before = 0; /* inserts are counted with the changes */
 	if (db_row_writes(m->db, &ins, &chg_before))
 		return EXIT_FAILED;
@@ -1206,11 +1230,11 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		}
 		if (!estimated && writers && !nworkers && copy_threads() > 1 && !workers_tried) {
 			workers_tried = true;
-			workers_open(m);
+			workers_open(m, parallel_client);
 		}
 		bool parallel = !estimated && writers && nworkers > 0;
 		while (parallel && rows < size && more) {
-			int rc = copy_round(m, &lower, &have_lower, tx_rows, size - rows, client, max_stmt, &rows,
+			int rc = copy_round(m, &lower, &have_lower, tx_rows, size - rows, parallel_client, max_stmt, &rows,
 					    &skipped, &txs, &more, &tx_rate);
 			if (rc) {
 				keyval_free(&lower);
