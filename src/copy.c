@@ -726,9 +726,14 @@ static int chunk_copy_skipping(struct migration *m, const char *range, bool clie
 	if (read_keys(m, range, "", &snap, false) ||
 	    read_keys(m, range, " LOCK IN SHARE MODE SKIP LOCKED", &locked, true))
 		goto rollback;
-	/* Rows are locked now; the copy reads exactly those (others stay skipped). */
-	if (client ? chunk_client(m, range, " LOCK IN SHARE MODE SKIP LOCKED", rows, max_stmt)
-		   : chunk_server(m, range, " LOCK IN SHARE MODE SKIP LOCKED", rows))
+	/* Rows are locked now; the copy reads exactly those (others stay
+	 * skipped). Always through the client: the SKIP LOCKED read must run
+	 * with a lock wait timeout (skip_locked_prefix), and an INSERT ...
+	 * SELECT under it could wait for the shadow's AUTO-INC lock while
+	 * holding these row locks, a cycle in which InnoDB may pick the
+	 * application's transaction as the victim; the client's INSERT runs
+	 * with the session's timeout of 0, and gives way at once. */
+	if (chunk_client(m, range, " LOCK IN SHARE MODE SKIP LOCKED", rows, max_stmt))
 		goto rollback;
 	if (db_exec(db, DB_SILENT, "COMMIT"))
 		goto rollback;

@@ -36,9 +36,12 @@ static bool comparable(const struct column *a, const struct column *b)
 	       strcasecmp(b->data_type, "enum") && strcasecmp(b->data_type, "set");
 }
 
-/* CRC32 of a row's compared columns, NULL-aware. Character columns are
- * converted to utf8mb4 only where the two shapes' character sets differ: the
- * conversion costs several times the checksum itself. */
+/* CRC32 of a row's compared columns, NULL-aware (CONCAT_WS skips NULLs, so
+ * each column that may hold NULL in either shape adds its ISNULL; a column
+ * NOT NULL in both needs none, and the two sides build the same list).
+ * Character columns are converted to utf8mb4 only where the two shapes'
+ * character sets differ: the conversion costs several times the checksum
+ * itself. */
 static void row_crc(struct sbuf *q, char **cols, const struct column **defs, const struct column **other, int n)
 {
 	sb_add(q, "CRC32(CONCAT_WS('#'");
@@ -55,6 +58,8 @@ static void row_crc(struct sbuf *q, char **cols, const struct column **defs, con
 	}
 	sb_add(q, ", CONCAT(''");
 	for (int i = 0; i < n; i++) {
+		if (!defs[i]->nullable && !other[i]->nullable)
+			continue;
 		sb_add(q, ", ISNULL(");
 		sb_ident(q, cols[i]);
 		sb_add(q, ")");
