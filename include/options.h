@@ -29,7 +29,7 @@ enum {
 /* --alter-foreign-keys-method: what becomes of child tables' foreign keys at
  * the swap (rebuild_constraints and auto behave alike). */
 enum fk_method { FK_NONE, FK_REBUILD_CONSTRAINTS, FK_DROP_SWAP, FK_AUTO };
-/* --copy-method: INSERT ... SELECT (auto, server) or rows through the client */
+/* --copy-method: INSERT ... SELECT unless others write to an AUTO_INCREMENT table (auto), always, or rows through the client */
 enum copy_method { COPY_AUTO, COPY_SERVER, COPY_CLIENT };
 
 struct options {

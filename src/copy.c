@@ -800,8 +800,11 @@ static int chunk_fast(struct migration *m, const char *range, bool client, long 
 }
 
 /* One chunk. oscar's session runs with innodb_lock_wait_timeout=0: it never
- * waits in a lock queue, so it can never be half of a deadlock, in which InnoDB
- * would roll back the application's transaction (the lighter one). The fast
+ * waits in a row lock queue, so it is never half of a deadlock over rows, in
+ * which InnoDB would roll back the application's transaction (the lighter
+ * one). (A request for the shadow's AUTO-INC table lock does queue, and InnoDB
+ * looks for a cycle before it gives up: hence no INSERT ... SELECT while
+ * others write on such a table, unless --copy-method=server.) The fast
  * path copies the whole range at once; if any row or gap is locked it fails at
  * once. Most such failures are the shadow's AUTO-INC lock, which application
  * inserts hold for one statement right after a copy statement ended (InnoDB
@@ -881,18 +884,6 @@ static int copy_tx(struct migration *m, const struct keyval *lower, const struct
 		log_error("copying a chunk failed: %s", db_error_text(m->db));
 	sb_free(&q);
 	return rc;
-}
-
-static void keyval_copy(struct keyval *dst, const struct keyval *src)
-{
-	dst->n = src->n;
-	dst->v = xcalloc((size_t)src->n, sizeof *dst->v);
-	dst->len = xcalloc((size_t)src->n, sizeof *dst->len);
-	for (int i = 0; i < src->n; i++) {
-		dst->v[i] = xmalloc(src->len[i] + 1);
-		memcpy(dst->v[i], src->v[i], src->len[i] + 1);
-		dst->len[i] = src->len[i];
-	}
 }
 
 /* The copy transactions' rate, smoothed: it sizes the next ones while others
@@ -1084,26 +1075,6 @@ static bool autoinc_table_lock(struct migration *m)
 	return !interleaved;
 }
 
-/* A one-column integer key's value as a number; false when it is not one. */
-static bool key_number(const struct keyval *kv, long double *out)
-{
-	if (kv->n != 1 || !kv->v[0] || !kv->len[0] || !only_chars(kv->v[0], kv->len[0], "0123456789-"))
-		return false;
-	*out = strtold(kv->v[0], NULL);
-	return true;
-}
-
-static void keyval_number(struct keyval *kv, long double v)
-{
-	char buf[64];
-	int n = snprintf(buf, sizeof buf, "%.0Lf", v);
-	kv->n = 1;
-	kv->v = xcalloc(1, sizeof *kv->v);
-	kv->len = xcalloc(1, sizeof *kv->len);
-	kv->v[0] = xstrdup(buf);
-	kv->len[0] = (unsigned long)n;
-}
-
 static int copy_chunks(struct migration *m, const struct keyval *start)
 {
 	struct controller ctl;
@@ -1119,14 +1090,20 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 	double last_state = 0, last_throttle = 0;
 	long long estimate = m->orig.rows_estimate;
 	progress_begin(m->rows_copied, estimate);
-	/* INSERT ... SELECT unless told otherwise, also while others insert:
-	 * it costs the server about half the work per row of rows through the
-	 * client, and what a run takes from the application is mostly its
-	 * length. Its statement holds the shadow's AUTO-INC lock (in
-	 * innodb_autoinc_lock_mode=1), so a mirrored application insert may wait
-	 * for one copy transaction, which is kept short while others write
-	 * (ctl_tx_seconds): docs/cost.md. */
-	bool client = opt.copy_method == COPY_CLIENT;
+	/* auto: INSERT ... SELECT (about half the server's work per row) while
+	 * nobody else writes; while others write, through the client if the
+	 * shadow has AUTO-INC table locking. An INSERT ... SELECT then holds that
+	 * lock for its whole statement, and while it holds or wants it InnoDB
+	 * hands the same table lock to every mirrored application write
+	 * (REPLACE and INSERT into the shadow) until that statement ends: an
+	 * application statement that then waits for another transaction's row
+	 * lock (a multi-row statement, a secondary unique key) makes a cycle the
+	 * table alone never has, and InnoDB rolls an application transaction
+	 * back. The client's INSERT ... VALUES is a simple insert and never
+	 * takes it. --copy-method=server takes that risk to finish sooner
+	 * (docs/cost.md). */
+	bool adaptive = opt.copy_method == COPY_AUTO && autoinc_table_lock(m);
+	bool client = opt.copy_method == COPY_CLIENT || adaptive;
 	/* Several copy connections at once would queue on that lock one behind
 	 * the other (and, never waiting, fail): the parallel rounds copy
 	 * through the client. */
@@ -1165,7 +1142,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		struct keyval kv = { 1, &v, NULL };
 		unsigned long l = v ? strlen(v) : 0;
 		kv.len = &l;
-		int_key = v && key_number(&kv, &key_max);
+		int_key = v && keyval_to_number(&kv, &key_max);
 		free(v);
 	}
 	/* MySQL's minimum is 1 second */
@@ -1179,7 +1156,8 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 	if (max_stmt > (8 << 20))
 		max_stmt = 8 << 20;
 	log_info("copying rows of '%s' (about %lld) by key '%s', %s", m->table, estimate, m->key.old_index,
-		 client ? "through the client" : "with INSERT ... SELECT");
+		 adaptive ? "with INSERT ... SELECT, or through the client while others write"
+			  : client ? "through the client" : "with INSERT ... SELECT");
 	for (;;) {
 		if (wait_while_paused() || oscar_abort) {
 			keyval_free(&lower);
@@ -1208,7 +1186,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		long rows = 0, skipped = 0;
 		int more = 1, txs = 0, cert_losses = 0;
 		long double lo_num = 0;
-		bool from_num = int_key && have_lower && key_number(&lower, &lo_num);
+		bool from_num = int_key && have_lower && keyval_to_number(&lower, &lo_num);
 		bool estimated = from_num && !writers && density > 0 && density <= 2;
 		if (estimated) {
 			long double hi_num = lo_num + (long double)size * density;
@@ -1217,7 +1195,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			struct keyval hi = { 0, NULL, NULL };
 			more = hi_num < key_max;
 			if (more)
-				keyval_number(&hi, floorl(hi_num));
+				keyval_from_number(&hi, floorl(hi_num));
 			int rc = bound_cover(m, more ? &hi : NULL);
 			if (!rc)
 				rc = copy_tx(m, &lower, more ? &hi : NULL, client, max_stmt, false, &rows, &skipped);
@@ -1293,7 +1271,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 		}
 		double secs = now_mono() - t0;
 		long double hi_num;
-		if (from_num && more && rows > 0 && key_number(&lower, &hi_num))
+		if (from_num && more && rows > 0 && keyval_to_number(&lower, &hi_num))
 			density = (hi_num - lo_num) / (long double)rows;
 		else
 			density = 0;
@@ -1314,8 +1292,14 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			if (!writers_known || others != writers)
 				log_info("%s", others ? "other sessions write: copying in transactions of about --max-lock-time"
 						      : "no other writes: one transaction per chunk");
+			bool first = !writers_known;
 			writers = others;
 			writers_known = true;
+			if (adaptive && (first || client != writers)) {
+				log_info("%s", writers ? "others write: copying through the client (no AUTO-INC table lock)"
+						       : "nobody else writes: copying with INSERT ... SELECT");
+				client = writers;
+			}
 			chg_before = now_chg;
 			rows_since_check = 0;
 			last_writes_check = now_mono();

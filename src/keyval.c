@@ -3,6 +3,7 @@
 #include "keyval.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,4 +49,38 @@ int keyval_decode(const char *enc, size_t len, struct keyval *kv)
 		left -= l;
 	}
 	return decoded;
+}
+
+bool keyval_to_number(const struct keyval *kv, long double *out)
+{
+	if (kv->n != 1 || !kv->v[0] || !kv->len[0])
+		return false;
+	for (unsigned long i = 0; i < kv->len[0]; i++)
+		if (!strchr("0123456789-", kv->v[0][i]) || !kv->v[0][i])
+			return false;
+	*out = strtold(kv->v[0], NULL);
+	return true;
+}
+
+void keyval_from_number(struct keyval *kv, long double v)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof buf, "%.0Lf", v);
+	kv->n = 1;
+	kv->v = xcalloc(1, sizeof *kv->v);
+	kv->len = xcalloc(1, sizeof *kv->len);
+	kv->v[0] = xstrdup(buf);
+	kv->len[0] = (unsigned long)n;
+}
+
+void keyval_copy(struct keyval *dst, const struct keyval *src)
+{
+	dst->n = src->n;
+	dst->v = xcalloc((size_t)src->n, sizeof *dst->v);
+	dst->len = xcalloc((size_t)src->n, sizeof *dst->len);
+	for (int i = 0; i < src->n; i++) {
+		dst->v[i] = xmalloc(src->len[i] + 1);
+		memcpy(dst->v[i], src->v[i], src->len[i] + 1);
+		dst->len[i] = src->len[i];
+	}
 }

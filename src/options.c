@@ -160,7 +160,7 @@ static const struct optdef optdefs[] = {
 	  "while others write, copy in N connections at once (default 1)", .lo = 1, .hi = COPY_MAX_THREADS },
 	{ "mirror", OPT_WORD, WORD(mirror), "WHAT",
 	  "auto (the triggers mirror only rows the copy has reached, where safe) or all", .names = mirror_names },
-	{ "copy-method", OPT_ENUM, ENUM(copy_method), "M", "auto or server (INSERT ... SELECT, the default), or client (INSERT ... VALUES)",
+	{ "copy-method", OPT_ENUM, ENUM(copy_method), "M", "auto (client while others write to an AUTO_INCREMENT table, else server), server (INSERT ... SELECT) or client (INSERT ... VALUES)",
 	  .names = copy_method_names },
 	{ "copy-binlog-format", OPT_WORD, WORD(copy_binlog_format), "F",
 	  "auto (copy statements logged as statements when that is safe) or row", .names = binlog_format_names },
