@@ -24,13 +24,20 @@ void ctl_retarget(struct controller *c, double target, long fixed_size);
 long ctl_next(struct controller *c, long rows, double seconds);
 
 /* Seconds per copy transaction while others write: max_lock_time when set
- * (> 0), else a tenth of the chunk time. An application write waits for a
- * copy transaction at most this long, for its row locks and for the shadow's
- * AUTO-INC lock (docs/cost.md). */
+ * (> 0), else a tenth of the chunk time, but not under 25 ms (or the chunk
+ * time, when that is shorter): a shorter transaction spends more on its
+ * fixed costs (the boundary read, the commit) than on copying, and the run
+ * grows longer than it gains (docs/cost.md). An application write waits for
+ * a copy transaction at most this long. */
 #define CTL_TX_SHARE 10
+#define CTL_TX_FLOOR 0.025
 static inline double ctl_tx_seconds(double chunk_time, double max_lock_time)
 {
-	return max_lock_time > 0 ? max_lock_time : chunk_time / CTL_TX_SHARE;
+	if (max_lock_time > 0)
+		return max_lock_time;
+	double least = chunk_time < CTL_TX_FLOOR ? chunk_time : CTL_TX_FLOOR;
+	double share = chunk_time / CTL_TX_SHARE;
+	return share > least ? share : least;
 }
 
 #endif

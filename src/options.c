@@ -140,7 +140,7 @@ static const struct optdef optdefs[] = {
 	{ "chunk-size", OPT_LONG, WHOLE(chunk_size), "N", "fixed rows per chunk instead of the controller",
 	  .lo = 1, .hi = CHUNK_SIZE_MAX },
 	{ "max-lock-time", OPT_DOUBLE, NUMBER(max_lock_time), "SEC",
-	  "while others write, copy each chunk in transactions of about this long (default chunk-time/10)",
+	  "while others write, copy each chunk in transactions of about this long (default chunk-time/10, at least 25 ms)",
 	  .lo = LOCK_TIME_MIN, .hi = LOCK_TIME_MAX },
 	{ "no-swap", OPT_TRUE, FLAG(no_swap), NULL, "stop before the cutover, leaving shadow and triggers live" },
 	{ "no-drop-old-table", OPT_TRUE, FLAG(no_drop_old_table), NULL, "keep the old table after the swap" },
