@@ -96,9 +96,13 @@ stop_sampler() { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || tru
 timer=()
 [ -x /usr/bin/time ] && timer=(/usr/bin/time -f %M -o "$work/rss")
 run_native() { sql sbtest -e "ALTER TABLE sbtest1 $ALTER, ALGORITHM=COPY"; }
+# oscar's own account of where its time went ("time by phase") is kept for
+# the report
 run_oscar() {
 	"${timer[@]}" ./oscar --socket="$sock" --user=root --database=sbtest --table=sbtest1 --alter="$ALTER" \
-		--execute --quiet
+		--execute --progress=3600 ${BENCH_SCALE_OSCAR_ARGS:-} 2>"$work/oscar.err" \
+		|| { cat "$work/oscar.err" >&2; return 1; }
+	grep -o 'time by phase: .*' "$work/oscar.err" | head -1 >"$work/phases"
 }
 run_ptosc() {
 	"${timer[@]}" pt-online-schema-change --alter "$ALTER" "D=sbtest,t=sbtest1,S=$sock,u=root" --execute \
@@ -106,7 +110,7 @@ run_ptosc() {
 		|| { cat "$work/ptosc.log" >&2; return 1; }
 }
 
-declare -A secs rss disk
+declare -A secs rss disk phases
 for rows in $SIZES; do
 	template "$rows"
 	for t in "${tools[@]}"; do
@@ -130,6 +134,10 @@ for rows in $SIZES; do
 		rss[$rows $t]=$( [ -s "$work/rss" ] && [ "$t" != native ] && cat "$work/rss" || echo -)
 		disk[$rows $t]=$(awk -v a="$base" -v b="$peak" 'BEGIN { printf "%.2f", (b - a) / 1073741824 }')
 		say "  ${secs[$rows $t]} s, peak RSS ${rss[$rows $t]} kB, extra disk ${disk[$rows $t]} GB"
+		if [ "$t" = oscar ] && [ -s "$work/phases" ]; then
+			phases[$rows]=$(cat "$work/phases")
+			say "  oscar's ${phases[$rows]}"
+		fi
 	done
 	sql sbtest -e "DROP TABLE IF EXISTS sbtest1, _sbtest1_old, _sbtest1_new"
 done
@@ -156,6 +164,11 @@ table_mb=$(sql -e "SELECT ROUND((DATA_LENGTH + INDEX_LENGTH) / 1048576) FROM inf
 				"${rss[$rows $t]}" "${disk[$rows $t]}"
 		done
 	done
+	echo
+	for rows in $SIZES; do
+		[ -n "${phases[$rows]:-}" ] && echo "oscar at $rows rows, ${phases[$rows]}"
+	done
+	true
 } | tee -a "$OUT"
 
 if [ "$LOAD_ROWS" != 0 ] && command -v pt-online-schema-change >/dev/null 2>&1; then
