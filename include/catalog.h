@@ -57,4 +57,33 @@ char **catalog_triggers(struct db *db, const char *schema, const char *table);
 char **catalog_fk_children(struct db *db, const char *schema, const char *table);
 int catalog_table_exists(struct db *db, const char *schema, const char *table, bool *exists);
 
+/* Records filled from the rows of an information_schema query (foreign keys,
+ * user triggers): structs of `size` bytes whose field i, at fields[i].offset,
+ * comes from column i of the rows. A CF_STRING field is a char * (the first
+ * row's value, if_null where the server says NULL); a CF_LIST field a
+ * strv (the value of every row of the record pushed onto it). Rows whose
+ * first `group` columns equal the last record's add to it (0: a record a
+ * row); rows keep() refuses are passed over (keep NULL: none). */
+enum catalog_field_kind { CF_STRING, CF_LIST };
+struct catalog_field {
+	size_t offset;
+	enum catalog_field_kind kind;
+	const char *if_null; /* CF_STRING only; NULL: NULL */
+};
+struct catalog_records {
+	size_t size;
+	const struct catalog_field *fields;
+	int nfields;
+	int group;
+	bool (*keep)(const void *ctx, MYSQL_ROW row);
+	const void *ctx;
+};
+/* The records sql's rows make, *n of them (NULL when none); *n is -1 after an
+ * error. Caller frees with catalog_records_free. */
+void *catalog_records_load(struct db *db, const char *sql, const struct catalog_records *rt, int *n);
+/* Frees the fields of the one record rec, not rec. */
+void catalog_record_clear(const struct catalog_records *rt, void *rec);
+/* Frees n records and their array. */
+void catalog_records_free(const struct catalog_records *rt, void *recs, int n);
+
 #endif

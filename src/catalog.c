@@ -246,3 +246,75 @@ char *catalog_show_create(struct db *db, const char *schema, const char *table)
 	mysql_free_result(r);
 	return ddl;
 }
+
+static void *record_field(const struct catalog_records *rt, void *rec, int i)
+{
+	return (char *)rec + rt->fields[i].offset;
+}
+
+/* Whether row's first rt->group columns are those of rec. */
+static bool same_record(const struct catalog_records *rt, void *rec, MYSQL_ROW row)
+{
+	for (int i = 0; i < rt->group; i++) {
+		const char *v = *(char **)record_field(rt, rec, i);
+		if (!v != !row[i] || (v && strcmp(v, row[i])))
+			return false;
+	}
+	return true;
+}
+
+void *catalog_records_load(struct db *db, const char *sql, const struct catalog_records *rt, int *n)
+{
+	*n = -1;
+	MYSQL_RES *r = db_query(db, sql);
+	if (!r)
+		return NULL;
+	char *recs = NULL;
+	int nrec = 0;
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(r))) {
+		if (rt->keep && !rt->keep(rt->ctx, row))
+			continue;
+		bool first = !nrec || !rt->group || !same_record(rt, recs + rt->size * (size_t)(nrec - 1), row);
+		if (first) {
+			recs = xrealloc(recs, rt->size * (size_t)(nrec + 1));
+			memset(recs + rt->size * (size_t)nrec, 0, rt->size);
+			nrec++;
+		}
+		void *rec = recs + rt->size * (size_t)(nrec - 1);
+		for (int i = 0; i < rt->nfields; i++) {
+			if (rt->fields[i].kind == CF_LIST) {
+				char ***list = record_field(rt, rec, i);
+				*list = strv_push(*list, row[i]);
+			} else if (first) {
+				char **s = record_field(rt, rec, i);
+				*s = dup_or_null(row[i] ? row[i] : rt->fields[i].if_null);
+			}
+		}
+	}
+	mysql_free_result(r);
+	*n = nrec;
+	return recs;
+}
+
+void catalog_record_clear(const struct catalog_records *rt, void *rec)
+{
+	for (int i = 0; i < rt->nfields; i++) {
+		if (rt->fields[i].kind == CF_LIST) {
+			char ***list = record_field(rt, rec, i);
+			strv_free(*list);
+			*list = NULL;
+		} else {
+			char **s = record_field(rt, rec, i);
+			free(*s);
+			*s = NULL;
+		}
+	}
+}
+
+void catalog_records_free(const struct catalog_records *rt, void *recs, int n)
+{
+	for (int i = 0; i < n; i++)
+		catalog_record_clear(rt, (char *)recs + rt->size * (size_t)i);
+	free(recs);
+}

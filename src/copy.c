@@ -897,19 +897,14 @@ static void tx_rate_add(double *rate, long rows, double secs)
 }
 
 /* After a copy transaction (or a round of them) that moved *lower: the
- * chunk's end so far, for the job state; EXIT_SIGNAL (both freed) when a
- * signal came. */
-static int tx_done(struct keyval *lower, struct keyval *upper, int more)
+ * chunk's end so far, for the job state; EXIT_SIGNAL when a signal came. */
+static int tx_done(const struct keyval *lower, struct keyval *upper, int more)
 {
 	if (more) {
 		keyval_free(upper);
 		keyval_copy(upper, lower);
 	}
-	if (!oscar_abort)
-		return 0;
-	keyval_free(lower);
-	keyval_free(upper);
-	return EXIT_SIGNAL;
+	return oscar_abort ? EXIT_SIGNAL : 0;
 }
 
 /* The parallel copy. While the application writes, the copy competes with
@@ -1075,301 +1070,411 @@ static bool autoinc_table_lock(struct migration *m)
 	return !interleaved;
 }
 
-static int copy_chunks(struct migration *m, const struct keyval *start)
-{
+/* The copy's state from chunk to chunk. */
+struct copy_state {
+	struct migration *m;
 	struct controller ctl;
-	ctl_init(&ctl, opt.chunk_time, opt.chunk_size);
-	struct keyval lower = { 0, NULL, NULL };
-	bool have_lower = false;
-	if (start && start->n == m->key.n) {
-		keyval_copy(&lower, start);
-		have_lower = true;
-		log_info("resuming the copy after %lld rows", m->rows_copied);
-	}
-	double t_start = now_mono();
-	double last_state = 0, last_throttle = 0;
-	long long estimate = m->orig.rows_estimate;
-	progress_begin(m->rows_copied, estimate);
-	/* auto: INSERT ... SELECT (about half the server's work per row) while
-	 * nobody else writes; while others write, through the client if the
-	 * shadow has AUTO-INC table locking. An INSERT ... SELECT then holds that
-	 * lock for its whole statement, and while it holds or wants it InnoDB
-	 * hands the same table lock to every mirrored application write
-	 * (REPLACE and INSERT into the shadow) until that statement ends: an
-	 * application statement that then waits for another transaction's row
-	 * lock (a multi-row statement, a secondary unique key) makes a cycle the
-	 * table alone never has, and InnoDB rolls an application transaction
-	 * back. The client's INSERT ... VALUES is a simple insert and never
-	 * takes it. --copy-method=server takes that risk to finish sooner
-	 * (docs/cost.md). */
-	bool adaptive = opt.copy_method == COPY_AUTO && autoinc_table_lock(m);
-	bool client = opt.copy_method == COPY_CLIENT || adaptive;
+	struct keyval lower; /* the copy's position: every row up to it is copied */
+	bool have_lower;
+	double t_start, last_state, last_throttle;
+	long long estimate;
+	/* how the rows go to the shadow (copy_method_choose) */
+	bool adaptive, client, parallel_client;
+	long long max_stmt; /* bytes per statement through the client */
+	/* whether other sessions write (assumed until the first chunk says), and
+	 * the copy's rate, which sizes its transactions while they do */
+	bool writers, writers_known, workers_tried;
+	double tx_rate, last_writes_check;
+	long long chg_before, rows_since_check; /* inserts are counted with the changes */
+	/* chunk ends by key density (key_density_init) */
+	bool int_key;
+	long double key_max, density;
+};
+
+/* One chunk of the copy. */
+struct chunk {
+	long size;           /* rows asked for */
+	long tx_rows;        /* rows per transaction */
+	struct keyval upper; /* the chunk's end so far, for the job state */
+	long rows, skipped;
+	int more; /* 0: the chunk reached the end of the table */
+	int txs;
+	long double lo_num; /* the key it starts after, as a number, for the density */
+	bool from_num, estimated;
+	double t0;
+};
+
+/* auto: INSERT ... SELECT (about half the server's work per row) while
+ * nobody else writes; while others write, through the client if the
+ * shadow has AUTO-INC table locking. An INSERT ... SELECT then holds that
+ * lock for its whole statement, and while it holds or wants it InnoDB
+ * hands the same table lock to every mirrored application write
+ * (REPLACE and INSERT into the shadow) until that statement ends: an
+ * application statement that then waits for another transaction's row
+ * lock (a multi-row statement, a secondary unique key) makes a cycle the
+ * table alone never has, and InnoDB rolls an application transaction
+ * back. The client's INSERT ... VALUES is a simple insert and never
+ * takes it. --copy-method=server takes that risk to finish sooner
+ * (docs/cost.md). */
+static void copy_method_choose(struct copy_state *s)
+{
+	s->adaptive = opt.copy_method == COPY_AUTO && autoinc_table_lock(s->m);
+	s->client = opt.copy_method == COPY_CLIENT || s->adaptive;
 	/* Several copy connections at once would queue on that lock one behind
 	 * the other (and, never waiting, fail): the parallel rounds copy
 	 * through the client. */
-	bool parallel_client = client || (copy_threads() > 1 && autoinc_table_lock(m));
-	long long ins, chg_before = 0; /* inserts are counted with the changes */
-	if (db_row_writes(m->db, &ins, &chg_before))
-		return EXIT_FAILED;
-	/* whether other sessions write (assumed until the first chunk says), and
-	 * the copy's rate, which sizes its transactions while they do */
-	bool writers = true, writers_known = false, workers_tried = false;
-	double tx_rate = 0, last_writes_check = 0;
-	long long rows_since_check = 0;
-	double lock_time = ctl_tx_seconds(opt.chunk_time, opt.max_lock_time);
-	/* With one integer key column and nobody else writing, a chunk's end is
-	 * estimated from the key density of the chunk before (key values per
-	 * row) instead of found by reading `size` keys. Only where the keys are
-	 * nearly contiguous (at most 2 values per row, as AUTO_INCREMENT keys
-	 * are): every row takes at least one value, so an estimated chunk holds
-	 * at most twice the rows asked for, whatever comes next. A chunk that
-	 * finds no row falls back to reading the keys. */
-	bool int_key = !ctl.fixed && m->key.n == 1 && (m->key.kinds[0] == KK_INT || m->key.kinds[0] == KK_UINT);
-	long double key_max = 0, density = 0;
-	if (int_key) {
-		struct sbuf q = SBUF_INIT;
-		sb_add(&q, "SELECT MAX(");
-		sb_ident(&q, m->key.old_cols[0]);
-		sb_add(&q, ")");
-		from_clause(&q, m);
-		bool found;
-		char *v = db_scalar(m->db, sb_str(&q), &found);
-		sb_free(&q);
-		if (!found) {
-			free(v);
-			return EXIT_FAILED;
-		}
-		struct keyval kv = { 1, &v, NULL };
-		unsigned long l = v ? strlen(v) : 0;
-		kv.len = &l;
-		int_key = v && keyval_to_number(&kv, &key_max);
+	s->parallel_client = s->client || (copy_threads() > 1 && autoinc_table_lock(s->m));
+}
+
+/* With one integer key column and nobody else writing, a chunk's end is
+ * estimated from the key density of the chunk before (key values per
+ * row) instead of found by reading `size` keys. Only where the keys are
+ * nearly contiguous (at most 2 values per row, as AUTO_INCREMENT keys
+ * are): every row takes at least one value, so an estimated chunk holds
+ * at most twice the rows asked for, whatever comes next. A chunk that
+ * finds no row falls back to reading the keys. Returns 0, or -1 when the
+ * key's maximum cannot be read. */
+static int key_density_init(struct copy_state *s)
+{
+	struct migration *m = s->m;
+	s->int_key = !s->ctl.fixed && m->key.n == 1 && (m->key.kinds[0] == KK_INT || m->key.kinds[0] == KK_UINT);
+	if (!s->int_key)
+		return 0;
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT MAX(");
+	sb_ident(&q, m->key.old_cols[0]);
+	sb_add(&q, ")");
+	from_clause(&q, m);
+	bool found;
+	char *v = db_scalar(m->db, sb_str(&q), &found);
+	sb_free(&q);
+	if (!found) {
 		free(v);
+		return -1;
 	}
+	struct keyval kv = { 1, &v, NULL };
+	unsigned long l = v ? strlen(v) : 0;
+	kv.len = &l;
+	s->int_key = v && keyval_to_number(&kv, &s->key_max);
+	free(v);
+	return 0;
+}
+
+/* Sets up the copy of the rows after start (all when NULL or empty) and its
+ * session. Returns 0 or the exit status; copy_state_free either way. */
+static int copy_state_init(struct copy_state *s, struct migration *m, const struct keyval *start)
+{
+	*s = (struct copy_state){ .m = m, .writers = true };
+	ctl_init(&s->ctl, opt.chunk_time, opt.chunk_size);
+	if (start && start->n == m->key.n) {
+		keyval_copy(&s->lower, start);
+		s->have_lower = true;
+		log_info("resuming the copy after %lld rows", m->rows_copied);
+	}
+	s->t_start = now_mono();
+	s->estimate = m->orig.rows_estimate;
+	progress_begin(m->rows_copied, s->estimate);
+	copy_method_choose(s);
+	long long ins;
+	if (db_row_writes(m->db, &ins, &s->chg_before) || key_density_init(s))
+		return EXIT_FAILED;
 	/* MySQL's minimum is 1 second */
 	if (db_exec(m->db, 0, m->db->mariadb ? "SET SESSION innodb_lock_wait_timeout=0"
 					     : "SET SESSION innodb_lock_wait_timeout=1"))
 		return EXIT_FAILED;
 	/* statements well under max_allowed_packet */
 	char *map = db_scalar(m->db, "SELECT @@max_allowed_packet", NULL);
-	long long max_stmt = map ? atoll(map) / 4 : 1 << 20;
+	s->max_stmt = map ? atoll(map) / 4 : 1 << 20;
 	free(map);
-	if (max_stmt > (8 << 20))
-		max_stmt = 8 << 20;
-	log_info("copying rows of '%s' (about %lld) by key '%s', %s", m->table, estimate, m->key.old_index,
-		 adaptive ? "with INSERT ... SELECT, or through the client while others write"
-			  : client ? "through the client" : "with INSERT ... SELECT");
-	for (;;) {
-		if (wait_while_paused() || oscar_abort) {
-			keyval_free(&lower);
-			return EXIT_SIGNAL;
-		}
-		/* settings changed on the control socket take effect here */
-		control_apply();
-		if (ctl.target != opt.chunk_time || ctl.fixed != (opt.chunk_size > 0) ||
-		    (ctl.fixed && ctl.size != opt.chunk_size))
-			ctl_retarget(&ctl, opt.chunk_time, opt.chunk_size);
-		lock_time = ctl_tx_seconds(opt.chunk_time, opt.max_lock_time);
-		long size = ctl.size;
-		struct keyval upper = { 0, NULL, NULL };
-		/* While others write, the chunk is copied in several transactions of
-		 * about --max-lock-time each: an application write that meets a row
-		 * the copy has locked waits for one transaction, not the chunk. */
-		long tx_rows = size;
-		if (writers) {
-			double want = tx_rate > 0 ? tx_rate * lock_time : CTL_FIRST_CHUNK;
-			if (want < 100)
-				want = 100;
-			if (want < (double)tx_rows)
-				tx_rows = (long)want;
-		}
-		double t0 = now_mono();
-		long rows = 0, skipped = 0;
-		int more = 1, txs = 0, cert_losses = 0;
-		long double lo_num = 0;
-		bool from_num = int_key && have_lower && keyval_to_number(&lower, &lo_num);
-		bool estimated = from_num && !writers && density > 0 && density <= 2;
-		if (estimated) {
-			long double hi_num = lo_num + (long double)size * density;
-			if (hi_num < lo_num + 1)
-				hi_num = lo_num + 1;
-			struct keyval hi = { 0, NULL, NULL };
-			more = hi_num < key_max;
-			if (more)
-				keyval_from_number(&hi, floorl(hi_num));
-			int rc = bound_cover(m, more ? &hi : NULL);
-			if (!rc)
-				rc = copy_tx(m, &lower, more ? &hi : NULL, client, max_stmt, false, &rows, &skipped);
-			txs = 1;
-			if (rc) {
-				keyval_free(&lower);
-				keyval_free(&hi);
-				return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
-			}
-			if (more) {
-				keyval_free(&lower);
-				lower = hi;
-				keyval_copy(&upper, &lower);
-			}
-		}
-		if (!estimated && writers && !nworkers && copy_threads() > 1 && !workers_tried) {
-			workers_tried = true;
-			workers_open(m, parallel_client);
-		}
-		bool parallel = !estimated && writers && nworkers > 0;
-		while (parallel && rows < size && more) {
-			int rc = copy_round(m, &lower, &have_lower, tx_rows, size - rows, parallel_client, max_stmt, &rows,
-					    &skipped, &txs, &more, &tx_rate);
-			if (rc) {
-				keyval_free(&lower);
-				keyval_free(&upper);
-				return rc;
-			}
-			if ((rc = tx_done(&lower, &upper, more)))
-				return rc;
-		}
-		while (!parallel && !estimated && rows < size && more) {
-			long want = size - rows < tx_rows ? size - rows : tx_rows;
-			struct keyval sub = { 0, NULL, NULL };
-			more = next_boundary(m, have_lower ? &lower : NULL, want, &sub);
-			int rc = more < 0 ? -1 : 0;
-			long got = 0, skip = 0;
-			double tx0 = now_mono();
-			if (!rc)
-				rc = bound_cover(m, more ? &sub : NULL);
-			if (!rc)
-				rc = copy_tx(m, have_lower ? &lower : NULL, more ? &sub : NULL, client, max_stmt,
-					     want > CTL_MIN_CHUNK && cert_losses < opt.chunk_retries, &got, &skip);
-			if (rc == 1) {
-				/* lost a certification: the same rows again in a transaction
-				 * half as large, and the next ones sized down too */
-				cert_losses++;
-				tx_rows = want / 2 > CTL_MIN_CHUNK ? want / 2 : CTL_MIN_CHUNK;
-				tx_rate /= 2;
-				keyval_free(&sub);
-				more = 1;
-				sleep_s(0.01 * cert_losses);
-				continue;
-			}
-			cert_losses = 0;
-			if (rc) {
-				keyval_free(&lower);
-				keyval_free(&upper);
-				keyval_free(&sub);
-				return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
-			}
-			tx_rate_add(&tx_rate, got, now_mono() - tx0);
-			rows += got;
-			skipped += skip;
-			txs++;
-			if (more) {
-				keyval_free(&lower);
-				lower = sub;
-				have_lower = true;
-			}
-			if ((rc = tx_done(&lower, &upper, more)))
-				return rc;
-		}
-		double secs = now_mono() - t0;
-		long double hi_num;
-		if (from_num && more && rows > 0 && keyval_to_number(&lower, &hi_num))
-			density = (hi_num - lo_num) / (long double)rows;
-		else
-			density = 0;
-		m->rows_copied += rows;
-		m->chunks++;
-		/* others' row changes since the last chunk: ours are `rows` inserts,
-		 * plus a few for the job state and the replica heartbeat */
-		/* at most every 0.2 s: tiny chunks would otherwise pay a status
-		 * query each */
-		long long now_chg;
-		rows_since_check += rows;
-		if ((now_mono() - last_writes_check >= 0.2 || secs >= 0.2) &&
-		    db_row_writes(m->db, &ins, &now_chg) == 0) {
-			/* on Galera the writers that matter most are on other nodes:
-			 * their writesets certify against every copy transaction */
-			bool others = now_chg - chg_before > rows_since_check + 10 || db_galera;
-			/* said once when first measured, then on every change */
-			if (!writers_known || others != writers)
-				log_info("%s", others ? "other sessions write: copying in transactions of about --max-lock-time"
-						      : "no other writes: one transaction per chunk");
-			bool first = !writers_known;
-			writers = others;
-			writers_known = true;
-			if (adaptive && (first || client != writers)) {
-				log_info("%s", writers ? "others write: copying through the client (no AUTO-INC table lock)"
-						       : "nobody else writes: copying with INSERT ... SELECT");
-				client = writers;
-			}
-			chg_before = now_chg;
-			rows_since_check = 0;
-			last_writes_check = now_mono();
-		}
-		long next = ctl_next(&ctl, rows, secs);
-		if (m->rows_copied > estimate)
-			estimate = m->rows_copied;
-		progress_chunk(rows, secs);
-		stats_chunk(secs, ctl.fixed ? 0 : ctl.target);
-		double rate = progress_rate();
-		struct sbuf ev;
-		ev_begin(&ev, "chunk");
-		ev_int(&ev, "chunk", m->chunks);
-		ev_int(&ev, "chunk_rows", rows);
-		ev_num(&ev, "chunk_s", secs);
-		ev_int(&ev, "chunk_size", size);
-		ev_int(&ev, "next_chunk_size", next);
-		ev_int(&ev, "rows_copied", m->rows_copied);
-		ev_int(&ev, "rows_estimated", estimate);
-		ev_int(&ev, "rows_skipped_locked", skipped);
-		ev_int(&ev, "transactions", txs);
-		ev_end(&ev);
-		progress_update(m->rows_copied, estimate, next, NULL);
-		control_set_progress(m->rows_copied, estimate, rate, progress_eta(m->rows_copied, estimate), next);
-		if (!more) {
-			keyval_free(&lower);
-			keyval_free(&upper);
-			break;
-		}
-		/* After the commit: the state may lag the copy, never lead it. Once
-		 * a second is enough (tiny chunks would otherwise pay a write each). */
-		double now = now_mono();
-		bool stopping = opt.max_runtime > 0 && now - m->run_started > opt.max_runtime;
-		if (stopping || now - last_state >= 1.0 || m->chunks == 3) {
-			if (state_progress(m, &upper))
-				log_warn("cannot record progress: %s", db_error_text(m->db));
-			last_state = now;
-		}
-		if (m->chunks == 3)
-			fault_point("mid-copy");
-		if (stopping) {
-			keyval_free(&lower);
-			keyval_free(&upper);
-			progress_stopped();
-			/* the session's setting back to the connection default: the run
-			 * ends here and the next statements are the state's, so a failure
-			 * is only worth a warning */
-			if (db_exec(m->db, DB_SILENT, "SET SESSION innodb_lock_wait_timeout=1"))
-				log_warn("cannot reset innodb_lock_wait_timeout: %s", db_error_text(m->db));
-			return EXIT_INCOMPLETE;
-		}
-		/* load and replicas: after every chunk, or every 0.2 s for tiny ones */
-		int trc = 0;
-		if (now - last_throttle >= 0.2 || secs >= 0.2) {
-			trc = throttle_wait(m->db, m->rows_copied, estimate);
-			last_throttle = now_mono();
-		}
-		if (trc) {
-			keyval_free(&lower);
-			keyval_free(&upper);
-			return trc;
-		}
-		keyval_free(&upper);
+	if (s->max_stmt > (8 << 20))
+		s->max_stmt = 8 << 20;
+	log_info("copying rows of '%s' (about %lld) by key '%s', %s", m->table, s->estimate, m->key.old_index,
+		 s->adaptive ? "with INSERT ... SELECT, or through the client while others write"
+			     : s->client ? "through the client" : "with INSERT ... SELECT");
+	return 0;
+}
+
+static void copy_state_free(struct copy_state *s)
+{
+	keyval_free(&s->lower);
+}
+
+/* Before a chunk: a pause or a signal, the control socket's settings, the
+ * chunk's size and its transactions', and how its end is found. Returns 0,
+ * or EXIT_SIGNAL. */
+static int chunk_begin(struct copy_state *s, struct chunk *c)
+{
+	*c = (struct chunk){ .more = 1 };
+	if (wait_while_paused() || oscar_abort)
+		return EXIT_SIGNAL;
+	/* settings changed on the control socket take effect here */
+	control_apply();
+	if (s->ctl.target != opt.chunk_time || s->ctl.fixed != (opt.chunk_size > 0) ||
+	    (s->ctl.fixed && s->ctl.size != opt.chunk_size))
+		ctl_retarget(&s->ctl, opt.chunk_time, opt.chunk_size);
+	double lock_time = ctl_tx_seconds(opt.chunk_time, opt.max_lock_time);
+	c->size = s->ctl.size;
+	/* While others write, the chunk is copied in several transactions of
+	 * about --max-lock-time each: an application write that meets a row
+	 * the copy has locked waits for one transaction, not the chunk. */
+	c->tx_rows = c->size;
+	if (s->writers) {
+		double want = s->tx_rate > 0 ? s->tx_rate * lock_time : CTL_FIRST_CHUNK;
+		if (want < 100)
+			want = 100;
+		if (want < (double)c->tx_rows)
+			c->tx_rows = (long)want;
 	}
+	c->t0 = now_mono();
+	c->from_num = s->int_key && s->have_lower && keyval_to_number(&s->lower, &c->lo_num);
+	c->estimated = c->from_num && !s->writers && s->density > 0 && s->density <= 2;
+	return 0;
+}
+
+/* The chunk's end estimated from the key density (key_density_init): one
+ * transaction. Returns 0 or the exit status. */
+static int chunk_by_density(struct copy_state *s, struct chunk *c)
+{
+	long double hi_num = c->lo_num + (long double)c->size * s->density;
+	if (hi_num < c->lo_num + 1)
+		hi_num = c->lo_num + 1;
+	struct keyval hi = { 0, NULL, NULL };
+	c->more = hi_num < s->key_max;
+	if (c->more)
+		keyval_from_number(&hi, floorl(hi_num));
+	int rc = bound_cover(s->m, c->more ? &hi : NULL);
+	if (!rc)
+		rc = copy_tx(s->m, &s->lower, c->more ? &hi : NULL, s->client, s->max_stmt, false, &c->rows,
+			     &c->skipped);
+	c->txs = 1;
+	if (rc) {
+		keyval_free(&hi);
+		return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
+	}
+	if (c->more) {
+		keyval_free(&s->lower);
+		s->lower = hi;
+		keyval_copy(&c->upper, &s->lower);
+	}
+	return 0;
+}
+
+/* The chunk in rounds of the parallel copy, each transaction's end read. */
+static int chunk_in_rounds(struct copy_state *s, struct chunk *c)
+{
+	while (c->rows < c->size && c->more) {
+		int rc = copy_round(s->m, &s->lower, &s->have_lower, c->tx_rows, c->size - c->rows, s->parallel_client,
+				    s->max_stmt, &c->rows, &c->skipped, &c->txs, &c->more, &s->tx_rate);
+		if (!rc)
+			rc = tx_done(&s->lower, &c->upper, c->more);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The chunk in transactions one after the other, each one's end read. */
+static int chunk_in_transactions(struct copy_state *s, struct chunk *c)
+{
+	struct migration *m = s->m;
+	int cert_losses = 0;
+	while (c->rows < c->size && c->more) {
+		long want = c->size - c->rows < c->tx_rows ? c->size - c->rows : c->tx_rows;
+		struct keyval sub = { 0, NULL, NULL };
+		c->more = next_boundary(m, s->have_lower ? &s->lower : NULL, want, &sub);
+		int rc = c->more < 0 ? -1 : 0;
+		long got = 0, skip = 0;
+		double tx0 = now_mono();
+		if (!rc)
+			rc = bound_cover(m, c->more ? &sub : NULL);
+		if (!rc)
+			rc = copy_tx(m, s->have_lower ? &s->lower : NULL, c->more ? &sub : NULL, s->client, s->max_stmt,
+				     want > CTL_MIN_CHUNK && cert_losses < opt.chunk_retries, &got, &skip);
+		if (rc == 1) {
+			/* lost a certification: the same rows again in a transaction
+			 * half as large, and the next ones sized down too */
+			cert_losses++;
+			c->tx_rows = want / 2 > CTL_MIN_CHUNK ? want / 2 : CTL_MIN_CHUNK;
+			s->tx_rate /= 2;
+			keyval_free(&sub);
+			c->more = 1;
+			sleep_s(0.01 * cert_losses);
+			continue;
+		}
+		cert_losses = 0;
+		if (rc) {
+			keyval_free(&sub);
+			return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
+		}
+		tx_rate_add(&s->tx_rate, got, now_mono() - tx0);
+		c->rows += got;
+		c->skipped += skip;
+		c->txs++;
+		if (c->more) {
+			keyval_free(&s->lower);
+			s->lower = sub;
+			s->have_lower = true;
+		}
+		if ((rc = tx_done(&s->lower, &c->upper, c->more)))
+			return rc;
+	}
+	return 0;
+}
+
+/* The chunk's transactions' ends read with next_boundary: in rounds of
+ * several connections while others write and --copy-threads asks for
+ * them, else one after the other. Returns 0 or the exit status. */
+static int chunk_by_boundaries(struct copy_state *s, struct chunk *c)
+{
+	if (s->writers && !nworkers && copy_threads() > 1 && !s->workers_tried) {
+		s->workers_tried = true;
+		workers_open(s->m, s->parallel_client);
+	}
+	if (s->writers && nworkers > 0)
+		return chunk_in_rounds(s, c);
+	return chunk_in_transactions(s, c);
+}
+
+/* Whether others write, after a chunk of `rows` that took secs: others' row
+ * changes since the last look, where ours are `rows` inserts plus a few for
+ * the job state and the replica heartbeat. At most every 0.2 s: tiny chunks
+ * would otherwise pay a status query each. */
+static void observe_writers(struct copy_state *s, long rows, double secs)
+{
+	long long ins, now_chg;
+	s->rows_since_check += rows;
+	if (now_mono() - s->last_writes_check < 0.2 && secs < 0.2)
+		return;
+	if (db_row_writes(s->m->db, &ins, &now_chg))
+		return;
+	/* on Galera the writers that matter most are on other nodes:
+	 * their writesets certify against every copy transaction */
+	bool others = now_chg - s->chg_before > s->rows_since_check + 10 || db_galera;
+	/* said once when first measured, then on every change */
+	if (!s->writers_known || others != s->writers)
+		log_info("%s", others ? "other sessions write: copying in transactions of about --max-lock-time"
+				      : "no other writes: one transaction per chunk");
+	bool first = !s->writers_known;
+	s->writers = others;
+	s->writers_known = true;
+	if (s->adaptive && (first || s->client != s->writers)) {
+		log_info("%s", s->writers ? "others write: copying through the client (no AUTO-INC table lock)"
+					  : "nobody else writes: copying with INSERT ... SELECT");
+		s->client = s->writers;
+	}
+	s->chg_before = now_chg;
+	s->rows_since_check = 0;
+	s->last_writes_check = now_mono();
+}
+
+/* After a chunk that took secs: the density for the next, the counts,
+ * whether others write, the next size, progress, statistics and the chunk
+ * event. */
+static void chunk_report(struct copy_state *s, const struct chunk *c, double secs)
+{
+	struct migration *m = s->m;
+	long double hi_num;
+	if (c->from_num && c->more && c->rows > 0 && keyval_to_number(&s->lower, &hi_num))
+		s->density = (hi_num - c->lo_num) / (long double)c->rows;
+	else
+		s->density = 0;
+	m->rows_copied += c->rows;
+	m->chunks++;
+	observe_writers(s, c->rows, secs);
+	long next = ctl_next(&s->ctl, c->rows, secs);
+	if (m->rows_copied > s->estimate)
+		s->estimate = m->rows_copied;
+	progress_chunk(c->rows, secs);
+	stats_chunk(secs, s->ctl.fixed ? 0 : s->ctl.target);
+	double rate = progress_rate();
+	struct sbuf ev;
+	ev_begin(&ev, "chunk");
+	ev_int(&ev, "chunk", m->chunks);
+	ev_int(&ev, "chunk_rows", c->rows);
+	ev_num(&ev, "chunk_s", secs);
+	ev_int(&ev, "chunk_size", c->size);
+	ev_int(&ev, "next_chunk_size", next);
+	ev_int(&ev, "rows_copied", m->rows_copied);
+	ev_int(&ev, "rows_estimated", s->estimate);
+	ev_int(&ev, "rows_skipped_locked", c->skipped);
+	ev_int(&ev, "transactions", c->txs);
+	ev_end(&ev);
+	progress_update(m->rows_copied, s->estimate, next, NULL);
+	control_set_progress(m->rows_copied, s->estimate, rate, progress_eta(m->rows_copied, s->estimate), next);
+}
+
+/* After a chunk that took secs, with more to copy: the job state, the stop
+ * at --max-runtime and the throttle. Returns 0 to go on, EXIT_INCOMPLETE at
+ * --max-runtime, or the throttle's exit status. */
+static int after_chunk(struct copy_state *s, const struct chunk *c, double secs)
+{
+	struct migration *m = s->m;
+	/* After the commit: the state may lag the copy, never lead it. Once
+	 * a second is enough (tiny chunks would otherwise pay a write each). */
+	double now = now_mono();
+	bool stopping = opt.max_runtime > 0 && now - m->run_started > opt.max_runtime;
+	if (stopping || now - s->last_state >= 1.0 || m->chunks == 3) {
+		if (state_progress(m, &c->upper))
+			log_warn("cannot record progress: %s", db_error_text(m->db));
+		s->last_state = now;
+	}
+	if (m->chunks == 3)
+		fault_point("mid-copy");
+	if (stopping) {
+		progress_stopped();
+		/* the session's setting back to the connection default: the run
+		 * ends here and the next statements are the state's, so a failure
+		 * is only worth a warning */
+		if (db_exec(m->db, DB_SILENT, "SET SESSION innodb_lock_wait_timeout=1"))
+			log_warn("cannot reset innodb_lock_wait_timeout: %s", db_error_text(m->db));
+		return EXIT_INCOMPLETE;
+	}
+	/* load and replicas: after every chunk, or every 0.2 s for tiny ones */
+	int rc = 0;
+	if (now - s->last_throttle >= 0.2 || secs >= 0.2) {
+		rc = throttle_wait(m->db, m->rows_copied, s->estimate);
+		s->last_throttle = now_mono();
+	}
+	return rc;
+}
+
+/* The copy's end: the session's setting back, the time it took. */
+static int copy_end(struct copy_state *s)
+{
+	struct migration *m = s->m;
 	progress_done();
 	if (db_exec(m->db, 0, "SET SESSION innodb_lock_wait_timeout=1"))
 		return EXIT_FAILED;
-	m->copy_seconds = now_mono() - t_start;
+	m->copy_seconds = now_mono() - s->t_start;
 	log_info("copied %lld rows in %lld chunks, %.2f s", m->rows_copied, m->chunks, m->copy_seconds);
 	return 0;
+}
+
+/* Copies chunk after chunk, each sized by the controller, until the end of
+ * the table, a stop or a failure. Returns 0 or the exit status. */
+static int copy_chunks(struct migration *m, const struct keyval *start)
+{
+	struct copy_state s;
+	int rc = copy_state_init(&s, m, start);
+	bool end = false;
+	while (!rc && !end) {
+		struct chunk c;
+		rc = chunk_begin(&s, &c);
+		if (!rc)
+			rc = c.estimated ? chunk_by_density(&s, &c) : chunk_by_boundaries(&s, &c);
+		if (!rc) {
+			double secs = now_mono() - c.t0;
+			chunk_report(&s, &c, secs);
+			end = !c.more;
+			if (!end)
+				rc = after_chunk(&s, &c, secs);
+		}
+		keyval_free(&c.upper);
+	}
+	if (!rc)
+		rc = copy_end(&s);
+	copy_state_free(&s);
+	return rc;
 }
 
 /* Copies the rows after start (all rows when start is NULL or empty). */

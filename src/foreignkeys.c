@@ -13,10 +13,12 @@
  * _fk -> fk), as DBAs know from pt-online-schema-change. */
 #include "foreignkeys.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "catalog.h"
 #include "fault.h"
 #include "log.h"
 #include "migration.h"
@@ -30,22 +32,21 @@ struct childfk {
 	char **cols, **refcols;
 };
 
-/* n < 0: the members of one entry only, not the array. */
+/* A foreign key from the rows of load_fks's query, column by column; the
+ * rows of one constraint add its columns. */
+static const struct catalog_field childfk_fields[] = {
+	{ offsetof(struct childfk, schema), CF_STRING, NULL },    { offsetof(struct childfk, table), CF_STRING, NULL },
+	{ offsetof(struct childfk, name), CF_STRING, NULL },      { offsetof(struct childfk, on_delete), CF_STRING, NULL },
+	{ offsetof(struct childfk, on_update), CF_STRING, NULL }, { offsetof(struct childfk, cols), CF_LIST, NULL },
+	{ offsetof(struct childfk, refcols), CF_LIST, NULL },     { offsetof(struct childfk, ref_schema), CF_STRING, NULL },
+	{ offsetof(struct childfk, ref_table), CF_STRING, "" },
+};
+static const struct catalog_records childfk_records = { sizeof(struct childfk), childfk_fields,
+							sizeof childfk_fields / sizeof childfk_fields[0], 3, NULL, NULL };
+
 static void childfk_free(struct childfk *c, int n)
 {
-	for (int i = 0; i < (n < 0 ? 1 : n); i++) {
-		free(c[i].schema);
-		free(c[i].table);
-		free(c[i].name);
-		free(c[i].on_delete);
-		free(c[i].on_update);
-		free(c[i].ref_schema);
-		free(c[i].ref_table);
-		strv_free(c[i].cols);
-		strv_free(c[i].refcols);
-	}
-	if (n >= 0)
-		free(c);
+	catalog_records_free(&childfk_records, c, n);
 }
 
 /* Foreign keys, columns in order: with `own`, those schema.table declares;
@@ -63,35 +64,16 @@ static int load_fks(struct db *db, const char *schema, const char *table, bool o
 	sb_add(&q, own ? " AND r.TABLE_NAME = BINARY " : " AND r.REFERENCED_TABLE_NAME = BINARY ");
 	sb_literal(&q, table);
 	sb_add(&q, " ORDER BY r.CONSTRAINT_SCHEMA, r.TABLE_NAME, r.CONSTRAINT_NAME, k.ORDINAL_POSITION");
-	MYSQL_RES *r = db_query(db, sb_str(&q));
+	struct childfk *c = catalog_records_load(db, sb_str(&q), &childfk_records, nout);
 	sb_free(&q);
-	if (!r)
+	if (*nout < 0)
 		return -1;
-	struct childfk *c = NULL;
-	int n = 0;
-	MYSQL_ROW row;
-	while ((row = mysql_fetch_row(r))) {
-		if (!n || strcmp(c[n - 1].schema, row[0]) || strcmp(c[n - 1].table, row[1]) ||
-		    strcmp(c[n - 1].name, row[2])) {
-			c = xrealloc(c, sizeof *c * (size_t)(n + 1));
-			memset(&c[n], 0, sizeof c[n]);
-			c[n].schema = xstrdup(row[0]);
-			c[n].table = xstrdup(row[1]);
-			c[n].name = xstrdup(row[2]);
-			c[n].on_delete = xstrdup(row[3]);
-			c[n].on_update = xstrdup(row[4]);
-			c[n].ref_schema = xstrdup(row[7] ? row[7] : schema);
-			c[n].ref_table = xstrdup(row[8] ? row[8] : "");
-			n++;
-		}
-		struct childfk *f = &c[n - 1];
-		f->cols = strv_push(f->cols, row[5]);
-		f->refcols = strv_push(f->refcols, row[6]);
-		f->n++;
+	for (int i = 0; i < *nout; i++) {
+		if (!c[i].ref_schema)
+			c[i].ref_schema = xstrdup(schema);
+		c[i].n = strv_len(c[i].cols);
 	}
-	mysql_free_result(r);
 	*out = c;
-	*nout = n;
 	return 0;
 }
 
@@ -104,7 +86,7 @@ static int load(struct db *db, const char *schema, const char *parent, struct ch
 	int k = 0;
 	for (int i = 0; i < *nout; i++) {
 		if (!strcmp((*out)[i].schema, schema) && !strcmp((*out)[i].table, parent))
-			childfk_free(&(*out)[i], -1);
+			catalog_record_clear(&childfk_records, &(*out)[i]);
 		else
 			(*out)[k++] = (*out)[i];
 	}

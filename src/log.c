@@ -26,6 +26,9 @@ static void stamp(char *buf, size_t n)
 	snprintf(buf + k, n - k, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
+/* fmt and ap are a log_* caller's, whose format the compiler checks */
+static void vlog(const char *level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void vlog(const char *level, const char *fmt, va_list ap)
 {
 	char ts[40];

@@ -18,10 +18,12 @@
 #include "usertriggers.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "catalog.h"
 #include "log.h"
 #include "migration.h"
 #include "names.h"
@@ -31,25 +33,38 @@ struct utrig {
 	char *name, *event, *timing, *body, *definer, *sql_mode, *cs_client, *coll_conn;
 };
 
-static void utrig_free(struct utrig *u, int n)
-{
-	for (int i = 0; i < n; i++) {
-		free(u[i].name);
-		free(u[i].event);
-		free(u[i].timing);
-		free(u[i].body);
-		free(u[i].definer);
-		free(u[i].sql_mode);
-		free(u[i].cs_client);
-		free(u[i].coll_conn);
-	}
-	free(u);
-}
-
 static bool is_oscar_trigger(struct migration *m, const char *name)
 {
 	return !strcmp(name, m->names.trg_del) || !strcmp(name, m->names.trg_upd) || !strcmp(name, m->names.trg_ins) ||
 	       !strncmp(name, "_og_", 4);
+}
+
+/* A trigger from a row of load's query, column by column. */
+static const struct catalog_field utrig_fields[] = {
+	{ offsetof(struct utrig, name), CF_STRING, NULL },      { offsetof(struct utrig, event), CF_STRING, NULL },
+	{ offsetof(struct utrig, timing), CF_STRING, NULL },    { offsetof(struct utrig, body), CF_STRING, NULL },
+	{ offsetof(struct utrig, definer), CF_STRING, NULL },   { offsetof(struct utrig, sql_mode), CF_STRING, "" },
+	{ offsetof(struct utrig, cs_client), CF_STRING, NULL }, { offsetof(struct utrig, coll_conn), CF_STRING, NULL },
+};
+static const struct catalog_records utrig_records = { sizeof(struct utrig), utrig_fields,
+						      sizeof utrig_fields / sizeof utrig_fields[0], 0, NULL, NULL };
+
+static void utrig_free(struct utrig *u, int n)
+{
+	catalog_records_free(&utrig_records, u, n);
+}
+
+struct load_filter {
+	struct migration *m;
+	bool guarded;
+};
+
+/* The guarded copies (_og_) only, or the user's triggers only. */
+static bool load_keep(const void *ctx, MYSQL_ROW row)
+{
+	const struct load_filter *f = ctx;
+	bool g = !strncmp(row[0], "_og_", 4);
+	return f->guarded ? g : !is_oscar_trigger(f->m, row[0]);
 }
 
 /* The user triggers on schema.table, in firing order. */
@@ -63,32 +78,13 @@ static int load(struct migration *m, const char *table, bool guarded, struct utr
 	sb_add(&q, " AND EVENT_OBJECT_TABLE = BINARY ");
 	sb_literal(&q, table);
 	sb_add(&q, " ORDER BY EVENT_MANIPULATION, ACTION_TIMING, ACTION_ORDER");
-	MYSQL_RES *r = db_query(m->db, sb_str(&q));
+	struct load_filter f = { m, guarded };
+	struct catalog_records rt = utrig_records;
+	rt.keep = load_keep;
+	rt.ctx = &f;
+	*out = catalog_records_load(m->db, sb_str(&q), &rt, nout);
 	sb_free(&q);
-	if (!r)
-		return -1;
-	struct utrig *u = NULL;
-	int n = 0;
-	MYSQL_ROW row;
-	while ((row = mysql_fetch_row(r))) {
-		bool g = !strncmp(row[0], "_og_", 4);
-		if (guarded ? !g : is_oscar_trigger(m, row[0]))
-			continue;
-		u = xrealloc(u, sizeof *u * (size_t)(n + 1));
-		u[n].name = xstrdup(row[0]);
-		u[n].event = xstrdup(row[1]);
-		u[n].timing = xstrdup(row[2]);
-		u[n].body = xstrdup(row[3]);
-		u[n].definer = xstrdup(row[4]);
-		u[n].sql_mode = xstrdup(row[5] ? row[5] : "");
-		u[n].cs_client = xstrdup(row[6]);
-		u[n].coll_conn = xstrdup(row[7]);
-		n++;
-	}
-	mysql_free_result(r);
-	*out = u;
-	*nout = n;
-	return 0;
+	return *nout < 0 ? -1 : 0;
 }
 
 /* Column names after NEW. or OLD. in a trigger body (strings skipped). */
