@@ -40,4 +40,8 @@ char *copy_sql_example(struct migration *m);
 /* Copies every row after start (NULL: from the first). */
 int copy_rows(struct migration *m, const struct keyval *start);
 
+/* The largest value of a one-column integer chunk key, from the table: 1 with
+ * *max set, 0 when the key is not one (or the table is empty), -1 on error. */
+int key_max_number(struct migration *m, long double *max);
+
 #endif

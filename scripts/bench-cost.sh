@@ -30,6 +30,7 @@ variants=(
 	"oscar, no verification|--no-verify"
 	"oscar, copy through the client|--copy-method=client"
 	"oscar, through the client, index kept|--copy-method=client --defer-indexes=never"
+	"oscar, through the client, index kept, row events|--copy-method=client --defer-indexes=never --copy-binlog-format=row"
 	"oscar, rows to the binlog as row events|--copy-binlog-format=row"
 	"pt-online-schema-change|"
 )

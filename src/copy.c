@@ -1134,11 +1134,9 @@ static void copy_method_choose(struct copy_state *s)
  * at most twice the rows asked for, whatever comes next. A chunk that
  * finds no row falls back to reading the keys. Returns 0, or -1 when the
  * key's maximum cannot be read. */
-static int key_density_init(struct copy_state *s)
+int key_max_number(struct migration *m, long double *max)
 {
-	struct migration *m = s->m;
-	s->int_key = !s->ctl.fixed && m->key.n == 1 && (m->key.kinds[0] == KK_INT || m->key.kinds[0] == KK_UINT);
-	if (!s->int_key)
+	if (m->key.n != 1 || (m->key.kinds[0] != KK_INT && m->key.kinds[0] != KK_UINT))
 		return 0;
 	struct sbuf q = SBUF_INIT;
 	sb_add(&q, "SELECT MAX(");
@@ -1152,12 +1150,21 @@ static int key_density_init(struct copy_state *s)
 		free(v);
 		return -1;
 	}
-	struct keyval kv = { 1, &v, NULL };
 	unsigned long l = v ? strlen(v) : 0;
-	kv.len = &l;
-	s->int_key = v && keyval_to_number(&kv, &s->key_max);
+	struct keyval kv = { 1, &v, &l };
+	int rc = v && keyval_to_number(&kv, max) ? 1 : 0;
 	free(v);
-	return 0;
+	return rc;
+}
+
+static int key_density_init(struct copy_state *s)
+{
+	s->int_key = false;
+	if (s->ctl.fixed)
+		return 0;
+	int rc = key_max_number(s->m, &s->key_max);
+	s->int_key = rc == 1;
+	return rc < 0 ? -1 : 0;
 }
 
 /* Sets up the copy of the rows after start (all when NULL or empty) and its

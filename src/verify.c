@@ -292,20 +292,7 @@ struct key_steps {
 static void key_steps_init(struct key_steps *ks, struct migration *m)
 {
 	memset(ks, 0, sizeof *ks);
-	if (m->key.n != 1 || (m->key.kinds[0] != KK_INT && m->key.kinds[0] != KK_UINT))
-		return;
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT MAX(");
-	sb_ident(&q, m->key.old_cols[0]);
-	sb_add(&q, ") FROM ");
-	sb_qualified(&q, m->schema, m->table);
-	bool found;
-	char *v = db_scalar(m->db, sb_str(&q), &found);
-	sb_free(&q);
-	unsigned long len = v ? strlen(v) : 0;
-	struct keyval kv = { 1, &v, &len };
-	ks->on = found && v && keyval_to_number(&kv, &ks->max);
-	free(v);
+	ks->on = key_max_number(m, &ks->max) == 1;
 }
 
 /* The next chunk's end after lower, computed when the density allows: 1 with
