@@ -43,6 +43,9 @@ struct table {
 };
 
 int catalog_load(struct db *db, const char *schema, const char *name, struct table *t);
+/* SELECT MAX(col) of schema.name: 0 with *max set (NULL for an empty table,
+ * the caller frees it), -1 on error. */
+int catalog_column_max(struct db *db, const char *schema, const char *name, const char *col, char **max);
 void table_free(struct table *t);
 /* The server's CREATE TABLE text of schema.table (one definition per line), or
  * NULL after an error. Caller frees. */

@@ -27,6 +27,13 @@ int keyval_decode(const char *enc, size_t len, struct keyval *kv);
 bool keyval_to_number(const struct keyval *kv, long double *out);
 /* kv (empty) set to the one-column integer key v. */
 void keyval_from_number(struct keyval *kv, long double v);
+/* The end of the next range after the integer key lo holding about `rows`
+ * rows at `density` key values per row, at least one value past lo: 1 with
+ * *upper (empty) set, 0 when it reaches max (the range is then the rest). */
+int keyval_step(long double lo, long rows, long double density, long double max, struct keyval *upper);
+/* Key values per row of the range (lo, upper] that held `rows` rows; 0 when
+ * that cannot be said (no row, no upper bound or not an integer key). */
+long double keyval_density(long double lo, const struct keyval *upper, long rows);
 /* A copy of src into dst (empty). */
 void keyval_copy(struct keyval *dst, const struct keyval *src);
 

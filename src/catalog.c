@@ -318,3 +318,20 @@ void catalog_records_free(const struct catalog_records *rt, void *recs, int n)
 		catalog_record_clear(rt, (char *)recs + rt->size * (size_t)i);
 	free(recs);
 }
+
+int catalog_column_max(struct db *db, const char *schema, const char *name, const char *col, char **max)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT MAX(");
+	sb_ident(&q, col);
+	sb_add(&q, ") FROM ");
+	sb_qualified(&q, schema, name);
+	bool found;
+	*max = db_scalar(db, sb_str(&q), &found);
+	sb_free(&q);
+	if (found)
+		return 0;
+	free(*max);
+	*max = NULL;
+	return -1;
+}

@@ -6,7 +6,6 @@
  * integers as digits, ENUM by index, strings as hex in their own charset and
  * collation (binary-safe and ordered as the index orders them). */
 #include <ctype.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1118,12 +1117,13 @@ struct chunk {
  * (docs/cost.md). */
 static void copy_method_choose(struct copy_state *s)
 {
-	s->adaptive = opt.copy_method == COPY_AUTO && autoinc_table_lock(s->m);
+	bool table_lock = opt.copy_method != COPY_CLIENT && autoinc_table_lock(s->m);
+	s->adaptive = opt.copy_method == COPY_AUTO && table_lock;
 	s->client = opt.copy_method == COPY_CLIENT || s->adaptive;
 	/* Several copy connections at once would queue on that lock one behind
 	 * the other (and, never waiting, fail): the parallel rounds copy
 	 * through the client. */
-	s->parallel_client = s->client || (copy_threads() > 1 && autoinc_table_lock(s->m));
+	s->parallel_client = s->client || (copy_threads() > 1 && table_lock);
 }
 
 /* With one integer key column and nobody else writing, a chunk's end is
@@ -1138,18 +1138,9 @@ int key_max_number(struct migration *m, long double *max)
 {
 	if (m->key.n != 1 || (m->key.kinds[0] != KK_INT && m->key.kinds[0] != KK_UINT))
 		return 0;
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT MAX(");
-	sb_ident(&q, m->key.old_cols[0]);
-	sb_add(&q, ")");
-	from_clause(&q, m);
-	bool found;
-	char *v = db_scalar(m->db, sb_str(&q), &found);
-	sb_free(&q);
-	if (!found) {
-		free(v);
+	char *v;
+	if (catalog_column_max(m->db, m->schema, m->table, m->key.old_cols[0], &v))
 		return -1;
-	}
 	unsigned long l = v ? strlen(v) : 0;
 	struct keyval kv = { 1, &v, &l };
 	int rc = v && keyval_to_number(&kv, max) ? 1 : 0;
@@ -1242,13 +1233,8 @@ static int chunk_begin(struct copy_state *s, struct chunk *c)
  * transaction. Returns 0 or the exit status. */
 static int chunk_by_density(struct copy_state *s, struct chunk *c)
 {
-	long double hi_num = c->lo_num + (long double)c->size * s->density;
-	if (hi_num < c->lo_num + 1)
-		hi_num = c->lo_num + 1;
 	struct keyval hi = { 0, NULL, NULL };
-	c->more = hi_num < s->key_max;
-	if (c->more)
-		keyval_from_number(&hi, floorl(hi_num));
+	c->more = keyval_step(c->lo_num, c->size, s->density, s->key_max, &hi);
 	int rc = bound_cover(s->m, c->more ? &hi : NULL);
 	if (!rc)
 		rc = copy_tx(s->m, &s->lower, c->more ? &hi : NULL, s->client, s->max_stmt, false, &c->rows,
@@ -1380,11 +1366,7 @@ static void observe_writers(struct copy_state *s, long rows, double secs)
 static void chunk_report(struct copy_state *s, const struct chunk *c, double secs)
 {
 	struct migration *m = s->m;
-	long double hi_num;
-	if (c->from_num && c->more && c->rows > 0 && keyval_to_number(&s->lower, &hi_num))
-		s->density = (hi_num - c->lo_num) / (long double)c->rows;
-	else
-		s->density = 0;
+	s->density = c->from_num && c->more ? keyval_density(c->lo_num, &s->lower, c->rows) : 0;
 	m->rows_copied += c->rows;
 	m->chunks++;
 	observe_writers(s, c->rows, secs);

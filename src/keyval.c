@@ -2,6 +2,7 @@
  * the copy (sets of keys compared bytewise) and the state (last_key). */
 #include "keyval.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,4 +84,23 @@ void keyval_copy(struct keyval *dst, const struct keyval *src)
 		memcpy(dst->v[i], src->v[i], src->len[i] + 1);
 		dst->len[i] = src->len[i];
 	}
+}
+
+int keyval_step(long double lo, long rows, long double density, long double max, struct keyval *upper)
+{
+	long double hi = floorl(lo + (long double)rows * density);
+	if (hi < lo + 1)
+		hi = lo + 1;
+	if (hi >= max)
+		return 0;
+	keyval_from_number(upper, hi);
+	return 1;
+}
+
+long double keyval_density(long double lo, const struct keyval *upper, long rows)
+{
+	long double hi;
+	if (!upper || rows <= 0 || !keyval_to_number(upper, &hi))
+		return 0;
+	return (hi - lo) / (long double)rows;
 }

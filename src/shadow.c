@@ -300,18 +300,10 @@ int shadow_sync_auto_increment(struct migration *m)
 		counter = now.auto_increment;
 		table_free(&now);
 	}
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT MAX(");
-	sb_ident(&q, ai->name);
-	sb_add(&q, ") FROM ");
-	sb_qualified(&q, m->schema, m->table);
-	bool found;
-	char *max = db_scalar(m->db, sb_str(&q), &found);
-	sb_free(&q);
-	if (!found) {
-		free(max);
+	char *max;
+	if (catalog_column_max(m->db, m->schema, m->table, ai->name, &max))
 		return -1;
-	}
+	struct sbuf q = SBUF_INIT;
 	/* MAX of a signed or unsigned column; beyond LLONG_MAX there is no room anyway */
 	long long mx = max ? strtoll(max, NULL, 10) : 0;
 	free(max);

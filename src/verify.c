@@ -5,7 +5,6 @@
  * stops the swap and names the keys. */
 #include "verify.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,25 +301,14 @@ static int key_steps_next(const struct key_steps *ks, const struct keyval *lower
 	long double lo;
 	if (!ks->on || !lower || ks->density <= 0 || ks->density > 2 || !keyval_to_number(lower, &lo))
 		return -1;
-	long double hi = floorl(lo + (long double)size * ks->density);
-	if (hi < lo + 1)
-		hi = lo + 1;
-	if (hi >= ks->max)
-		return 0;
-	keyval_from_number(upper, hi);
-	return 1;
+	return keyval_step(lo, size, ks->density, ks->max, upper);
 }
 
 /* After a chunk (lower, upper] of `rows` rows: the density for the next. */
 static void key_steps_seen(struct key_steps *ks, const struct keyval *lower, const struct keyval *upper, long rows)
 {
-	long double lo, hi;
-	if (!ks->on)
-		return;
-	if (lower && upper && rows > 0 && keyval_to_number(lower, &lo) && keyval_to_number(upper, &hi))
-		ks->density = (hi - lo) / (long double)rows;
-	else
-		ks->density = 0;
+	long double lo;
+	ks->density = ks->on && lower && keyval_to_number(lower, &lo) ? keyval_density(lo, upper, rows) : 0;
 }
 
 int verify_shadow(struct migration *m)
