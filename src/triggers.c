@@ -137,6 +137,38 @@ static void remove_old(struct sbuf *q, struct migration *m)
 		sb_add(q, " SET SESSION foreign_key_checks = 0;");
 }
 
+/* "IF NOT (every mirrored column unchanged) THEN ", for the UPDATE trigger on
+ * a Galera node. An UPDATE that leaves its row as it was changes nothing in
+ * the table, so its writeset carries no certification key of the table, only
+ * the shadow's row the mirror wrote; yet its appliers open and lock the table.
+ * Certification then lets such a writeset be applied in parallel with a
+ * total-order DDL on the table ordered before it (the next CREATE TRIGGER),
+ * both want the table's metadata lock, and neither can abort the other (the
+ * "MDL BF-BF conflict" that wedged the cluster; PXC-4657 describes the same
+ * hole in Percona XtraDB Cluster). Writing nothing for an unchanged row closes
+ * it, and the shadow's row stays right: it already holds that image, or the
+ * copy has yet to bring it. Unchanged means equal as values (<=>) and as bytes
+ * (a collation's "equal" is not: 'a' and 'A'; nor a float's: -0 and 0), so a
+ * real change is never skipped. */
+static void unchanged_skip(struct sbuf *q, struct migration *m)
+{
+	sb_add(q, "IF NOT (");
+	for (int i = 0; i < m->map.n; i++) {
+		if (i)
+			sb_add(q, " AND ");
+		sb_add(q, "OLD.");
+		sb_ident(q, m->map.from[i]);
+		sb_add(q, " <=> NEW.");
+		sb_ident(q, m->map.from[i]);
+		sb_add(q, " AND CAST(OLD.");
+		sb_ident(q, m->map.from[i]);
+		sb_add(q, " AS BINARY) <=> CAST(NEW.");
+		sb_ident(q, m->map.from[i]);
+		sb_add(q, " AS BINARY)");
+	}
+	sb_add(q, ") THEN ");
+}
+
 const char *triggers_name(const struct objnames *n, enum trigger_event ev)
 {
 	return ev == TRG_DELETE ? n->trg_del : ev == TRG_UPDATE ? n->trg_upd : n->trg_ins;
@@ -188,6 +220,8 @@ char *triggers_sql(struct migration *m, enum trigger_event which)
 			sb_add(&q, " END IF;");
 		break;
 	case TRG_UPDATE:
+		if (galera_node)
+			unchanged_skip(&q, m);
 		/* Only when the key really changed is the old-key row removed; the
 		 * REPLACE then writes the new image. */
 		sb_add(&q, "IF NOT (");
@@ -211,6 +245,8 @@ char *triggers_sql(struct migration *m, enum trigger_event which)
 		replace_new(&q, m);
 		sb_add(&q, ";");
 		if (bounded)
+			sb_add(&q, " END IF;");
+		if (galera_node)
 			sb_add(&q, " END IF;");
 		break;
 	default:

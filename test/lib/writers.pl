@@ -84,6 +84,9 @@ sub writer {
 		key => $dbh->prepare($q->('UPDATE TBL SET id = ? WHERE id = ?')),
 		uni => $dbh->prepare($q->('UPDATE TBL SET u = ? WHERE id = ?')),
 		del => $dbh->prepare($q->('DELETE FROM TBL WHERE id = ?')),
+		# matches its row and changes nothing: on a Galera node its writeset
+		# then has no key of the table (see unchanged_skip in triggers.c)
+		same => $dbh->prepare($q->('UPDATE TBL SET n = n WHERE id = ?')),
 	);
 	until (-e $stopfile) {
 		my %pending = %model;
@@ -103,7 +106,7 @@ sub writer {
 				$pending{$id} = [@v] if $res;
 			} else {
 				my $id = $ids[int(rand(@ids))];
-				$kind = $r < 0.55 ? 'upd' : $r < 0.7 ? 'key' : $r < 0.85 ? 'uni' : 'del';
+				$kind = $r < 0.55 ? 'upd' : $r < 0.7 ? 'key' : $r < 0.85 ? 'uni' : $r < 0.9 ? 'same' : 'del';
 				if ($r < 0.55) {
 					my @v = (rand_text(), rand_dt(), rand_dec(), rand_n());
 					$res = $st{upd}->execute(@v, $id);
@@ -116,6 +119,8 @@ sub writer {
 					my $u = rand() < 0.2 ? undef : "w$w-" . $uniq++;
 					$res = $st{uni}->execute($u, $id);
 					$pending{$id} = [$u, @{$pending{$id}}[1 .. 4]] if $res;
+				} elsif ($r < 0.9) {
+					$res = $st{same}->execute($id);
 				} else {
 					$res = $st{del}->execute($id);
 					delete $pending{$id} if $res;
