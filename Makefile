@@ -68,13 +68,9 @@ fuzz: $(FUZZERS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZERS)
 
 # Installs what is missing (mariadb-server, libmariadb-dev), builds, starts a
-# private server and runs every test with prove; then, where galera-4 is
-# installed (the one-node cluster test installs it), the 3-node cluster tests.
+# private server and runs every test with prove.
 test:
 	scripts/run-tests.sh
-	@if [ -e /usr/lib/galera/libgalera_smm.so ] || [ -e /usr/lib/galera-4/libgalera_smm.so ]; then \
-		start=$$(date +%s); scripts/run-galera-tests.sh || exit 1; \
-		echo "make test-galera part: $$(( $$(date +%s) - start )) s"; fi
 
 # A throwaway 3-node Galera cluster (scripts/galera-cluster.sh) and the
 # cluster tests; OSCAR_GALERA_REPEAT=N runs them N times.

@@ -54,6 +54,7 @@ for point in after-shadow between-triggers; do
 	is "$?" 0 "$point: --cleanup succeeds"
 	run_oscar
 	is "$RC" 0 "$point: a fresh run succeeds"
+	[ "$RC" = 0 ] || diag "$(grep -v 'copy  ' "$OUT/stderr" | tail -12)"
 	finish "$point"
 done
 

@@ -63,7 +63,7 @@ sleep 1.5
 is "$(chunks):$(last_copied)" "$c1:$cp1" "SIGUSR1: no chunk copied for 1.5 s while paused"
 ok "$(running $PID && echo 0 || echo 1)" "SIGUSR1: oscar still running while paused"
 kill -USR2 $PID
-wait_exit $PID 60
+wait_exit $PID 180
 is "$?" 0 "SIGUSR2: resumed and finished, exit 0"
 like "$(json_events "$OUTF" resume)" '"paused_s":(1\.[4-9]|[2-9]\.|[1-9][0-9])' "SIGUSR2: resume event after >= 1.4 s"
 ok "$([ "$(chunks)" -gt "$c1" ] && echo 0 || echo 1)" "SIGUSR2: copying went on after the resume"
@@ -84,7 +84,7 @@ c1=$(chunks) cp1=$(last_copied)
 sleep 1.5
 is "$(chunks):$(last_copied)" "$c1:$cp1" "--pause-file: no chunk copied for 1.5 s while the file exists"
 rm -f "$PF"
-wait_exit $PID 60
+wait_exit $PID 180
 is "$?" 0 "--pause-file: removing the file resumes, exit 0"
 ok "$(has_event resume && echo 0 || echo 1)" "--pause-file: resume event"
 like "$(json_events "$OUTF" done)" "\"rows_copied\":$ROWS[,}]" "--pause-file: all $ROWS rows copied"
@@ -120,7 +120,7 @@ kill -INT $PID
 sleep 0.5
 sql -e "KILL $(holder_id)"
 wait_exit $holder 2>/dev/null
-wait_exit $PID 60
+wait_exit $PID 180
 is "$?" 5 "SIGINT during the cutover wait: exit 5"
 is "$(json_events "$OUTF" cutover)" "" "SIGINT during the cutover wait: no cutover happened"
 rolled_back "SIGINT during the cutover wait"
