@@ -285,12 +285,15 @@ int galera_verify_nodes(struct migration *m, int (*verify)(struct migration *))
  * before this moment; under load that view kept the same trx_started for
  * transactions running new statements for 4-15 s, so it was no sign of age
  * and only delayed the copy.) */
-static int barrier_on(struct db *db, const char *node)
+static int barrier_on(struct db *db)
 {
-	(void)node;
-	if (db_exec(db, 0, "SET SESSION wsrep_sync_wait=1") ||
-	    db_exec(db, 0, "SET @oscar_barrier = (SELECT 1 FROM DUAL)") ||
-	    db_exec(db, 0, "SET SESSION wsrep_sync_wait=0"))
+	if (db_exec(db, 0, "SET SESSION wsrep_sync_wait=1"))
+		return EXIT_FAILED;
+	/* a SELECT: the statement wsrep_sync_wait=1 holds until the node has
+	 * caught up */
+	bool found;
+	free(db_scalar(db, "SELECT 1", &found));
+	if (!found || db_exec(db, 0, "SET SESSION wsrep_sync_wait=0"))
 		return EXIT_FAILED;
 	return 0;
 }
@@ -301,7 +304,7 @@ static int node_barrier(void *arg, const char *addr)
 	struct db node;
 	if (!node_connect(&node, addr, "the copy does not wait for it to apply the triggers"))
 		return 0;
-	int rc = barrier_on(&node, addr);
+	int rc = barrier_on(&node);
 	if (rc && node.err)
 		db_set_error(m->db, node.err, node.sqlstate, node.errmsg, NULL);
 	else if (rc)
@@ -317,7 +320,7 @@ int galera_trigger_barrier(struct migration *m)
 	if (!galera_node || db_dry_run)
 		return 0;
 	double t0 = now_mono();
-	int rc = barrier_on(m->db, "this node");
+	int rc = barrier_on(m->db);
 	if (!rc)
 		rc = each_other_node(m->db, node_barrier, m, NULL);
 	if (!rc)
