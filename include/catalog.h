@@ -36,6 +36,7 @@ struct table {
 	char *engine;
 	long long rows_estimate;
 	long long auto_increment; /* -1 when none */
+	long long bytes;          /* data and indexes, as the server estimates them */
 	int ncols;
 	struct column *cols;
 	int nidx;

@@ -38,7 +38,11 @@ int check_warnings(struct migration *m);
 /* The copy's statement for a dry run's plan. */
 char *copy_sql_example(struct migration *m);
 /* Copies every row after start (NULL: from the first). */
-int copy_rows(struct migration *m, const struct keyval *start);
+/* per_chunk, when not NULL, runs after every chunk's commit with the
+ * chunk's range (lo, hi], lo NULL for the first, hi NULL for the last;
+ * a non-zero return ends the copy with that status. */
+typedef int (*chunk_hook)(struct migration *m, const struct keyval *lo, const struct keyval *hi);
+int copy_rows(struct migration *m, const struct keyval *start, chunk_hook per_chunk);
 
 /* The largest value of a one-column integer chunk key, from the table: 1 with
  * *max set, 0 when the key is not one (or the table is empty), -1 on error. */

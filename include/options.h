@@ -63,6 +63,7 @@ struct options {
 	double progress_interval;
 	enum copy_method copy_method;
 	const char *copy_binlog_format; /* auto, row */
+	const char *verify_at; /* auto, copy, swap: when the shadow is compared (verify.c) */
 	const char *defer_indexes; /* auto, always, never: plain secondary indexes built after the copy */
 	const char *max_load;      /* VAR=N[,VAR=N] */
 	const char *critical_load;

@@ -2,10 +2,22 @@
 #ifndef OSCAR_VERIFY_H
 #define OSCAR_VERIFY_H
 
+#include <stdbool.h>
+
+#include "keyval.h"
 #include "migration.h"
 
 /* 0 when the shadow holds exactly the table's rows (after repairing chunks
  * that differed), else an EXIT_* status with the differing keys logged. */
 int verify_shadow(struct migration *m);
+
+/* Whether this run compares each chunk right after its copy instead
+ * (--verify-at): decided before the copy; then verify_shadow reports what
+ * was compared. resumed: the copy goes on from an earlier run's; swap_waits:
+ * the swap waits for a file or a window; cluster: a Galera node. */
+bool verify_plan(struct migration *m, bool resumed, bool swap_waits, bool cluster);
+/* After a chunk (lo, hi] of the copy committed (hi NULL: the rest of the
+ * table): compared, copied again if it differs. 0 or an EXIT_* status. */
+int verify_chunk(struct migration *m, const struct keyval *lo, const struct keyval *hi);
 
 #endif

@@ -62,7 +62,8 @@ int catalog_load(struct db *db, const char *schema, const char *name, struct tab
 	t->auto_increment = -1;
 
 	MYSQL_RES *r = query_2(db,
-		"SELECT TABLE_TYPE, IFNULL(ENGINE,''), IFNULL(TABLE_ROWS,0), AUTO_INCREMENT"
+		"SELECT TABLE_TYPE, IFNULL(ENGINE,''), IFNULL(TABLE_ROWS,0), AUTO_INCREMENT,"
+		" IFNULL(DATA_LENGTH,0) + IFNULL(INDEX_LENGTH,0)"
 		" FROM information_schema.TABLES WHERE TABLE_SCHEMA = BINARY ",
 		schema, name, "TABLE_NAME = BINARY ", "");
 	if (!r)
@@ -74,6 +75,7 @@ int catalog_load(struct db *db, const char *schema, const char *name, struct tab
 		t->engine = xstrdup(row[1]);
 		t->rows_estimate = atoll(row[2]);
 		t->auto_increment = row[3] ? atoll(row[3]) : -1;
+		t->bytes = row[4] ? atoll(row[4]) : 0;
 	}
 	mysql_free_result(r);
 	if (!t->exists)

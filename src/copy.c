@@ -1441,13 +1441,17 @@ static int copy_end(struct copy_state *s)
 
 /* Copies chunk after chunk, each sized by the controller, until the end of
  * the table, a stop or a failure. Returns 0 or the exit status. */
-static int copy_chunks(struct migration *m, const struct keyval *start)
+static int copy_chunks(struct migration *m, const struct keyval *start, chunk_hook hook)
 {
 	struct copy_state s;
 	int rc = copy_state_init(&s, m, start);
 	bool end = false;
 	while (!rc && !end) {
 		struct chunk c;
+		struct keyval from = { 0, NULL, NULL };
+		bool had_lower = s.have_lower;
+		if (hook && had_lower)
+			keyval_copy(&from, &s.lower);
 		rc = chunk_begin(&s, &c);
 		if (!rc)
 			rc = c.estimated ? chunk_by_density(&s, &c) : chunk_by_boundaries(&s, &c);
@@ -1455,9 +1459,14 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 			double secs = now_mono() - c.t0;
 			chunk_report(&s, &c, secs);
 			end = !c.more;
-			if (!end)
+			/* before the job state records the chunk: a resumed run never
+			 * starts after a range this one did not check */
+			if (hook)
+				rc = hook(m, had_lower ? &from : NULL, c.more ? &s.lower : NULL);
+			if (!rc && !end)
 				rc = after_chunk(&s, &c, secs);
 		}
+		keyval_free(&from);
 		keyval_free(&c.upper);
 	}
 	if (!rc)
@@ -1467,7 +1476,7 @@ static int copy_chunks(struct migration *m, const struct keyval *start)
 }
 
 /* Copies the rows after start (all rows when start is NULL or empty). */
-int copy_rows(struct migration *m, const struct keyval *start)
+int copy_rows(struct migration *m, const struct keyval *start, chunk_hook per_chunk)
 {
 	if (binlog_copy_begin(m))
 		return EXIT_FAILED;
@@ -1478,7 +1487,7 @@ int copy_rows(struct migration *m, const struct keyval *start)
 	bool unchecked = !m->alter.adds_fk;
 	if (unchecked && db_exec(m->db, 0, "SET SESSION foreign_key_checks=0"))
 		return EXIT_FAILED;
-	int rc = copy_chunks(m, start);
+	int rc = copy_chunks(m, start, per_chunk);
 	ins_ps_drop_all();
 	workers_close();
 	if (unchecked && db_exec(m->db, 0, "SET SESSION foreign_key_checks=1") && !rc)

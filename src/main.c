@@ -240,7 +240,8 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 
 	/* 4. Copy the existing rows. */
 	phase(m, "copy");
-	rc = copy_rows(m, start);
+	bool resumed = start && start->n > 0;
+	rc = copy_rows(m, start, verify_plan(m, resumed, cutover_may_wait(), galera_node) ? verify_chunk : NULL);
 	if (rc == EXIT_INCOMPLETE)
 		return stop_resumable(m, "after --max-runtime");
 	if (rc)

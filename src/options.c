@@ -35,6 +35,7 @@ struct options opt = {
 	.copy_method = COPY_AUTO,
 	.copy_binlog_format = "auto",
 	.defer_indexes = "auto",
+	.verify_at = "auto",
 	.max_load = "Threads_running=25",
 	.critical_load = "Threads_running=50",
 	.max_lag = 1.0,
@@ -108,6 +109,7 @@ static const char *const copy_method_names[] = { [COPY_AUTO] = "auto", [COPY_SER
 						 [COPY_CLIENT] = "client", NULL };
 static const char *const binlog_format_names[] = { "auto", "row", NULL };
 static const char *const defer_names[] = { "auto", "always", "never", NULL };
+static const char *const verify_at_names[] = { "auto", "copy", "swap", NULL };
 static const char *const recursion_names[] = { "auto", "hosts", "processlist", "none", NULL };
 static const char *const fk_method_names[] = { [FK_NONE] = "none", [FK_REBUILD_CONSTRAINTS] = "rebuild_constraints",
 					       [FK_DROP_SWAP] = "drop_swap", [FK_AUTO] = "auto", NULL };
@@ -200,6 +202,9 @@ static const struct optdef optdefs[] = {
 	{ "prefer-instant", OPT_TRUE, FLAG(prefer_instant), NULL, "apply the ALTER natively when the server can do it instantly" },
 	{ "verify", OPT_TRUE, FLAG(verify), NULL, "compare shadow and table before the swap (the default)" },
 	{ "no-verify", OPT_FALSE, FLAG(verify), NULL, "swap without comparing shadow and table first" },
+	{ "verify-at", OPT_WORD, WORD(verify_at), "WHEN",
+	  "auto (copy when the two tables outgrow the buffer pool, else swap), copy (each chunk right after its copy) "
+	  "or swap (the whole table before the swap)", .names = verify_at_names },
 	{ "postpone-cutover-file", OPT_STRING, STRING(postpone_cutover_file), "F",
 	  "after the copy, wait to swap while this file exists", .flags = OPTF_NONEMPTY },
 	{ "cutover-window", OPT_CALL, STRING(cutover_window), "HH:MM-HH:MM",

@@ -145,53 +145,97 @@ static int chunk_equal(struct migration *m, const struct sides *s, const struct 
 	return strcmp(a, b) == 0;
 }
 
-/* Copies the chunk again: with the table's rows share-locked, no trigger can
- * change the shadow's rows of the range, so delete and copy are exact. */
-static int chunk_recopy(struct migration *m, const struct keyval *lo, const struct keyval *hi)
+/* One transaction of the copy again: with the table's rows share-locked,
+ * no trigger can change the shadow's rows of the range, so delete and copy
+ * are exact. 0, or -1 with the error in m->db. */
+static int recopy_tx(struct migration *m, const char *table_range, const char *shadow_range)
 {
-	struct sbuf ro = SBUF_INIT, rs = SBUF_INIT, q = SBUF_INIT;
-	int rc = -1;
+	struct sbuf q = SBUF_INIT;
 	long rows;
+	sb_add(&q, "SELECT COUNT(*)");
+	sb_add(&q, table_range);
+	sb_add(&q, " LOCK IN SHARE MODE");
+	int rc = db_exec(m->db, DB_SILENT, "START TRANSACTION");
+	if (!rc)
+		rc = db_exec(m->db, DB_SILENT, sb_str(&q));
+	if (!rc) {
+		sb_reset(&q);
+		sb_add(&q, "DELETE");
+		sb_add(&q, shadow_range);
+		rc = db_exec(m->db, DB_SILENT, sb_str(&q));
+	}
+	if (!rc)
+		rc = chunk_server(m, table_range, " LOCK IN SHARE MODE", &rows);
+	if (!rc)
+		rc = db_exec(m->db, DB_SILENT, "COMMIT");
+	if (rc)
+		db_exec_keep_error(m->db, "ROLLBACK");
+	sb_free(&q);
+	return rc;
+}
+
+/* The range (lo, hi] of about `size` rows copied again. A range that keeps
+ * losing to others' writes (lock waits, deadlocks, and on a Galera node
+ * certification against writers on other nodes, which a transaction of
+ * thousands of rows nearly always meets) is halved: the first half ends
+ * at the key size/2 rows after lo, the second is the rest up to hi. A
+ * first half that reaches past hi (rows were deleted meanwhile) only
+ * copies more rows again, which is as exact. */
+static int range_recopy(struct migration *m, const struct keyval *lo, const struct keyval *hi, long size)
+{
+	struct sbuf ro = SBUF_INIT, rs = SBUF_INIT;
+	int rc = -1;
 	if (range_sql_on(&ro, m, TABLE_SIDE, lo, hi) || range_sql_on(&rs, m, SHADOW_NO_HINT, lo, hi))
 		goto out;
-	/* The rows come back as the table has them. Checks would refuse a row
-	 * whose parent in the same table is not back yet, and a shadow's
-	 * reference to itself would cascade the delete to rows of other chunks. */
-	if (db_exec(m->db, 0, DB_FK_CHECKS_OFF))
-		goto out;
-	for (int attempt = 0; attempt < 20 && rc && !oscar_abort; attempt++) {
-		sb_reset(&q);
-		sb_add(&q, "SELECT COUNT(*)");
-		sb_add(&q, sb_str(&ro));
-		sb_add(&q, " LOCK IN SHARE MODE");
-		rc = db_exec(m->db, DB_SILENT, "START TRANSACTION");
-		if (!rc)
-			rc = db_exec(m->db, DB_SILENT, sb_str(&q));
-		if (!rc) {
-			sb_reset(&q);
-			sb_add(&q, "DELETE");
-			sb_add(&q, sb_str(&rs));
-			rc = db_exec(m->db, DB_SILENT, sb_str(&q));
+	int tries = size > 100 ? 4 : 20;
+	for (int attempt = 0; attempt < tries && rc && !oscar_abort; attempt++) {
+		rc = recopy_tx(m, sb_str(&ro), sb_str(&rs));
+		if (rc && db_last_class(m->db) != ERR_RETRY) {
+			log_error("verify: copying the chunk again failed: %s", db_error_text(m->db));
+			goto out;
 		}
-		if (!rc)
-			rc = chunk_server(m, sb_str(&ro), " LOCK IN SHARE MODE", &rows);
-		if (!rc)
-			rc = db_exec(m->db, DB_SILENT, "COMMIT");
-		if (rc) {
-			db_exec_keep_error(m->db, "ROLLBACK");
-			if (db_last_class(m->db) != ERR_RETRY) {
-				log_error("verify: copying the chunk again failed: %s", db_error_text(m->db));
-				break;
-			}
-			sleep_s(0.05 * (attempt + 1));
-		}
+		if (rc)
+			sleep_s(0.02 * (attempt + 1));
 	}
-	if (db_exec(m->db, 0, DB_FK_CHECKS_ON))
-		rc = -1;
+	if (rc && size > 100 && !oscar_abort) {
+		struct keyval mid = { 0, NULL, NULL };
+		int more = next_boundary(m, lo, size / 2, &mid);
+		if (more < 0)
+			goto out;
+		if (more == 0) {
+			/* fewer rows than thought: the whole range, in smaller pieces */
+			rc = range_recopy(m, lo, hi, size / 2);
+		} else {
+			rc = range_recopy(m, lo, &mid, size / 2);
+			if (!rc)
+				rc = range_recopy(m, &mid, hi, size - size / 2);
+		}
+		keyval_free(&mid);
+	} else if (rc && !oscar_abort) {
+		log_error("verify: copying the chunk again failed: %s", db_error_text(m->db));
+	}
 out:
 	sb_free(&ro);
 	sb_free(&rs);
-	sb_free(&q);
+	return rc;
+}
+
+/* Copies the chunk (lo, hi] of about `rows` rows again. The rows come back
+ * as the table has them: checks would refuse a row whose parent in the same
+ * table is not back yet, and a shadow's reference to itself would cascade
+ * the delete to rows of other chunks. Both settings are put back as they
+ * were: during the copy (--verify-at=copy) its session checks no foreign
+ * keys and waits for no row lock; the share locks here may wait a second,
+ * as after the copy. */
+static int chunk_recopy(struct migration *m, const struct keyval *lo, const struct keyval *hi, long rows)
+{
+	if (db_exec(m->db, 0, "SET @oscar_fk = @@session.foreign_key_checks, "
+			      "@oscar_lwt = @@session.innodb_lock_wait_timeout, SESSION foreign_key_checks = 0, "
+			      "SESSION innodb_lock_wait_timeout = GREATEST(1, @@session.innodb_lock_wait_timeout)"))
+		return -1;
+	int rc = range_recopy(m, lo, hi, rows > 0 ? rows : 1);
+	if (db_exec(m->db, 0, "SET SESSION foreign_key_checks = @oscar_fk, SESSION innodb_lock_wait_timeout = @oscar_lwt"))
+		rc = -1;
 	return rc;
 }
 
@@ -247,12 +291,18 @@ static char **row_list(struct migration *m, const struct sides *s, bool shadow, 
 	return v;
 }
 
+/* Up to ten differing keys of the range, both sides read in one snapshot;
+ * as errors when final, else as warnings (a chunk about to be copied again:
+ * which rows differed is what tells a bug from damage done by hand). */
 static void report_differences(struct migration *m, const struct sides *s, const struct keyval *lo,
-			       const struct keyval *hi)
+			       const struct keyval *hi, bool final)
 {
 	size_t na = 0, nb = 0;
+	bool snap = !db_exec(m->db, DB_SILENT, "START TRANSACTION WITH CONSISTENT SNAPSHOT");
 	char **a = row_list(m, s, false, lo, hi, &na);
 	char **b = row_list(m, s, true, lo, hi, &nb);
+	if (snap)
+		db_exec_keep_error(m->db, "COMMIT");
 	int shown = 0;
 	size_t i = 0, j = 0;
 	while ((i < na || j < nb) && shown < 10 && a && b) {
@@ -265,8 +315,8 @@ static void report_differences(struct migration *m, const struct sides *s, const
 		/* the part before '=' is the key */
 		const char *x = c < 0 ? a[i++] : b[j++];
 		const char *eq = strrchr(x, '=');
-		log_error("verify: key %.*s differs (%s)", (int)(eq ? eq - x : (long)strlen(x)), x,
-			  c < 0 ? "as in the table" : "as in the shadow");
+		(final ? log_error : log_warn)("verify: key %.*s differs (%s)", (int)(eq ? eq - x : (long)strlen(x)), x,
+					       c < 0 ? "as in the table" : "as in the shadow");
 		shown++;
 	}
 	for (size_t k = 0; a && k < na; k++)
@@ -311,8 +361,131 @@ static void key_steps_seen(struct key_steps *ks, const struct keyval *lower, con
 	ks->density = ks->on && lower && keyval_to_number(lower, &lo) ? keyval_density(lo, upper, rows) : 0;
 }
 
+/* One range compared: 1 when equal (after copying it again if it differed;
+ * with report_only, the differences are logged and it counts as equal), 0
+ * when it still differs, -1 on error. */
+static int check_range(struct migration *m, const struct sides *s, const struct keyval *lo, const struct keyval *hi,
+		       long long nth, long *rows, long long *mismatched)
+{
+	int eq = chunk_equal(m, s, lo, hi, rows);
+	if (eq == 0 && m->report_only) {
+		(*mismatched)++;
+		report_differences(m, s, lo, hi, true);
+		eq = 1;
+	} else if (eq == 0) {
+		(*mismatched)++;
+		log_warn("verify: chunk %lld differs; copying it again", nth);
+		report_differences(m, s, lo, hi, false);
+		if (chunk_recopy(m, lo, hi, *rows) == 0)
+			eq = chunk_equal(m, s, lo, hi, rows);
+		else
+			eq = -1;
+		if (eq == 0) {
+			report_differences(m, s, lo, hi, true);
+			db_set_error(m->db, 0, "HY000", "verification failed: the shadow differs from the table", NULL);
+			log_error("verification failed: '%s' differs from '%s' even after copying the chunk again; "
+				  "the swap is not done", m->names.shadow, m->table);
+		}
+	}
+	return eq;
+}
+
+/* Verification during the copy (--verify-at=copy): every chunk compared
+ * right after its copy committed, while the pages of both sides are still
+ * in the buffer pool. A table larger than the pool is otherwise read from
+ * disk twice more after the copy, which costs more than the copy itself
+ * once the two tables outgrow it. What it guarantees differs: each range
+ * is compared once, when its copy ends, and the triggers keep it in step
+ * from then on (the triggers' own correctness is what a comparison just
+ * before the swap would check again). */
+static struct {
+	bool on;
+	struct sides s;
+	long long rows, chunks, repaired;
+	double secs;
+} during;
+
+static long long buffer_pool_bytes(struct db *db)
+{
+	char *v = db_scalar(db, "SELECT @@innodb_buffer_pool_size", NULL);
+	long long n = v ? atoll(v) : 0;
+	free(v);
+	return n;
+}
+
+bool verify_plan(struct migration *m, bool resumed, bool swap_waits, bool cluster)
+{
+	during.on = false;
+	if (!opt.verify || opt.no_swap)
+		return false;
+	bool want = !strcmp(opt.verify_at, "copy");
+	if (!strcmp(opt.verify_at, "auto")) {
+		long long pool = buffer_pool_bytes(m->db);
+		/* the shadow will be about the table's size */
+		want = pool > 0 && 2 * m->orig.bytes > pool && !swap_waits;
+		if (want)
+			log_info("verifying each chunk right after its copy: '%s' and its copy (about %lld MB each) "
+				 "outgrow the buffer pool (%lld MB), where a comparison after the copy reads both from disk",
+				 m->table, m->orig.bytes >> 20, pool >> 20);
+	}
+	if (want && cluster) {
+		log_info("verifying before the swap: on a Galera node every node's copy is compared then");
+		want = false;
+	} else if (want && resumed) {
+		log_info("verifying before the swap: this run resumed a copy whose earlier chunks it did not compare");
+		want = false;
+	}
+	if (want) {
+		sides_init(&during.s, m);
+		during.on = true;
+		during.rows = during.chunks = during.repaired = 0;
+		during.secs = 0;
+	}
+	return want;
+}
+
+int verify_chunk(struct migration *m, const struct keyval *lo, const struct keyval *hi)
+{
+	if (!during.on)
+		return 0;
+	double t0 = now_mono();
+	long rows = 0;
+	int eq = check_range(m, &during.s, lo, hi, during.chunks + 1, &rows, &during.repaired);
+	during.secs += now_mono() - t0;
+	if (eq != 1)
+		return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
+	during.rows += rows;
+	during.chunks++;
+	return 0;
+}
+
+/* The verification done during the copy, reported as the one before the
+ * swap would be. */
+static int verified_during_copy(struct migration *m)
+{
+	log_info("verified %lld rows in %lld chunks during the copy (%.2f s of it); %lld chunk%s repaired", during.rows,
+		 during.chunks, during.secs, during.repaired, during.repaired == 1 ? "" : "s");
+	struct sbuf ev;
+	ev_begin(&ev, "verify");
+	ev_bool(&ev, "ok", true);
+	ev_int(&ev, "rows_verified", during.rows);
+	ev_int(&ev, "chunks", during.chunks);
+	ev_num(&ev, "verify_s", during.secs);
+	ev_int(&ev, "repaired_chunks", during.repaired);
+	ev_int(&ev, "columns_compared", during.s.n);
+	ev_int(&ev, "columns_not_compared", during.s.skipped);
+	ev_str(&ev, "when", "copy");
+	ev_end(&ev);
+	sides_free(&during.s);
+	during.on = false;
+	(void)m;
+	return 0;
+}
+
 int verify_shadow(struct migration *m)
 {
+	if (during.on && !m->report_only)
+		return verified_during_copy(m);
 	struct sides s;
 	sides_init(&s, m);
 	struct controller ctl;
@@ -342,27 +515,9 @@ int verify_shadow(struct migration *m)
 		const struct keyval *lo = have_lower ? &lower : NULL, *hi = more ? &upper : NULL;
 		long rows = 0;
 		double c0 = now_mono();
-		int eq = chunk_equal(m, &s, lo, hi, &rows);
+		int eq = check_range(m, &s, lo, hi, chunks + 1, &rows, &mismatched);
 		ctl_next(&ctl, rows, now_mono() - c0);
 		key_steps_seen(&ks, lo, hi, rows);
-		if (eq == 0 && m->report_only) {
-			mismatched++;
-			report_differences(m, &s, lo, hi);
-			eq = 1;
-		} else if (eq == 0) {
-			mismatched++;
-			log_warn("verify: chunk %lld differs; copying it again", chunks + 1);
-			if (chunk_recopy(m, lo, hi) == 0)
-				eq = chunk_equal(m, &s, lo, hi, &rows);
-			else
-				eq = -1;
-			if (eq == 0) {
-				report_differences(m, &s, lo, hi);
-				db_set_error(m->db, 0, "HY000", "verification failed: the shadow differs from the table", NULL);
-				log_error("verification failed: '%s' differs from '%s' even after copying the chunk again; "
-					  "the swap is not done", m->names.shadow, m->table);
-			}
-		}
 		if (eq != 1) {
 			keyval_free(&upper);
 			rc = oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
@@ -398,6 +553,7 @@ int verify_shadow(struct migration *m)
 	ev_int(&ev, "repaired_chunks", mismatched);
 	ev_int(&ev, "columns_compared", s.n);
 	ev_int(&ev, "columns_not_compared", s.skipped);
+	ev_str(&ev, "when", "swap");
 	ev_end(&ev);
 	sides_free(&s);
 	return rc;

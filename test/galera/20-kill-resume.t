@@ -54,7 +54,11 @@ for point in after-shadow between-triggers; do
 	is "$?" 0 "$point: --cleanup succeeds"
 	run_oscar
 	is "$RC" 0 "$point: a fresh run succeeds"
-	[ "$RC" = 0 ] || diag "$(grep -v 'copy  ' "$OUT/stderr" | tail -12)"
+	if [ "$RC" != 0 ]; then
+		diag "$(grep -v 'copy  ' "$OUT/stderr" | tail -12)"
+		# the whole run kept for a look afterwards (OSCAR_GALERA_KEEP=dir)
+		[ -z "${OSCAR_GALERA_KEEP:-}" ] || cp -r "$OUT" "$OSCAR_GALERA_KEEP/$point.$$"
+	fi
 	finish "$point"
 done
 

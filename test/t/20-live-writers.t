@@ -35,6 +35,9 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	local threads=$((CASES % 2 + 1)) mirror=auto
 	# and every third mirrors every row, as before the bound (src/bound.c)
 	[ $((CASES % 3)) = 0 ] && mirror=all
+	# and every other compares each chunk right after its copy
+	local verify_at=swap
+	[ $((CASES % 4)) -ge 2 ] && verify_at=copy
 	sql $DB -e "DROP TABLE IF EXISTS t;
 	CREATE TABLE t (id BIGINT NOT NULL PRIMARY KEY, u VARCHAR(40) NULL,
 	  txt VARCHAR(100) CHARACTER SET utf8mb4 NULL, dt DATETIME(6) NULL, \`dec\` DECIMAL(12,4) NULL,
@@ -53,6 +56,7 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	local wpid=$!
 	sleep 0.5
 	oscar --database=$DB --table=t --alter="$alter" --execute --json "${CHUNK[@]}" --copy-threads=$threads --mirror=$mirror \
+		--verify-at=$verify_at \
 		>"$out/events" 2>"$out/stderr"
 	local rc=$?
 	sleep $AFTER
@@ -72,6 +76,8 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 		! grep -q "mirror only the rows" "$out/stderr"
 		ok $? "$name: --mirror=all: the triggers mirrored every row"
 	fi
+	like "$(grep '"event":"verify"' "$out/events")" "\"ok\":true,.*\"when\":\"$verify_at\"" \
+		"$name: verified (--verify-at=$verify_at)"
 	is "$(sql $DB -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='_t_bnd'")" 0 \
 		"$name: no bound table left"
 	if [ "$threads" = 2 ]; then
