@@ -45,4 +45,21 @@ int galera_verify_nodes(struct migration *m, int (*verify)(struct migration *));
  * oscar cannot reach is named in a warning. */
 int galera_drop_triggers_elsewhere(struct db *db, const char *schema, const char *const *names, int n);
 
+/* What a total-order DDL left on the other nodes. A node whose applier fails
+ * on a replicated DDL (seen: CREATE TRIGGER failing there with 1064, "Query
+ * was empty", while its appliers wrote) logs "Ignoring error" and goes on
+ * without it: MariaDB's wsrep_ignore_apply_errors (7 by default) skips DDL
+ * errors. On every other node oscar can reach, once it has applied
+ * everything ordered so far: table SHADOW exists in SCHEMA, and each of the
+ * N triggers NAMES on TABLE exists with the body BODIES (the text after FOR
+ * EACH ROW). 0 when all is there, 1 when something is missing somewhere
+ * (warned, naming the node and the object), -1 when a node could not be read. */
+/* After the swap on this node: on every other node oscar can reach, once it
+ * has applied the RENAME, TABLE has the definition it has here (the same
+ * silently ignored DDL error would leave a node with the old table). 0, or
+ * EXIT_FAILED when a node differs (an error naming it; the swap stands). */
+int galera_swap_everywhere(struct db *db, const char *schema, const char *table);
+int galera_objects_everywhere(struct db *db, const char *schema, const char *table, const char *shadow,
+			      const char *const *names, const char *const *bodies, int n);
+
 #endif

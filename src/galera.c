@@ -40,6 +40,7 @@
 #include "log.h"
 #include "migration.h"
 #include "options.h"
+#include "catalog.h"
 #include "clock.h"
 
 bool galera_node;
@@ -393,4 +394,133 @@ int galera_drop_triggers_elsewhere(struct db *db, const char *schema, const char
 	struct drop_args d = { schema, names, n, 0 };
 	each_other_node(db, node_drop_triggers, &d, NULL);
 	return d.rc;
+}
+
+struct objects_args {
+	const char *schema, *table, *shadow;
+	const char *const *names, *const *bodies;
+	int n;
+	int missing;
+};
+
+static int node_objects(void *arg, const char *addr)
+{
+	struct objects_args *o = arg;
+	struct db node;
+	if (!node_connect(&node, addr, "the objects oscar created there are not checked"))
+		return 0;
+	int rc = 0;
+	struct sbuf q = SBUF_INIT;
+	if (db_exec(&node, 0, "SET SESSION wsrep_sync_wait=1")) {
+		rc = -1;
+		goto out;
+	}
+	sb_add(&q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = BINARY ");
+	sb_literal(&q, o->schema);
+	sb_add(&q, " AND TABLE_NAME = BINARY ");
+	sb_literal(&q, o->shadow);
+	bool found;
+	char *v = db_scalar(&node, sb_str(&q), &found);
+	if (!found) {
+		free(v);
+		rc = -1;
+		goto out;
+	}
+	if (!v || atol(v) == 0) {
+		log_warn("table '%s' is missing on Galera node %s after its creation (the node's applier failed on it)",
+			 o->shadow, addr);
+		o->missing++;
+	}
+	free(v);
+	for (int i = 0; i < o->n; i++) {
+		sb_reset(&q);
+		sb_add(&q, "SELECT ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = BINARY ");
+		sb_literal(&q, o->schema);
+		sb_add(&q, " AND TRIGGER_NAME = BINARY ");
+		sb_literal(&q, o->names[i]);
+		sb_add(&q, " AND EVENT_OBJECT_TABLE = BINARY ");
+		sb_literal(&q, o->table);
+		char *body = db_scalar(&node, sb_str(&q), &found);
+		if (!found && node.err) {
+			free(body);
+			rc = -1;
+			goto out;
+		}
+		if (!body || strcmp(body, o->bodies[i])) {
+			log_warn("trigger '%s' is %s on Galera node %s after its creation (the node's applier failed on it "
+				 "and Galera ignores such errors: see that node's error log)",
+				 o->names[i], body ? "different" : "missing", addr);
+			o->missing++;
+		}
+		free(body);
+	}
+out:
+	if (rc)
+		log_warn("cannot read the objects of Galera node %s: %s", addr, db_error_text(&node));
+	sb_free(&q);
+	db_close(&node);
+	return rc;
+}
+
+int galera_objects_everywhere(struct db *db, const char *schema, const char *table, const char *shadow,
+			      const char *const *names, const char *const *bodies, int n)
+{
+	if (!galera_node || db_dry_run)
+		return 0;
+	struct objects_args o = { schema, table, shadow, names, bodies, n, 0 };
+	if (each_other_node(db, node_objects, &o, NULL))
+		return -1;
+	return o.missing ? 1 : 0;
+}
+
+/* SHOW CREATE TABLE without the counter, which differs between nodes */
+static void strip_counter(char *ddl)
+{
+	char *p = ddl ? strstr(ddl, " AUTO_INCREMENT=") : NULL;
+	if (!p)
+		return;
+	char *e = p + strlen(" AUTO_INCREMENT=");
+	while (*e >= '0' && *e <= '9')
+		e++;
+	memmove(p, e, strlen(e) + 1);
+}
+
+struct swap_args {
+	const char *schema, *table;
+	char *here;
+	int differ;
+};
+
+static int node_swap(void *arg, const char *addr)
+{
+	struct swap_args *s = arg;
+	struct db node;
+	if (!node_connect(&node, addr, "whether the swap took effect there is not checked"))
+		return 0;
+	char *there = NULL;
+	if (!db_exec(&node, 0, "SET SESSION wsrep_sync_wait=1"))
+		there = catalog_show_create(&node, s->schema, s->table);
+	strip_counter(there);
+	if (!there || strcmp(there, s->here)) {
+		log_error("the swap did not take effect on Galera node %s: '%s' there is %s (see that node's error "
+			  "log for an ignored error; the swap stands on the other nodes)", addr, s->table,
+			  there ? "not the new table" : "unreadable");
+		s->differ++;
+	}
+	free(there);
+	db_close(&node);
+	return 0;
+}
+
+int galera_swap_everywhere(struct db *db, const char *schema, const char *table)
+{
+	if (!galera_node || db_dry_run)
+		return 0;
+	struct swap_args s = { schema, table, catalog_show_create(db, schema, table), 0 };
+	if (!s.here)
+		return EXIT_FAILED;
+	strip_counter(s.here);
+	each_other_node(db, node_swap, &s, NULL);
+	free(s.here);
+	return s.differ ? EXIT_FAILED : 0;
 }

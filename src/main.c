@@ -179,6 +179,8 @@ static int fail(struct migration *m, int code)
 		return EXIT_INCOMPLETE;
 	}
 	if (cleanup_pending()) {
+		/* a test's look at what a failed run built, before it is removed */
+		fault_point("before-rollback");
 		log_info("rolling back: removing what this run created");
 		int crc = cleanup_run(db);
 		/* a signal during the rollback did not stop it, but the run was
@@ -314,9 +316,14 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	if (oscar_abort)
 		log_warn("signal arrived after the swap: finishing the cleanup instead of rolling back");
 
+	/* the swap is done here; a node that did not apply it is an error */
+	int nodes_rc = galera_swap_everywhere(db, m->schema, m->table);
+
 	/* 7. Cleanup of what the swap left behind. */
 	phase(m, "cleanup");
 	rc = cutover_finish(m);
+	if (!rc)
+		rc = nodes_rc;
 	if (!rc && state_forget(db, m->schema, m->table))
 		log_warn("cannot remove the job's state row: %s", db_error_text(db));
 	double secs = now_mono() - m->run_started;

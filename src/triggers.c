@@ -284,6 +284,9 @@ static int undo_failed_create(struct db *db, const char *schema, const char *nam
 	return rc;
 }
 
+static int create_all(struct migration *m, bool locked);
+static int everywhere(struct migration *m);
+
 int triggers_install(struct migration *m)
 {
 	struct db *db = m->db;
@@ -308,6 +311,50 @@ int triggers_install(struct migration *m)
 	rc = db_galera ? 0 : db_lock_tables(db, m->schema, m->table, m->names.shadow, NULL);
 	bool locked = rc == 0 && !db_galera;
 	double t0 = now_mono();
+	if (!rc)
+		rc = create_all(m, locked);
+	for (int again = 1; !rc && db_galera && !db_dry_run && !oscar_abort; again++) {
+		int there = everywhere(m);
+		if (there <= 0) {
+			rc = there;
+			break;
+		}
+		if (again == 4) {
+			db_set_error(db, 0, "HY000", "the triggers could not be created on every Galera node", NULL);
+			rc = -1;
+			break;
+		}
+		/* Only before the copy: the shadow then holds nothing but what the
+		 * triggers mirrored, which a node without one of them may have left
+		 * stale; emptied, the copy brings every row. */
+		log_warn("the triggers are not on every Galera node: removing them from every node and emptying '%s', "
+			 "then creating them again (attempt %d of 4)", m->names.shadow, again + 1);
+		struct sbuf q = SBUF_INIT;
+		sb_add(&q, "DELETE FROM ");
+		sb_qualified(&q, m->schema, m->names.shadow);
+		rc = triggers_drop(db, m->schema, &m->names, false);
+		if (!rc)
+			rc = db_exec(db, DB_CHANGE, sb_str(&q));
+		sb_free(&q);
+		if (!rc)
+			rc = create_all(m, false);
+	}
+	if (locked)
+		db_unlock_tables(db);
+	if (!rc)
+		log_info("created triggers '%s', '%s', '%s' (%s %.1f ms)", m->names.trg_del, m->names.trg_upd, m->names.trg_ins,
+			 locked ? "table locked" : "one by one, no table lock,", (now_mono() - t0) * 1000);
+	if (oscar_abort)
+		rc = -1;
+	if (db_exec(db, 0, DB_SET_SQL_MODE))
+		rc = -1;
+	return rc ? (oscar_abort ? EXIT_SIGNAL : EXIT_FAILED) : 0;
+}
+
+static int create_all(struct migration *m, bool locked)
+{
+	struct db *db = m->db;
+	int rc = 0;
 	for (enum trigger_event which = 0; which < TRG_EVENTS && !rc; which++) {
 		char *sql = triggers_sql(m, which);
 		/* on the cleanup stack before it is created: a CREATE that reports
@@ -335,16 +382,27 @@ int triggers_install(struct migration *m)
 		if (!rc && which == TRG_DELETE)
 			fault_point("between-triggers");
 	}
-	if (locked)
-		db_unlock_tables(db);
-	if (!rc)
-		log_info("created triggers '%s', '%s', '%s' (%s %.1f ms)", m->names.trg_del, m->names.trg_upd, m->names.trg_ins,
-			 locked ? "table locked" : "one by one, no table lock,", (now_mono() - t0) * 1000);
-	if (oscar_abort)
-		rc = -1;
-	if (db_exec(db, 0, DB_SET_SQL_MODE))
-		rc = -1;
-	return rc ? (oscar_abort ? EXIT_SIGNAL : EXIT_FAILED) : 0;
+	return rc;
+}
+
+/* On a Galera node: the shadow and the three triggers as created here, on
+ * every other node (galera_objects_everywhere). */
+static int everywhere(struct migration *m)
+{
+	const char *names[TRG_EVENTS];
+	char *bodies[TRG_EVENTS];
+	for (enum trigger_event w = 0; w < TRG_EVENTS; w++) {
+		names[w] = triggers_name(&m->names, w);
+		char *sql = triggers_sql(m, w);
+		const char *b = strstr(sql, " FOR EACH ROW ");
+		bodies[w] = xstrdup(b ? b + strlen(" FOR EACH ROW ") : sql);
+		free(sql);
+	}
+	int rc = galera_objects_everywhere(m->db, m->schema, m->table, m->names.shadow, names,
+					   (const char *const *)bodies, TRG_EVENTS);
+	for (int w = 0; w < TRG_EVENTS; w++)
+		free(bodies[w]);
+	return rc;
 }
 
 int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool report)
