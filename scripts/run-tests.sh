@@ -13,6 +13,8 @@ command -v prove >/dev/null 2>&1 || need+=(perl)
 perl -MDBD::mysql -e1 >/dev/null 2>&1 || need+=(libdbd-mysql-perl)
 # the Galera refusal test starts a one-node cluster (mariadb-server depends on it)
 { [ -e /usr/lib/galera/libgalera_smm.so ] || [ -e /usr/lib/galera-4/libgalera_smm.so ]; } || need+=(galera-4)
+# and the 3-node cluster tests' state transfers use rsync
+command -v rsync >/dev/null 2>&1 || need+=(rsync)
 packages_install run-tests "${need[@]}"
 
 make -s oscar unit
@@ -35,4 +37,19 @@ if [ $# -gt 0 ]; then
 else
 	tests=(build/test/* test/t/*.t)
 fi
-prove --timer "${tests[@]}"
+rc=0
+prove --timer "${tests[@]}" || rc=$?
+
+# The whole suite goes on with the 3-node Galera tests (make test-galera)
+# where galera-4 and rsync are installed (OSCAR_GALERA=0 skips them); their
+# prove summary is then the last line.
+if [ $# -eq 0 ] && [ "${OSCAR_GALERA:-1}" != 0 ]; then
+	scripts/testserver.sh stop "$OSCAR_TEST_DIR" >/dev/null 2>&1 || true
+	trap - EXIT
+	if command -v rsync >/dev/null 2>&1; then
+		scripts/run-galera-tests.sh || rc=1
+	else
+		echo "# the Galera tests (make test-galera) need rsync: skipped"
+	fi
+fi
+exit $rc
