@@ -17,7 +17,13 @@ int verify_shadow(struct migration *m);
  * the swap waits for a file or a window; cluster: a Galera node. */
 bool verify_plan(struct migration *m, bool resumed, bool swap_waits, bool cluster);
 /* After a chunk (lo, hi] of the copy committed (hi NULL: the rest of the
- * table): compared, copied again if it differs. 0 or an EXIT_* status. */
+ * table): queued for the comparison, which runs beside the copy (and
+ * copies a chunk that differs again). 0, or an EXIT_* status once a
+ * comparison failed, which stops the copy. */
 int verify_chunk(struct migration *m, const struct keyval *lo, const struct keyval *hi);
+/* After the copy (copied: it reached the end): waits for the comparisons
+ * still queued, or drops them when the copy stopped early. 0, or EXIT_FAILED
+ * when a chunk still differed after its repair (logged, verify event sent). */
+int verify_copy_end(struct migration *m, bool copied);
 
 #endif

@@ -121,11 +121,6 @@ int galera_preflight(struct migration *m)
 {
 	if (!galera_node)
 		return 0;
-	if (!opt.galera)
-		return refuse("this server is a node of a Galera cluster (wsrep_on), where oscar is "
-					"experimental: in testing with writers on every node, a trigger's total-order DDL "
-					"wedged the cluster once in about 45 runs; --galera runs it (see GALERA in "
-					"the manual)%s%s", "", "");
 	struct db *db = m->db;
 	int rc = 0;
 	char *cluster = status(db, "wsrep_cluster_status");

@@ -244,6 +244,9 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	phase(m, "copy");
 	bool resumed = start && start->n > 0;
 	rc = copy_rows(m, start, verify_plan(m, resumed, cutover_may_wait(), galera_node) ? verify_chunk : NULL);
+	int vrc = verify_copy_end(m, rc == 0);
+	if (!rc)
+		rc = vrc;
 	if (rc == EXIT_INCOMPLETE)
 		return stop_resumable(m, "after --max-runtime");
 	if (rc)

@@ -5,6 +5,7 @@
  * stops the swap and names the keys. */
 #include "verify.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,16 +395,31 @@ static int check_range(struct migration *m, const struct sides *s, const struct 
  * right after its copy committed, while the pages of both sides are still
  * in the buffer pool. A table larger than the pool is otherwise read from
  * disk twice more after the copy, which costs more than the copy itself
- * once the two tables outgrow it. What it guarantees differs: each range
- * is compared once, when its copy ends, and the triggers keep it in step
- * from then on (the triggers' own correctness is what a comparison just
- * before the swap would check again). */
+ * once the two tables outgrow it. The comparison runs in a connection and
+ * thread of its own, a few chunks behind the copy, which waits for it only
+ * when it falls that far behind (so the pages stay in memory); on two or
+ * more cores it costs the copy no time. What it guarantees differs: each
+ * range is compared once, when its copy ends, and the triggers keep it in
+ * step from then on (the triggers' own correctness is what a comparison
+ * just before the swap would check again). */
+#define DURING_QUEUE 4
+
 static struct {
-	bool on;
+	bool on, thread_started, stop, failed;
 	struct sides s;
+	struct db db;
+	struct migration m; /* the run's, on this connection */
 	long long rows, chunks, repaired;
 	double secs;
-} during;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	/* ranges copied and not compared yet, oldest first */
+	struct keyval lo[DURING_QUEUE], hi[DURING_QUEUE];
+	bool has_lo[DURING_QUEUE], has_hi[DURING_QUEUE];
+	int head, count;
+	char error[512];
+} during = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 static long long buffer_pool_bytes(struct db *db)
 {
@@ -411,6 +427,69 @@ static long long buffer_pool_bytes(struct db *db)
 	long long n = v ? atoll(v) : 0;
 	free(v);
 	return n;
+}
+
+static void *during_run(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&during.mu);
+	for (;;) {
+		while (!during.count && !during.stop)
+			pthread_cond_wait(&during.cv, &during.mu);
+		if (!during.count || during.failed)
+			break;
+		int i = during.head;
+		struct keyval lo = during.lo[i], hi = during.hi[i];
+		bool has_lo = during.has_lo[i], has_hi = during.has_hi[i];
+		pthread_mutex_unlock(&during.mu);
+		double t0 = now_mono();
+		long rows = 0;
+		long long repaired = 0;
+		int eq = oscar_abort ? -1
+				     : check_range(&during.m, &during.s, has_lo ? &lo : NULL, has_hi ? &hi : NULL,
+						   during.chunks + 1, &rows, &repaired);
+		pthread_mutex_lock(&during.mu);
+		during.secs += now_mono() - t0;
+		during.repaired += repaired;
+		if (eq == 1) {
+			during.rows += rows;
+			during.chunks++;
+		} else if (!during.failed) {
+			during.failed = true;
+			snprintf(during.error, sizeof during.error, "%s",
+				 eq == 0 ? "verification failed: the shadow differs from the table"
+					 : db_error_text(&during.db));
+		}
+		keyval_free(&during.lo[i]);
+		keyval_free(&during.hi[i]);
+		during.head = (i + 1) % DURING_QUEUE;
+		during.count--;
+		pthread_cond_broadcast(&during.cv);
+		if (during.failed)
+			break;
+	}
+	pthread_mutex_unlock(&during.mu);
+	return NULL;
+}
+
+/* The comparison's connection, set up as the one after the copy is: lock
+ * waits of a second for the share locks of a repair. */
+static bool during_open(struct migration *m)
+{
+	if (db_connect(&during.db, "verify")) {
+		log_warn("verifying before the swap: cannot open a connection for the comparison during the copy: %s",
+			 during.db.errmsg);
+		return false;
+	}
+	if (db_exec(&during.db, 0, "SET SESSION innodb_lock_wait_timeout=1")) {
+		log_warn("verifying before the swap: cannot set up the comparison's connection: %s",
+			 db_error_text(&during.db));
+		db_close(&during.db);
+		return false;
+	}
+	during.m = *m;
+	during.m.db = &during.db;
+	return true;
 }
 
 bool verify_plan(struct migration *m, bool resumed, bool swap_waits, bool cluster)
@@ -435,36 +514,113 @@ bool verify_plan(struct migration *m, bool resumed, bool swap_waits, bool cluste
 		log_info("verifying before the swap: this run resumed a copy whose earlier chunks it did not compare");
 		want = false;
 	}
-	if (want) {
-		sides_init(&during.s, m);
-		during.on = true;
-		during.rows = during.chunks = during.repaired = 0;
-		during.secs = 0;
+	if (want && !during_open(m))
+		want = false;
+	if (!want)
+		return false;
+	sides_init(&during.s, m);
+	during.rows = during.chunks = during.repaired = 0;
+	during.secs = 0;
+	during.head = during.count = 0;
+	during.stop = during.failed = false;
+	during.error[0] = '\0';
+	if (pthread_create(&during.thread, NULL, during_run, NULL)) {
+		log_warn("verifying before the swap: cannot start the comparison during the copy");
+		sides_free(&during.s);
+		db_close(&during.db);
+		return false;
 	}
-	return want;
+	during.thread_started = true;
+	during.on = true;
+	return true;
 }
 
 int verify_chunk(struct migration *m, const struct keyval *lo, const struct keyval *hi)
 {
+	(void)m;
 	if (!during.on)
 		return 0;
-	double t0 = now_mono();
-	long rows = 0;
-	int eq = check_range(m, &during.s, lo, hi, during.chunks + 1, &rows, &during.repaired);
-	during.secs += now_mono() - t0;
-	if (eq != 1)
-		return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
-	during.rows += rows;
-	during.chunks++;
-	return 0;
+	pthread_mutex_lock(&during.mu);
+	/* a few chunks ahead at most: further behind, the pages are gone */
+	while (during.count == DURING_QUEUE && !during.failed && !oscar_abort)
+		pthread_cond_wait(&during.cv, &during.mu);
+	int rc = 0;
+	if (during.failed || oscar_abort) {
+		rc = oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
+	} else {
+		int i = (during.head + during.count) % DURING_QUEUE;
+		during.has_lo[i] = lo != NULL;
+		during.has_hi[i] = hi != NULL;
+		during.lo[i] = (struct keyval){ 0, NULL, NULL };
+		during.hi[i] = (struct keyval){ 0, NULL, NULL };
+		if (lo)
+			keyval_copy(&during.lo[i], lo);
+		if (hi)
+			keyval_copy(&during.hi[i], hi);
+		during.count++;
+		pthread_cond_broadcast(&during.cv);
+	}
+	pthread_mutex_unlock(&during.mu);
+	if (rc == EXIT_FAILED)
+		db_set_error(m->db, 0, "HY000", during.error, NULL);
+	return rc;
+}
+
+int verify_copy_end(struct migration *m, bool copied)
+{
+	if (!during.thread_started)
+		return 0;
+	pthread_mutex_lock(&during.mu);
+	during.stop = true;
+	if (!copied) {
+		/* the copy stopped: what is queued is left to the run that resumes */
+		while (during.count) {
+			keyval_free(&during.lo[during.head]);
+			keyval_free(&during.hi[during.head]);
+			during.head = (during.head + 1) % DURING_QUEUE;
+			during.count--;
+		}
+	}
+	pthread_cond_broadcast(&during.cv);
+	pthread_mutex_unlock(&during.mu);
+	pthread_join(during.thread, NULL);
+	during.thread_started = false;
+	while (during.count) {
+		keyval_free(&during.lo[during.head]);
+		keyval_free(&during.hi[during.head]);
+		during.head = (during.head + 1) % DURING_QUEUE;
+		during.count--;
+	}
+	db_close(&during.db);
+	if (!during.failed) {
+		if (!copied) {
+			sides_free(&during.s);
+			during.on = false;
+		}
+		return 0;
+	}
+	during.on = false;
+	sides_free(&during.s);
+	db_set_error(m->db, 0, "HY000", during.error, NULL);
+	struct sbuf ev;
+	ev_begin(&ev, "verify");
+	ev_bool(&ev, "ok", false);
+	ev_int(&ev, "rows_verified", during.rows);
+	ev_int(&ev, "chunks", during.chunks);
+	ev_num(&ev, "verify_s", during.secs);
+	ev_int(&ev, "repaired_chunks", during.repaired);
+	ev_str(&ev, "when", "copy");
+	ev_end(&ev);
+	return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
 }
 
 /* The verification done during the copy, reported as the one before the
  * swap would be. */
-static int verified_during_copy(struct migration *m)
+static int verified_during_copy(void)
 {
-	log_info("verified %lld rows in %lld chunks during the copy (%.2f s of it); %lld chunk%s repaired", during.rows,
-		 during.chunks, during.secs, during.repaired, during.repaired == 1 ? "" : "s");
+	log_info("verified %lld rows in %lld chunks during the copy (%.2f s of comparison beside it); %lld chunk%s "
+		 "repaired", during.rows, during.chunks, during.secs, during.repaired,
+		 during.repaired == 1 ? "" : "s");
 	struct sbuf ev;
 	ev_begin(&ev, "verify");
 	ev_bool(&ev, "ok", true);
@@ -478,14 +634,13 @@ static int verified_during_copy(struct migration *m)
 	ev_end(&ev);
 	sides_free(&during.s);
 	during.on = false;
-	(void)m;
 	return 0;
 }
 
 int verify_shadow(struct migration *m)
 {
 	if (during.on && !m->report_only)
-		return verified_during_copy(m);
+		return verified_during_copy();
 	struct sides s;
 	sides_init(&s, m);
 	struct controller ctl;

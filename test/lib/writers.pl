@@ -75,9 +75,13 @@ sub writer {
 	my ($commits, $rollbacks, $errors, $ops) = (0, 0, 0, 0);
 	my %errs;
 	my $q = sub { my $t = $table; return shift =~ s/TBL/`$t`/r; };
-	# errors after OUTDIR/after appears (the test's "the tool has finished")
-	# are counted apart
-	my $late = sub { return -e "$outdir/after" ? 'after: ' : ''; };
+	# errors of transactions begun after OUTDIR/after appeared (the test's
+	# "the tool has finished") are counted apart; by when the transaction
+	# began, not when its error came: on a Galera node a transaction that the
+	# tool's last total-order DDL aborted while idle learns it at its next
+	# statement or COMMIT, which can come after that
+	my $began_after = '';
+	my $late = sub { return $began_after; };
 	my %st = (
 		ins => $dbh->prepare($q->('INSERT INTO TBL (id, u, txt, dt, `dec`, n) VALUES (?, ?, ?, ?, ?, ?)')),
 		upd => $dbh->prepare($q->('UPDATE TBL SET txt = ?, dt = ?, `dec` = ?, n = ? WHERE id = ?')),
@@ -89,6 +93,7 @@ sub writer {
 		same => $dbh->prepare($q->('UPDATE TBL SET n = n WHERE id = ?')),
 	);
 	until (-e $stopfile) {
+		$began_after = -e "$outdir/after" ? 'after: ' : '';
 		my %pending = %model;
 		my $txn = rand() < 0.25;
 		my $nops = $txn ? 2 + int(rand(3)) : 1;
