@@ -566,31 +566,47 @@ int verify_chunk(struct migration *m, const struct keyval *lo, const struct keyv
 	return rc;
 }
 
-int verify_copy_end(struct migration *m, bool copied)
+static void during_drop_queued(void)
 {
-	if (!during.thread_started)
-		return 0;
-	pthread_mutex_lock(&during.mu);
-	during.stop = true;
-	if (!copied) {
-		/* the copy stopped: what is queued is left to the run that resumes */
-		while (during.count) {
-			keyval_free(&during.lo[during.head]);
-			keyval_free(&during.hi[during.head]);
-			during.head = (during.head + 1) % DURING_QUEUE;
-			during.count--;
-		}
-	}
-	pthread_cond_broadcast(&during.cv);
-	pthread_mutex_unlock(&during.mu);
-	pthread_join(during.thread, NULL);
-	during.thread_started = false;
 	while (during.count) {
 		keyval_free(&during.lo[during.head]);
 		keyval_free(&during.hi[during.head]);
 		during.head = (during.head + 1) % DURING_QUEUE;
 		during.count--;
 	}
+}
+
+/* The verify event of the comparison during the copy. */
+static void during_event(bool ok)
+{
+	struct sbuf ev;
+	ev_begin(&ev, "verify");
+	ev_bool(&ev, "ok", ok);
+	ev_int(&ev, "rows_verified", during.rows);
+	ev_int(&ev, "chunks", during.chunks);
+	ev_num(&ev, "verify_s", during.secs);
+	ev_int(&ev, "repaired_chunks", during.repaired);
+	ev_int(&ev, "columns_compared", during.s.n);
+	ev_int(&ev, "columns_not_compared", during.s.skipped);
+	ev_str(&ev, "when", "copy");
+	ev_end(&ev);
+}
+
+int verify_copy_end(struct migration *m, bool copied)
+{
+	if (!during.thread_started)
+		return 0;
+	pthread_mutex_lock(&during.mu);
+	during.stop = true;
+	/* the copy stopped: what is queued is left to the run that resumes */
+	if (!copied)
+		during_drop_queued();
+	pthread_cond_broadcast(&during.cv);
+	pthread_mutex_unlock(&during.mu);
+	pthread_join(during.thread, NULL);
+	during.thread_started = false;
+	/* what a failed comparison left */
+	during_drop_queued();
 	db_close(&during.db);
 	if (!during.failed) {
 		if (!copied) {
@@ -599,18 +615,10 @@ int verify_copy_end(struct migration *m, bool copied)
 		}
 		return 0;
 	}
+	db_set_error(m->db, 0, "HY000", during.error, NULL);
+	during_event(false);
 	during.on = false;
 	sides_free(&during.s);
-	db_set_error(m->db, 0, "HY000", during.error, NULL);
-	struct sbuf ev;
-	ev_begin(&ev, "verify");
-	ev_bool(&ev, "ok", false);
-	ev_int(&ev, "rows_verified", during.rows);
-	ev_int(&ev, "chunks", during.chunks);
-	ev_num(&ev, "verify_s", during.secs);
-	ev_int(&ev, "repaired_chunks", during.repaired);
-	ev_str(&ev, "when", "copy");
-	ev_end(&ev);
 	return oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
 }
 
@@ -621,17 +629,7 @@ static int verified_during_copy(void)
 	log_info("verified %lld rows in %lld chunks during the copy (%.2f s of comparison beside it); %lld chunk%s "
 		 "repaired", during.rows, during.chunks, during.secs, during.repaired,
 		 during.repaired == 1 ? "" : "s");
-	struct sbuf ev;
-	ev_begin(&ev, "verify");
-	ev_bool(&ev, "ok", true);
-	ev_int(&ev, "rows_verified", during.rows);
-	ev_int(&ev, "chunks", during.chunks);
-	ev_num(&ev, "verify_s", during.secs);
-	ev_int(&ev, "repaired_chunks", during.repaired);
-	ev_int(&ev, "columns_compared", during.s.n);
-	ev_int(&ev, "columns_not_compared", during.s.skipped);
-	ev_str(&ev, "when", "copy");
-	ev_end(&ev);
+	during_event(true);
 	sides_free(&during.s);
 	during.on = false;
 	return 0;

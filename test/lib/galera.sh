@@ -72,7 +72,12 @@ check_nodes() {
 		s=GALERA_SOCKET$n
 		perl "$OSCAR_ROOT/test/lib/check.pl" "${!s}" "$DB" t "$out" >"$out/check$n" 2>&1
 		ok $? "$name: node $n equals what the writers committed"
-		grep -q ' 0 difference' "$out/check$n" || diag "$(tail -8 "$out/check$n")"
+		if ! grep -q ' 0 difference' "$out/check$n"; then
+			diag "$(tail -8 "$out/check$n")"
+			# the writers' statement logs and oscar's output, for a look
+			# afterwards (OSCAR_GALERA_KEEP=dir)
+			[ -z "${OSCAR_GALERA_KEEP:-}" ] || cp -r "$out" "$OSCAR_GALERA_KEEP/$name.$$.$n"
+		fi
 		is "$(nsql "$n" -e "SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'
 			UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB'
 			AND (TABLE_NAME LIKE '\\_%' OR TABLE_NAME LIKE 'oscar%')")" "" "$name: nothing left on node $n"

@@ -92,8 +92,12 @@ sub writer {
 		# then has no key of the table (see unchanged_skip in triggers.c)
 		same => $dbh->prepare($q->('UPDATE TBL SET n = n WHERE id = ?')),
 	);
+	# every statement and its outcome, for a look at a failed check
+	open(my $oplog, '>', "$outdir/writer$w.ops") or die "writer $w: $outdir: $!";
+	my $tno = 0;
 	until (-e $stopfile) {
 		$began_after = -e "$outdir/after" ? 'after: ' : '';
+		$tno++;
 		my %pending = %model;
 		my $txn = rand() < 0.25;
 		my $nops = $txn ? 2 + int(rand(3)) : 1;
@@ -102,22 +106,22 @@ sub writer {
 		for (1 .. $nops) {
 			my @ids = keys %pending;
 			my $r = rand();
-			my ($res, $kind) = (undef, 'ins');
+			my ($res, $kind, $opid) = (undef, 'ins', '-');
 			if ($r < 0.3 || @ids < 5) {
-				my $id = $next; $next += $nw;
+				my $id = $next; $next += $nw; $opid = $id;
 				my $u = rand() < 0.3 ? undef : "w$w-" . $uniq++;
 				my @v = ($u, rand_text(), rand_dt(), rand_dec(), rand_n());
 				$res = $st{ins}->execute($id, @v);
 				$pending{$id} = [@v] if $res;
 			} else {
-				my $id = $ids[int(rand(@ids))];
+				my $id = $ids[int(rand(@ids))]; $opid = $id;
 				$kind = $r < 0.55 ? 'upd' : $r < 0.7 ? 'key' : $r < 0.85 ? 'uni' : $r < 0.9 ? 'same' : 'del';
 				if ($r < 0.55) {
 					my @v = (rand_text(), rand_dt(), rand_dec(), rand_n());
 					$res = $st{upd}->execute(@v, $id);
 					$pending{$id} = [$pending{$id}[0], @v] if $res;
 				} elsif ($r < 0.7) {
-					my $new = $next; $next += $nw;
+					my $new = $next; $next += $nw; $opid = "$id>$new";
 					$res = $st{key}->execute($new, $id);
 					if ($res) { $pending{$new} = delete $pending{$id}; }
 				} elsif ($r < 0.85) {
@@ -132,19 +136,29 @@ sub writer {
 				}
 			}
 			$ops++;
+			printf $oplog "%.6f %d %s %s %s %s\n", Time::HiRes::time(), $tno, $txn ? 'txn' : 'auto', $kind,
+				$opid, $res ? $res : 'fail ' . ($dbh->err // '');
 			if (!$res) { $ok = 0; $errs{$late->() . $dbh->err . ' ' . $dbh->errstr . ($dbh->err == 1213 ? '' : " ($kind)")}++; last; }
 		}
 		if ($txn) {
-			if ($ok && rand() < 0.15) { $dbh->rollback; $rollbacks++; next; }
+			if ($ok && rand() < 0.15) {
+				$dbh->rollback;
+				$rollbacks++;
+				printf $oplog "%.6f %d rollback-by-choice\n", Time::HiRes::time(), $tno;
+				next;
+			}
 			# DBD::mysql's commit returns true even when the server refused
 			# the COMMIT (a Galera node reports a transaction it aborted,
 			# 1213, there): only err tells
+			printf $oplog "%.6f %d autocommit-on-in-txn\n", Time::HiRes::time(), $tno if $dbh->{AutoCommit};
 			if ($ok) { $ok = $dbh->commit && !$dbh->err; $errs{$late->() . 'commit ' . $dbh->err . ' ' . $dbh->errstr}++ unless $ok; }
 			else { $dbh->rollback; }
+			printf $oplog "%.6f %d %s\n", Time::HiRes::time(), $tno, $ok ? 'commit' : 'rollback';
 		}
 		if ($ok) { %model = %pending; $commits++; }
 		else { $errors++; }
 	}
+	close $oplog;
 	open(my $out, '>:encoding(UTF-8)', "$outdir/writer$w.model") or die;
 	for my $id (sort { $a <=> $b } keys %model) {
 		print $out join("\t", $id, map { defined $_ ? $_ : '\\N' } @{$model{$id}}), "\n";
