@@ -88,7 +88,7 @@ run_tool() { # tool round
 	oscar)
 		set +e
 		timeout 600 ./oscar --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="$ALTER" \
-			--execute >"$dir/tool.log" 2>&1
+			--execute --galera >"$dir/tool.log" 2>&1
 		rc=$?
 		set -e ;;
 	pt-osc)

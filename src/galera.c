@@ -121,6 +121,11 @@ int galera_preflight(struct migration *m)
 {
 	if (!galera_node)
 		return 0;
+	if (!opt.galera)
+		return refuse("this server is a node of a Galera cluster (wsrep_on), where oscar is "
+					"experimental: in testing with writers on every node, one run in about 20 left "
+					"an update missing that the model counted as committed (not explained yet); "
+					"--galera runs it (see GALERA in the manual)%s%s", "", "");
 	struct db *db = m->db;
 	int rc = 0;
 	char *cluster = status(db, "wsrep_cluster_status");

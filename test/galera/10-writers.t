@@ -19,7 +19,7 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED [OSCAR-ARGS...]
 	local out=$TMP/$name
 	make_table "$ROWS"
 	start_writers "$out" $WRITERS || { ok 1 "$name: writers started"; return; }
-	run_bounded 240 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="$alter" --execute --json \
+	run_bounded 240 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="$alter" --execute --json --galera \
 		--chunk-size=400 "$@" >"$out/events" 2>"$out/stderr"
 	local rc=$?
 	# the writers go on past the swap: until the cluster has ordered 200 more
@@ -80,7 +80,7 @@ out=$TMP/prepared
 make_table 1000
 before=$(nsql 2 -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB'; SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'")
 OSCAR_WRITERS_PS=1 start_writers "$out" 6
-timeout 120 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="ADD COLUMN y INT" --execute \
+timeout 120 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="ADD COLUMN y INT" --execute --galera \
 	>"$out/events" 2>"$out/stderr"
 is "$?" 3 "prepared statements open on the nodes: refused"
 like "$(cat "$out/stderr")" "refused: .*server-side prepared statement.*MDEV-26048" "the message says why"

@@ -12,7 +12,7 @@ ROWS=${OSCAR_GALERA_ROWS:-20000}
 run_oscar() { # extra args...; sets RC
 	# in a subshell, whose shell reports the SIGKILL into the log, not here
 	(timeout 300 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --alter="$ALTER" \
-		--execute --json --chunk-size=1000 "$@" >>"$OUT/events"; exit $?) 2>>"$OUT/stderr"
+		--execute --json --galera --chunk-size=1000 "$@" >>"$OUT/events"; exit $?) 2>>"$OUT/stderr"
 	RC=$?
 }
 finish() { # name: writers stop, every node checked
