@@ -18,6 +18,7 @@
 #   BENCH_SCALE_POOL       innodb_buffer_pool_size (default 1G)
 #   BENCH_SCALE_LOAD_ROWS  the size of the run under load (default 4000000; 0 skips it)
 #   BENCH_SCALE_TOOLS      default "native oscar ptosc"
+#   BENCH_SCALE_LOAD_RUNS  the runs under load (BENCH_LIVE_RUNS; default "oscar default,ptosc default")
 # Appends its table to build/bench-scale-results.txt. It judges nothing and
 # fails only when a tool fails.
 set -euo pipefail
@@ -176,7 +177,7 @@ if [ "$LOAD_ROWS" != 0 ] && command -v pt-online-schema-change >/dev/null 2>&1; 
 	say "under load at $LOAD_ROWS rows (scripts/bench-live.sh)"
 	sql sbtest -e "DROP TABLE IF EXISTS sbtest1_template; RENAME TABLE t_$LOAD_ROWS TO sbtest1_template"
 	rc=0
-	BENCH_LIVE_SOCKET=$sock BENCH_ROWS=$LOAD_ROWS BENCH_ALTER=$ALTER BENCH_LIVE_RUNS="oscar default,ptosc default" \
+	BENCH_LIVE_SOCKET=$sock BENCH_ROWS=$LOAD_ROWS BENCH_ALTER=$ALTER BENCH_LIVE_RUNS=${BENCH_SCALE_LOAD_RUNS:-"oscar default,ptosc default"} \
 		BENCH_LIVE_ROUNDS=${BENCH_SCALE_LOAD_ROUNDS:-1} OUT_FILE=$OUT scripts/bench-live.sh || rc=$?
 	sql sbtest -e "RENAME TABLE sbtest1_template TO t_$LOAD_ROWS; DROP TABLE IF EXISTS sbtest1"
 	[ "$rc" = 0 ] || die "the run under load"
