@@ -101,8 +101,11 @@ is "$?" 0 "applier-failed: a trigger of that name on node 3 only"
 start_writers "$OUT" 6 || ok 1 "applier-failed: writers started"
 run_oscar
 is "$RC" 0 "applier-failed: the run succeeds"
-like "$(cat "$OUT/stderr")" "trigger 'oscar_t_ins' is missing on Galera node" "applier-failed: the missing trigger is found and named"
-like "$(cat "$OUT/stderr")" "creating them again \\(attempt 2 of 4\\)" "applier-failed: the triggers are created again"
+# (or, when the CREATE also fails on node 1 itself, MariaDB's 1064 race,
+# its undo removes the impostor too before the next attempt)
+like "$(cat "$OUT/stderr")" "trigger 'oscar_t_ins' is missing on Galera node|creating trigger 'oscar_t_ins' failed on this Galera node" \
+	"applier-failed: the missing trigger is found and named"
+like "$(cat "$OUT/stderr")" "creating (them|it) again \\(attempt 2 of 4\\)" "applier-failed: the triggers are created again"
 is "$(nsql 3 -e "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'")" 0 \
 	"applier-failed: node 3 keeps no trigger, the impostor included"
 nsql 1 $DB -e "DROP TABLE other"
