@@ -414,9 +414,9 @@ static struct {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	/* ranges copied and not compared yet, oldest first */
+	/* ranges copied and not compared yet, oldest first; an end of no
+	 * columns is the table's start or end */
 	struct keyval lo[DURING_QUEUE], hi[DURING_QUEUE];
-	bool has_lo[DURING_QUEUE], has_hi[DURING_QUEUE];
 	int head, count;
 	char error[512];
 } during = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
@@ -440,13 +440,12 @@ static void *during_run(void *arg)
 			break;
 		int i = during.head;
 		struct keyval lo = during.lo[i], hi = during.hi[i];
-		bool has_lo = during.has_lo[i], has_hi = during.has_hi[i];
 		pthread_mutex_unlock(&during.mu);
 		double t0 = now_mono();
 		long rows = 0;
 		long long repaired = 0;
 		int eq = oscar_abort ? -1
-				     : check_range(&during.m, &during.s, has_lo ? &lo : NULL, has_hi ? &hi : NULL,
+				     : check_range(&during.m, &during.s, lo.n ? &lo : NULL, hi.n ? &hi : NULL,
 						   during.chunks + 1, &rows, &repaired);
 		pthread_mutex_lock(&during.mu);
 		during.secs += now_mono() - t0;
@@ -537,7 +536,6 @@ bool verify_plan(struct migration *m, bool resumed, bool swap_waits, bool cluste
 
 int verify_chunk(struct migration *m, const struct keyval *lo, const struct keyval *hi)
 {
-	(void)m;
 	if (!during.on)
 		return 0;
 	pthread_mutex_lock(&during.mu);
@@ -549,8 +547,6 @@ int verify_chunk(struct migration *m, const struct keyval *lo, const struct keyv
 		rc = oscar_abort ? EXIT_SIGNAL : EXIT_FAILED;
 	} else {
 		int i = (during.head + during.count) % DURING_QUEUE;
-		during.has_lo[i] = lo != NULL;
-		during.has_hi[i] = hi != NULL;
 		during.lo[i] = (struct keyval){ 0, NULL, NULL };
 		during.hi[i] = (struct keyval){ 0, NULL, NULL };
 		if (lo)
