@@ -409,6 +409,30 @@ static bool text_typed(const char *d)
 	return false;
 }
 
+/* Character data that keeps its character set: read as the bytes stored
+ * (CAST ... AS BINARY) and bound as bytes, which the server stores as they
+ * are. Read as text it would be converted into the connection's utf8mb4 and,
+ * bound, back into the column's set: two conversions and a validation per
+ * value, a tenth of the server's work in a client copy of sysbench's latin1
+ * table (perf, docs/cost.md). A change of character set keeps the text path,
+ * where the server converts as the ALTER would. */
+static bool string_type(const char *d)
+{
+	static const char *const types[] = { "char", "varchar", "tinytext", "text", "mediumtext", "longtext" };
+	for (size_t i = 0; d && i < sizeof types / sizeof types[0]; i++)
+		if (!strcasecmp(d, types[i]))
+			return true;
+	return false;
+}
+
+static bool same_bytes(struct migration *m, int i)
+{
+	const struct column *o = table_column(&m->orig, m->map.from[i]);
+	const struct column *n = table_column(&m->shadow, m->map.to[i]);
+	return o && n && o->charset && n->charset && !strcasecmp(o->charset, n->charset) &&
+	       string_type(o->data_type) && string_type(n->data_type);
+}
+
 /* The prepared multi-row INSERT of the client-side copy: n rows of
  * placeholders (the filled columns as their literals), kept for the next
  * chunk of the same size; two per copy connection (the parallel copy has
@@ -521,12 +545,21 @@ static int chunk_client(struct migration *m, const char *range, const char *lock
 	struct db *db = m->db;
 	int nc = m->map.n;
 	const struct column **cols = xcalloc((size_t)nc, sizeof *cols);
-	for (int i = 0; i < nc; i++)
-		cols[i] = table_column(&m->orig, m->map.from[i]);
+	bool *raw = xcalloc((size_t)nc, sizeof *raw);
 	struct sbuf q = SBUF_INIT;
 	skip_locked_prefix(&q, db, lock);
 	sb_add(&q, "SELECT ");
-	column_list(&q, m->map.from, nc);
+	for (int i = 0; i < nc; i++) {
+		cols[i] = table_column(&m->orig, m->map.from[i]);
+		raw[i] = same_bytes(m, i);
+		if (i)
+			sb_add(&q, ", ");
+		if (raw[i])
+			sb_add(&q, "CAST(");
+		sb_ident(&q, m->map.from[i]);
+		if (raw[i])
+			sb_add(&q, " AS BINARY)");
+	}
 	sb_add(&q, range);
 	sb_add(&q, lock);
 	int rc = -1;
@@ -559,7 +592,7 @@ static int chunk_client(struct migration *m, const char *range, const char *lock
 					continue;
 				}
 				/* bytes as read for non-character columns, text otherwise */
-				bool binary = cols[i] && !cols[i]->charset && !text_typed(cols[i]->data_type);
+				bool binary = raw[i] || (cols[i] && !cols[i]->charset && !text_typed(cols[i]->data_type));
 				lens[n * (size_t)nc + (size_t)i] = len[i];
 				b->buffer_type = binary ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
 				b->buffer = row[i];
@@ -589,6 +622,7 @@ rollback: /* the caller rolls the transaction back */
 	free(bind);
 	free(lens);
 	free((void *)cols);
+	free(raw);
 	return rc;
 }
 
@@ -942,14 +976,37 @@ static void *copy_job_run(void *arg)
 	return NULL;
 }
 
-/* Connections in all while others write: --copy-threads, or 1 by default
- * (two measured no faster under make bench's load, with a higher p99:
- * docs/cost.md). */
+/* Connections in all while others write: --copy-threads, or by default
+ * twice the server's cores (2 to COPY_MAX_THREADS), set by
+ * copy_threads_auto. One copy connection among many application threads gets
+ * a small share of the CPU, and the run then lasts long: what a run takes
+ * from the application is mostly the triggers' tax on every write times the
+ * run's length (docs/cost.md, fifth session: on 2 cores, one connection took
+ * 29-36 s and three 19 s, the worst p99 latency 19-23 ms either way). */
+static int auto_threads = 1;
+
 static int copy_threads(void)
 {
 	if (db_galera)
 		return 1;
-	return opt.copy_threads > 0 ? opt.copy_threads : 1;
+	return opt.copy_threads > 0 ? opt.copy_threads : auto_threads;
+}
+
+/* MariaDB sizes thread_pool_size to the machine's processors unless told
+ * otherwise: the nearest thing to the server's core count that SQL shows.
+ * Elsewhere 2 cores are assumed. */
+static void copy_threads_auto(struct db *db)
+{
+	long cpus = 2;
+	MYSQL_RES *r = db_query_f(db, DB_SILENT, "SELECT @@GLOBAL.thread_pool_size");
+	MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+	if (row && row[0] && atol(row[0]) > 0)
+		cpus = atol(row[0]);
+	if (r)
+		mysql_free_result(r);
+	db->err = 0;
+	long n = 2 * cpus;
+	auto_threads = n < 2 ? 2 : n > COPY_MAX_THREADS ? COPY_MAX_THREADS : (int)n;
 }
 
 /* Opens the further connections, set up as the run's own copy session; a
@@ -1172,6 +1229,8 @@ static int copy_state_init(struct copy_state *s, struct migration *m, const stru
 	s->t_start = now_mono();
 	s->estimate = m->orig.rows_estimate;
 	progress_begin(m->rows_copied, s->estimate);
+	if (opt.copy_threads <= 0)
+		copy_threads_auto(m->db);
 	copy_method_choose(s);
 	long long ins;
 	if (db_row_writes(m->db, &ins, &s->chg_before) || key_density_init(s))
