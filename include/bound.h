@@ -23,6 +23,9 @@ void bound_if(struct sbuf *q, struct migration *m, const char *image);
 /* Before the copy reads the rows up to upper (NULL: to the end): the bound
  * covers them. 0, or -1 when it cannot be moved (the run stops). */
 int bound_cover(struct migration *m, const struct keyval *upper);
+/* " AND <the bound table locked for writing>", for a copy statement's
+ * WHERE clause: it then runs while no statement firing the triggers does. */
+void bound_fence(struct sbuf *q, struct migration *m);
 /* After the triggers are gone. 0 or -1. */
 int bound_drop(struct migration *m);
 

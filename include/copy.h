@@ -43,6 +43,9 @@ char *copy_sql_example(struct migration *m);
  * a non-zero return ends the copy with that status. */
 typedef int (*chunk_hook)(struct migration *m, const struct keyval *lo, const struct keyval *hi);
 int copy_rows(struct migration *m, const struct keyval *start, chunk_hook per_chunk);
+/* Whether the copy's INSERT ... SELECT statements will run behind the bound
+ * table's lock (the shadow takes AUTO-INC table locks; see bound_fence). */
+bool copy_fenced(struct migration *m);
 
 /* The largest value of a one-column integer chunk key, from the table: 1 with
  * *max set, 0 when the key is not one (or the table is empty), -1 on error. */

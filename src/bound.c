@@ -241,6 +241,26 @@ void bound_if(struct sbuf *q, struct migration *m, const char *image)
 	sb_add(q, ") THEN ");
 }
 
+/* The fence. An INSERT ... SELECT into a shadow with an AUTO_INCREMENT
+ * column holds InnoDB's table-level AUTO-INC lock for its whole statement
+ * (innodb_autoinc_lock_mode=1), and every mirrored write that comes while it
+ * holds it takes the same table lock in the middle of the application's
+ * statement, which can then deadlock with other application transactions
+ * (docs/cost.md). A copy statement that also locks the bound table for
+ * writing runs only when no statement that fires the triggers is under way,
+ * and those wait at their start, holding nothing of the statement yet,
+ * until it ends: nobody mirrors while the copy holds the AUTO-INC lock. The
+ * subquery always counts to 0 or 1, so the rows copied do not depend on it.
+ * Its wait is bounded by the caller (max_statement_time): an application
+ * statement under way may wait for a row lock of a transaction whose next
+ * statement queues behind the copy. */
+void bound_fence(struct sbuf *q, struct migration *m)
+{
+	sb_add(q, " AND (SELECT COUNT(*) FROM ");
+	sb_bound_table(q, m);
+	sb_add(q, " FOR UPDATE) >= 0");
+}
+
 /* One attempt at moving the bound (to every row when to_all), never waiting
  * for the table's lock: 0, 1 when it is busy, -1 on another error. */
 static int publish(struct migration *m, bool to_all, long double to, unsigned wait)

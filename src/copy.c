@@ -222,8 +222,10 @@ int range_sql_on(struct sbuf *q, struct migration *m, enum range_side side, cons
 	} else {
 		from_clause(q, m);
 	}
-	if (lower || upper)
-		sb_add(q, " WHERE ");
+	/* always a WHERE clause, so that a condition can be added to it */
+	sb_add(q, " WHERE ");
+	if (!lower && !upper)
+		sb_add(q, "TRUE");
 	if (lower && key_compare(q, &k, lower, ">", ">"))
 		return -1;
 	if (lower && upper)
@@ -381,19 +383,44 @@ static void skip_locked_prefix(struct sbuf *q, struct db *db, const char *lock)
 		sb_add(q, "SET STATEMENT innodb_lock_wait_timeout=1 FOR ");
 }
 
+/* The fence (bound_fence in src/bound.c): while others write to a table
+ * whose shadow takes AUTO-INC table locks, INSERT ... SELECT runs behind the
+ * bound table's lock. fence_limit bounds each such statement, its wait for
+ * that lock included; the verifier's connection reads these too. */
+static bool fence_mode;
+static volatile bool fence_on;
+/* A fenced statement holds every statement that fires the triggers for its
+ * length, and an application transaction of four writes may wait for four
+ * of them: while others write, 20 ms each unless --max-lock-time says
+ * otherwise (make bench, docs/cost.md: 15-25 ms gave a worst p99 of 86-164 ms
+ * and fewer transactions lost than 50 ms, whose p99 was 190-260 ms). */
+#define FENCED_TX_SECONDS 0.02
+static volatile double fence_limit = 0.15, fence_last;
+static volatile bool fence_others = true; /* others write, as last seen */
+
 int chunk_server(struct migration *m, const char *range, const char *lock, long *rows)
 {
 	struct sbuf q = SBUF_INIT;
-	skip_locked_prefix(&q, m->db, lock);
+	bool fence = fence_on;
+	if (fence)
+		sb_addf(&q, "SET STATEMENT max_statement_time=%.3f%s FOR ", fence_limit,
+			strstr(lock, "SKIP LOCKED") ? ", innodb_lock_wait_timeout=1" : "");
+	else
+		skip_locked_prefix(&q, m->db, lock);
 	insert_head(&q, m);
 	sb_add(&q, " SELECT ");
 	select_list(&q, m);
 	sb_add(&q, range);
+	if (fence)
+		bound_fence(&q, m);
 	sb_add(&q, lock);
+	double t0 = now_mono();
 	int rc = db_exec(m->db, DB_SILENT, sb_str(&q));
 	sb_free(&q);
 	if (rc)
 		return -1;
+	if (fence)
+		fence_last = now_mono() - t0;
 	*rows = records_read(m->db);
 	return check_warnings(m);
 }
@@ -849,14 +876,22 @@ static int chunk_copy(struct migration *m, const char *range, bool client, long 
 {
 	struct db *db = m->db;
 	*skipped = 0;
+	/* 1969: a fenced statement that did not get the bound's lock in time
+	 * (while others write), or ran longer than expected (while nobody
+	 * does: then tried once more with twice the time, and the next
+	 * chunks expect as long) */
 	if (!chunk_fast(m, range, client, max_stmt, rows))
 		return 0;
-	if (db->err != 1205)
+	if (db->err != 1205 && db->err != 1969)
 		return -1;
+	if (db->err == 1969 && fence_on && !fence_others) {
+		fence_last = fence_limit;
+		fence_limit = fence_limit * 2 > 30 ? 30 : fence_limit * 2;
+	}
 	sleep_s(0.002);
 	if (!chunk_fast(m, range, client, max_stmt, rows))
 		return 0;
-	if (db->err != 1205)
+	if (db->err != 1205 && db->err != 1969)
 		return -1;
 	/* which rows SKIP LOCKED passes over is not repeatable on a replica */
 	if (binlog_copy_rows(m))
@@ -987,7 +1022,8 @@ static int auto_threads = 1;
 
 static int copy_threads(void)
 {
-	if (db_galera)
+	/* fenced statements would only queue behind one another */
+	if (db_galera || fence_mode)
 		return 1;
 	return opt.copy_threads > 0 ? opt.copy_threads : auto_threads;
 }
@@ -1126,6 +1162,14 @@ static bool autoinc_table_lock(struct migration *m)
 	return !interleaved;
 }
 
+bool copy_fenced(struct migration *m)
+{
+	/* several connections asked for copy through the client instead:
+	 * fenced statements would only queue behind one another */
+	return opt.copy_method != COPY_CLIENT && opt.copy_threads <= 1 && bound_active() && m->db->mariadb &&
+	       autoinc_table_lock(m);
+}
+
 /* The copy's state from chunk to chunk. */
 struct copy_state {
 	struct migration *m;
@@ -1175,6 +1219,16 @@ struct chunk {
 static void copy_method_choose(struct copy_state *s)
 {
 	bool table_lock = opt.copy_method != COPY_CLIENT && autoinc_table_lock(s->m);
+	/* Unless the bound table can fence the copy's statements off from the
+	 * mirrored writes (bound_fence): then no application statement takes
+	 * the AUTO-INC lock while the copy holds it, and INSERT ... SELECT is
+	 * as safe as the client's simple inserts. */
+	fence_mode = table_lock && copy_fenced(s->m);
+	/* always, even while nobody seems to write: the lock is free then, and
+	 * writes that begin between two looks find every copy statement fenced */
+	fence_on = fence_mode;
+	if (fence_mode)
+		table_lock = false;
 	s->adaptive = opt.copy_method == COPY_AUTO && table_lock;
 	s->client = opt.copy_method == COPY_CLIENT || s->adaptive;
 	/* Several copy connections at once would queue on that lock one behind
@@ -1247,7 +1301,9 @@ static int copy_state_init(struct copy_state *s, struct migration *m, const stru
 		s->max_stmt = 8 << 20;
 	log_info("copying rows of '%s' (about %lld) by key '%s', %s", m->table, s->estimate, m->key.old_index,
 		 s->adaptive ? "with INSERT ... SELECT, or through the client while others write"
-			     : s->client ? "through the client" : "with INSERT ... SELECT");
+		 : s->client ? "through the client"
+		 : fence_mode ? "with INSERT ... SELECT, each statement behind the bound table's lock"
+			      : "with INSERT ... SELECT");
 	return 0;
 }
 
@@ -1270,6 +1326,15 @@ static int chunk_begin(struct copy_state *s, struct chunk *c)
 	    (s->ctl.fixed && s->ctl.size != opt.chunk_size))
 		ctl_retarget(&s->ctl, opt.chunk_time, opt.chunk_size);
 	double lock_time = ctl_tx_seconds(opt.chunk_time, opt.max_lock_time);
+	if (fence_mode && opt.max_lock_time <= 0 && lock_time > FENCED_TX_SECONDS)
+		lock_time = FENCED_TX_SECONDS;
+	/* a fenced statement runs about a transaction's time (the chunk's
+	 * while nobody writes); three times that, its wait for the fence
+	 * included, before it gives way to the slow path */
+	double expect = s->writers ? lock_time : opt.chunk_time;
+	if (expect < fence_last * 2)
+		expect = fence_last * 2;
+	fence_limit = expect * 3 < 0.1 ? 0.1 : expect * 3;
 	c->size = s->ctl.size;
 	/* While others write, the chunk is copied in several transactions of
 	 * about --max-lock-time each: an application write that meets a row
@@ -1409,6 +1474,8 @@ static void observe_writers(struct copy_state *s, long rows, double secs)
 	bool first = !s->writers_known;
 	s->writers = others;
 	s->writers_known = true;
+	fence_others = others;
+
 	if (s->adaptive && (first || s->client != s->writers)) {
 		log_info("%s", s->writers ? "others write: copying through the client (no AUTO-INC table lock)"
 					  : "nobody else writes: copying with INSERT ... SELECT");

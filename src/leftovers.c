@@ -94,6 +94,18 @@ int leftovers_remove(struct db *db, const char *schema, const char *table)
 		removed += nmine;
 		strv_free(have);
 	}
+	/* On a Galera node information_schema.TRIGGERS was seen to leave out one
+	 * of them (a trigger whose body failed to load there while appliers
+	 * wrote, README "Galera"): every name of this job's is dropped too, if
+	 * it is there at all, in total order, so on every node that has it. */
+	for (size_t k = 0; k < 6 && !rc && galera_node; k++) {
+		struct sbuf q = SBUF_INIT;
+		sb_add(&q, "DROP TRIGGER IF EXISTS ");
+		sb_qualified(&q, schema, mine_names[k]);
+		if (db_exec_mdl(db, DB_CHANGE, "dropping a trigger", sb_str(&q)))
+			rc = -1;
+		sb_free(&q);
+	}
 	/* on a Galera node also those another node kept (see galera.h) */
 	if (!rc && galera_drop_triggers_elsewhere(db, schema, mine_names, 6))
 		rc = -1;

@@ -3,7 +3,8 @@
 # several transactions of about --max-lock-time, so an application write waits
 # for one of them at most, not for the chunk; with nobody else writing, a
 # chunk is one transaction. An AUTO_INCREMENT table whose rows others insert
-# is copied through the client (no AUTO-INC table lock on the shadow). The
+# is copied with INSERT ... SELECT fenced behind the bound table's lock, or
+# through the client (no AUTO-INC table lock on the shadow) when asked. The
 # data must come out exactly as the writers committed it, the inserter never
 # failing.
 source "$(dirname "$0")/../lib/common.sh"
@@ -59,8 +60,8 @@ is "$?" 0 "idle: exit 0"
 is "$(chunk_field "$TMP/ev2" transactions | tail -n +2 | sort -u)" "1" "idle: every chunk after the first is one transaction"
 like "$(cat "$TMP/err2")" "no other writes: one transaction per chunk" "idle: the log says so"
 
-# 3. an AUTO_INCREMENT table others insert into, by default (through the
-# client while others write: no AUTO-INC table lock), with --copy-method=client
+# 3. an AUTO_INCREMENT table others insert into, by default (INSERT ...
+# SELECT fenced behind the bound table's lock), with --copy-method=client
 # and in two connections: the inserter (RaiseError: any failed insert ends it
 # without a count) keeps inserting, and every row it inserted is there
 cat >"$TMP/ins.pl" <<'EOF'
@@ -95,8 +96,10 @@ for method in default client threads; do
 		like "$(cat "$TMP/err3")" "copying in 2 connections at once, through the client" \
 			"AUTO_INCREMENT with inserts: several connections copy through the client"
 	else
-		like "$(cat "$TMP/err3")" "others write: copying through the client \\(no AUTO-INC table lock\\)" \
-			"AUTO_INCREMENT with inserts: copied through the client by default while others write"
+		# by default INSERT ... SELECT behind the bound table's lock
+		# (test/t/47-autoinc-fence.t)
+		like "$(cat "$TMP/err3")" "with INSERT \\.\\.\\. SELECT, each statement behind the bound table's lock" \
+			"AUTO_INCREMENT with inserts: copied with fenced INSERT ... SELECT by default"
 	fi
 	n=$(cat "$TMP/ins.count" 2>/dev/null)
 	ok $([ "${n:-0}" -gt 0 ]; echo $?) "AUTO_INCREMENT with inserts ($method): the inserter never failed (${n:-no count} rows)"
