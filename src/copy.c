@@ -383,10 +383,10 @@ static void skip_locked_prefix(struct sbuf *q, struct db *db, const char *lock)
 		sb_add(q, "SET STATEMENT innodb_lock_wait_timeout=1 FOR ");
 }
 
-/* The fence (bound_fence in src/bound.c): while others write to a table
- * whose shadow takes AUTO-INC table locks, INSERT ... SELECT runs behind the
- * bound table's lock. fence_limit bounds each such statement, its wait for
- * that lock included; the verifier's connection reads these too. */
+/* The fence (bound_fence in src/bound.c): for a table whose shadow takes
+ * AUTO-INC table locks, INSERT ... SELECT runs behind the bound table's
+ * lock. fence_limit bounds each such statement, its wait for that lock
+ * included; the verifier's connection reads these too. */
 static bool fence_mode;
 static volatile bool fence_on;
 /* A fenced statement holds every statement that fires the triggers for its
@@ -1475,7 +1475,6 @@ static void observe_writers(struct copy_state *s, long rows, double secs)
 	s->writers = others;
 	s->writers_known = true;
 	fence_others = others;
-
 	if (s->adaptive && (first || s->client != s->writers)) {
 		log_info("%s", s->writers ? "others write: copying through the client (no AUTO-INC table lock)"
 					  : "nobody else writes: copying with INSERT ... SELECT");

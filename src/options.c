@@ -163,7 +163,7 @@ static const struct optdef optdefs[] = {
 	  .lo = 0, .hi = COPY_MAX_THREADS },
 	{ "mirror", OPT_WORD, WORD(mirror), "WHAT",
 	  "auto (the triggers mirror only rows the copy has reached, where safe) or all", .names = mirror_names },
-	{ "copy-method", OPT_ENUM, ENUM(copy_method), "M", "auto (client while others write to an AUTO_INCREMENT table, else server), server (INSERT ... SELECT) or client (INSERT ... VALUES)",
+	{ "copy-method", OPT_ENUM, ENUM(copy_method), "M", "auto (server; for an AUTO_INCREMENT table fenced behind the mirror bound, or else client while others write), server (INSERT ... SELECT) or client (INSERT ... VALUES)",
 	  .names = copy_method_names },
 	{ "copy-binlog-format", OPT_WORD, WORD(copy_binlog_format), "F",
 	  "auto (copy statements logged as statements when that is safe) or row", .names = binlog_format_names },

@@ -509,9 +509,11 @@ bool verify_plan(struct migration *m, bool resumed, bool swap_waits, bool cluste
 		 * writes and the server runs little else: the comparison then
 		 * has a core to itself instead of adding its time to the run's
 		 * (docs/cost.md, fifth session). */
-		else if (!swap_waits && copy_fenced(m) && (want = true))
+		if (!want && !swap_waits && copy_fenced(m)) {
+			want = true;
 			log_info("verifying each chunk right after its copy: the copy statements hold the application's "
 				 "writes while they run, and the comparison runs alongside");
+		}
 	}
 	if (want && cluster) {
 		log_info("verifying before the swap: on a Galera node every node's copy is compared then");
