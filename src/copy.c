@@ -1398,16 +1398,7 @@ static int chunk_in_transactions(struct copy_state *s, struct chunk *c)
 	while (c->rows < c->size && c->more) {
 		long want = c->size - c->rows < c->tx_rows ? c->size - c->rows : c->tx_rows;
 		struct keyval sub = { 0, NULL, NULL };
-		/* A fenced transaction's end from the key density, as an idle
-		 * chunk's (chunk_by_density): one read of the range less, and
-		 * one round trip less while the application waits for the next
-		 * statement. Not past the key's maximum at the start, where rows
-		 * the application inserted since may be many: read there. */
-		long double lo_num;
-		bool est = fence_mode && s->int_key && s->have_lower && s->density > 0 && s->density <= 2 &&
-			   keyval_to_number(&s->lower, &lo_num) &&
-			   keyval_step(lo_num, want, s->density, s->key_max, &sub) == 1;
-		c->more = est ? 1 : next_boundary(m, s->have_lower ? &s->lower : NULL, want, &sub);
+		c->more = next_boundary(m, s->have_lower ? &s->lower : NULL, want, &sub);
 		int rc = c->more < 0 ? -1 : 0;
 		long got = 0, skip = 0;
 		double tx0 = now_mono();
