@@ -1398,6 +1398,11 @@ static int chunk_in_transactions(struct copy_state *s, struct chunk *c)
 	while (c->rows < c->size && c->more) {
 		long want = c->size - c->rows < c->tx_rows ? c->size - c->rows : c->tx_rows;
 		struct keyval sub = { 0, NULL, NULL };
+		/* Read, not estimated from the key density, even for fenced
+		 * transactions: this read is the moment between two fenced
+		 * statements in which the held application statements run
+		 * (estimated, back to back, the worst p99 went to 670-802 ms in
+		 * make bench; docs/cost.md, fifth session). */
 		c->more = next_boundary(m, s->have_lower ? &s->lower : NULL, want, &sub);
 		int rc = c->more < 0 ? -1 : 0;
 		long got = 0, skip = 0;
