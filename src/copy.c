@@ -387,8 +387,7 @@ static void skip_locked_prefix(struct sbuf *q, struct db *db, const char *lock)
  * AUTO-INC table locks, INSERT ... SELECT runs behind the bound table's
  * lock. fence_limit bounds each such statement, its wait for that lock
  * included; the verifier's connection reads these too. */
-static bool fence_mode;
-static volatile bool fence_on;
+static volatile bool fence_mode;
 /* A fenced statement holds every statement that fires the triggers for its
  * length, and an application transaction of four writes may wait for four
  * of them: while others write, 20 ms each unless --max-lock-time says
@@ -401,7 +400,7 @@ static volatile bool fence_others = true; /* others write, as last seen */
 int chunk_server(struct migration *m, const char *range, const char *lock, long *rows)
 {
 	struct sbuf q = SBUF_INIT;
-	bool fence = fence_on;
+	bool fence = fence_mode;
 	if (fence)
 		sb_addf(&q, "SET STATEMENT max_statement_time=%.3f%s FOR ", fence_limit,
 			strstr(lock, "SKIP LOCKED") ? ", innodb_lock_wait_timeout=1" : "");
@@ -884,7 +883,7 @@ static int chunk_copy(struct migration *m, const char *range, bool client, long 
 		return 0;
 	if (db->err != 1205 && db->err != 1969)
 		return -1;
-	if (db->err == 1969 && fence_on && !fence_others) {
+	if (db->err == 1969 && fence_mode && !fence_others) {
 		fence_last = fence_limit;
 		fence_limit = fence_limit * 2 > 30 ? 30 : fence_limit * 2;
 	}
@@ -1218,17 +1217,14 @@ struct chunk {
  * (docs/cost.md). */
 static void copy_method_choose(struct copy_state *s)
 {
-	bool table_lock = opt.copy_method != COPY_CLIENT && autoinc_table_lock(s->m);
 	/* Unless the bound table can fence the copy's statements off from the
 	 * mirrored writes (bound_fence): then no application statement takes
 	 * the AUTO-INC lock while the copy holds it, and INSERT ... SELECT is
-	 * as safe as the client's simple inserts. */
-	fence_mode = table_lock && copy_fenced(s->m);
-	/* always, even while nobody seems to write: the lock is free then, and
-	 * writes that begin between two looks find every copy statement fenced */
-	fence_on = fence_mode;
-	if (fence_mode)
-		table_lock = false;
+	 * as safe as the client's simple inserts. Fenced always, even while
+	 * nobody seems to write: the lock is free then, and writes that begin
+	 * between two looks find every copy statement fenced. */
+	fence_mode = copy_fenced(s->m);
+	bool table_lock = !fence_mode && opt.copy_method != COPY_CLIENT && autoinc_table_lock(s->m);
 	s->adaptive = opt.copy_method == COPY_AUTO && table_lock;
 	s->client = opt.copy_method == COPY_CLIENT || s->adaptive;
 	/* Several copy connections at once would queue on that lock one behind

@@ -13,6 +13,9 @@
 use strict;
 use warnings;
 use DBI;
+use FindBin;
+use lib $FindBin::Bin;
+use Forked;
 
 my ($sock, $db, $table, $nw, $rows, $stopfile, $outdir, $seed) = @ARGV;
 die "usage: multirow.pl SOCKET DB TABLE N ROWS STOPFILE OUTDIR [SEED]\n" unless $outdir;
@@ -21,16 +24,7 @@ $seed //= 42;
 # the transactions
 my $hot = $ENV{MULTIROW_HOT} // 200;
 my $hot_share = $ENV{MULTIROW_HOT_SHARE} // 0.5;
-my @kids;
-for my $w (0 .. $nw - 1) {
-	my $pid = fork();
-	die "fork: $!" unless defined $pid;
-	if (!$pid) { writer($w); exit 0; }
-	push @kids, $pid;
-}
-my $fail = 0;
-for (@kids) { waitpid($_, 0); $fail ||= $?; }
-exit($fail ? 1 : 0);
+Forked::run_writers($nw, \&writer);
 
 sub writer {
 	my ($w) = @_;

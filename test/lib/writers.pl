@@ -15,21 +15,15 @@
 use strict;
 use warnings;
 use DBI;
+use FindBin;
+use lib $FindBin::Bin;
+use Forked;
 use Time::HiRes qw(sleep time);
 
 my ($sock, $db, $table, $nw, $stopfile, $outdir, $seed) = @ARGV;
 die "usage: writers.pl SOCKET DB TABLE N STOPFILE OUTDIR [SEED]\n" unless $outdir;
 $seed //= 42;
-my @kids;
-for my $w (0 .. $nw - 1) {
-	my $pid = fork();
-	die "fork: $!" unless defined $pid;
-	if (!$pid) { writer($w); exit 0; }
-	push @kids, $pid;
-}
-my $fail = 0;
-for (@kids) { waitpid($_, 0); $fail ||= $?; }
-exit($fail ? 1 : 0);
+Forked::run_writers($nw, \&writer);
 
 sub rand_text {
 	my @parts = ('plain', "caf\x{e9}", "\x{1F600}smile", "na\x{ef}ve", "\x{4e2d}\x{6587}", "quote'd", 'x' x 30, '');
