@@ -47,7 +47,11 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED [OSCAR-ARGS...]
 	errors=$(writer_stat "$out" errors)
 	ok "$([ "$commits" -gt 300 ] && echo 0 || echo 1)" "$name: writers committed during the run ($commits transactions)"
 	is "$(writer_other_errors "$out")" "" "$name: while oscar ran, no errors but aborts (1213) and MariaDB's trigger DDL races"
-	is "$(grep -h '^error: after' "$out"/writer*.stats)" "" "$name: once oscar is done, no application errors"
+	# with no tool and no DDL, these writers' transactions lose to another
+	# node's now and then (1213: test/galera/stress/writers-alone.t saw 3 in
+	# 43,890 commits over 150 s), so after oscar only those are allowed
+	is "$(grep -h '^error: after' "$out"/writer*.stats | grep -v '^error: after: \(commit \)\?1213 Deadlock')" "" \
+		"$name: once oscar is done, no application errors but the cluster's own conflicts (1213)"
 	local retries smaller
 	retries=$(grep -c '"event":"chunk_retry"' "$out/events")
 	smaller=$(grep -c '"smaller":true' "$out/events")
