@@ -56,6 +56,8 @@ const struct index *table_index(const struct table *t, const char *name);
 enum keykind column_keykind(const struct column *c);
 
 /* Lists of names (triggers, constraints) as NULL-terminated arrays. */
+/* The first column of every row SQL returns (NULL as ""); NULL on error. */
+char **catalog_name_list(struct db *db, const char *sql);
 char **catalog_triggers(struct db *db, const char *schema, const char *table);
 /* "child_schema.child_table (constraint)" for foreign keys pointing at the table. */
 char **catalog_fk_children(struct db *db, const char *schema, const char *table);

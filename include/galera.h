@@ -44,7 +44,21 @@ int galera_verify_nodes(struct migration *m, int (*verify)(struct migration *));
  * 0, or -1 when a reachable node could not be cleaned (warned); a node
  * oscar cannot reach is named in a warning. */
 int galera_drop_triggers_elsewhere(struct db *db, const char *schema, const char *const *names, int n);
+/* After oscar dropped triggers NAMES here and elsewhere: that none of them is
+ * left on any node oscar can reach, this one included. On a cluster under
+ * writes MariaDB was seen to keep one: a node's listing left it out while
+ * the drops ran, and it was there a moment later (README, Galera). Each
+ * round, every node lists them once it has applied everything ordered so
+ * far and drops what it lists; up to six rounds. 0 when none is left, -1
+ * when one is (an error naming it and the node) or a node cannot be
+ * cleaned. */
+int galera_triggers_gone(struct db *db, const char *schema, const char *const *names, int n);
 
+/* After the swap on this node: on every other node oscar can reach, once it
+ * has applied the RENAME, TABLE has the definition it has here (the same
+ * silently ignored DDL error would leave a node with the old table). 0, or
+ * EXIT_FAILED when a node differs (an error naming it; the swap stands). */
+int galera_swap_everywhere(struct db *db, const char *schema, const char *table);
 /* What a total-order DDL left on the other nodes. A node whose applier fails
  * on a replicated DDL (seen: CREATE TRIGGER failing there with 1064, "Query
  * was empty", while its appliers wrote) logs "Ignoring error" and goes on
@@ -54,11 +68,6 @@ int galera_drop_triggers_elsewhere(struct db *db, const char *schema, const char
  * N triggers NAMES on TABLE exists with the body BODIES (the text after FOR
  * EACH ROW). 0 when all is there, 1 when something is missing somewhere
  * (warned, naming the node and the object), -1 when a node could not be read. */
-/* After the swap on this node: on every other node oscar can reach, once it
- * has applied the RENAME, TABLE has the definition it has here (the same
- * silently ignored DDL error would leave a node with the old table). 0, or
- * EXIT_FAILED when a node differs (an error naming it; the swap stands). */
-int galera_swap_everywhere(struct db *db, const char *schema, const char *table);
 int galera_objects_everywhere(struct db *db, const char *schema, const char *table, const char *shadow,
 			      const char *const *names, const char *const *bodies, int n);
 

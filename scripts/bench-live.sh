@@ -118,6 +118,12 @@ run_oscar() { # chunk-time [oscar options]
 		--execute --json "${ct[@]}" ${BENCH_OSCAR_ARGS:-} ${2:-} 2>"$work/tool.err" | stamp_lines >"$work/tool.out"
 	return "${PIPESTATUS[0]}"
 }
+# "oscarb": a second oscar build (BENCH_OSCAR_BIN_B), to compare a change
+# with the build before it in the same rounds
+run_oscarb() { # chunk-time [oscar options]
+	local OSCAR=${BENCH_OSCAR_BIN_B:?oscarb needs BENCH_OSCAR_BIN_B}
+	run_oscar "$@"
+}
 run_ptosc() { # chunk-time
 	local ct=()
 	[ "$1" = default ] || ct=(--chunk-time="$1")
@@ -150,7 +156,7 @@ run_triggers() { # chunk-time (unused) [oscar options]
 }
 swap_time() { # tool
 	case $1 in
-	oscar) grep -m1 '"event":"cutover"' "$work/tool.out" | cut -d' ' -f1 ;;
+	oscar | oscarb) grep -m1 '"event":"cutover"' "$work/tool.out" | cut -d' ' -f1 ;;
 	ptosc) grep -m1 'Swapped original and new tables' "$work/tool.out" | cut -d' ' -f1 ;;
 	esac
 }
@@ -176,9 +182,15 @@ live_run() { # tool chunk-time
 	trap 'touch "$work/stop" 2>/dev/null; kill $bg_pids 2>/dev/null; exit 130' INT TERM
 	sleep $((LEAD + 1))
 	counters >"$work/c0"
+	# with BENCH_LIVE_KEEP, the server's slow log of the migration (statements
+	# over 30 ms, oscar's tagged, with their start times): what held the probe
+	if [ -n "${BENCH_LIVE_KEEP:-}" ]; then
+		sql -e "SET GLOBAL slow_query_log_file='$work/slow.log', long_query_time=0.03, slow_query_log=1"
+	fi
 	t0=$(now)
 	"run_$tool" "$ct" "$extra" || rc=$?
 	t1=$(now)
+	[ -z "${BENCH_LIVE_KEEP:-}" ] || sql -e "SET GLOBAL slow_query_log=0"
 	counters >"$work/c1"
 	sleep "$LEAD"
 	touch "$work/stop"
@@ -206,6 +218,10 @@ live_run() { # tool chunk-time
 		cp "$work/tool.out" "$keep.out"
 		cat "$work/c0" "$work/c1" >"$keep.counters"
 		awk '$3 != "ok"' "$work/probe.txt" >"$keep.probe-errors"
+		# the probe's statements that waited (over 20 ms), for a look at what held them
+		awk '$3 != "ok" || $2 > 20' "$work/probe.txt" >"$keep.probe-slow"
+		echo "$swap" >"$keep.swap"
+		[ -f "$work/slow.log" ] && mv "$work/slow.log" "$keep.slow"
 		[ -f "$work/tool.err" ] && cp "$work/tool.err" "$keep.err"
 	fi
 	awk -v tsb="$t_sb" -v t0="$t0" -v t1="$t1" -v lead="$LEAD" '
@@ -288,7 +304,7 @@ label() {
 	[ "$ct" = default ] && ct="0.5 (default)"
 	local extra=
 	[ "${1%%:*}" = "$1" ] || { extra=" ${1#*:}"; extra=${extra//:/ }; }
-	case ${1%%:*} in oscar) echo "oscar$extra, chunk-time $ct";; ptosc) echo "pt-osc, chunk-time $ct";;
+	case ${1%%:*} in oscar) echo "oscar$extra, chunk-time $ct";; oscarb) echo "oscar B$extra, chunk-time $ct";; ptosc) echo "pt-osc, chunk-time $ct";;
 	triggers) echo "oscar's triggers alone$extra";; esac
 }
 # min-max of a list of numbers
@@ -323,11 +339,14 @@ mkdir -p "$(dirname "$OUT")"
 	done
 	echo
 	echo "oscar/pt-osc, same round (min-max over the rounds):"
-	for ct in default 0.05; do
-		[ -n "${res[1 oscar $ct]:-}" ] && [ -n "${res[1 ptosc $ct]:-}" ] || continue
+	for ct in default 0.05 b-default b-0.05; do
+		local_o=oscar
+		case $ct in b-*) local_o=oscarb; ct=${ct#b-};; esac
+		[ -n "${res[1 $local_o $ct]:-}" ] && [ -n "${res[1 ptosc $ct]:-}" ] || continue
+		[ $local_o = oscar ] || echo "  (oscar B: $BENCH_OSCAR_BIN_B)"
 		declare -A rl=()
 		for n in $(seq 1 "$ROUNDS_LIVE"); do
-			o=${res[$n oscar $ct]} p=${res[$n ptosc $ct]}
+			o=${res[$n $local_o $ct]} p=${res[$n ptosc $ct]}
 			for k in lost secs worst_p99 errors during_tps; do
 				rl[$k]="${rl[$k]:-} $(ratio "$(get "$o" $k)" "$(get "$p" $k)")"
 			done

@@ -194,7 +194,7 @@ enum keykind column_keykind(const struct column *c)
 	return KK_BINARY;
 }
 
-static char **name_list(struct db *db, const char *sql)
+char **catalog_name_list(struct db *db, const char *sql)
 {
 	MYSQL_RES *r = db_query(db, sql);
 	if (!r)
@@ -215,7 +215,7 @@ char **catalog_triggers(struct db *db, const char *schema, const char *table)
 	sb_add(&q, " AND EVENT_OBJECT_TABLE = BINARY ");
 	sb_literal(&q, table);
 	sb_add(&q, " ORDER BY TRIGGER_NAME");
-	char **v = name_list(db, sb_str(&q));
+	char **v = catalog_name_list(db, sb_str(&q));
 	sb_free(&q);
 	return v;
 }
@@ -229,7 +229,7 @@ char **catalog_fk_children(struct db *db, const char *schema, const char *table)
 	sb_add(&q, " AND REFERENCED_TABLE_NAME = BINARY ");
 	sb_literal(&q, table);
 	sb_add(&q, " ORDER BY 1");
-	char **v = name_list(db, sb_str(&q));
+	char **v = catalog_name_list(db, sb_str(&q));
 	sb_free(&q);
 	return v;
 }

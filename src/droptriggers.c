@@ -36,7 +36,7 @@ int droptriggers_run(struct db *db, const char *schema, const char *table, const
 	}
 	if (locked)
 		db_unlock_tables(db);
-	if (galera_drop_triggers_elsewhere(db, schema, (const char *const *)names, n))
+	if (galera_triggers_gone(db, schema, (const char *const *)names, n))
 		rc = -1;
 	return rc;
 }

@@ -42,6 +42,7 @@
 #include "options.h"
 #include "catalog.h"
 #include "clock.h"
+#include "strv.h"
 
 bool galera_node;
 
@@ -335,6 +336,9 @@ struct drop_args {
 	const char *const *names;
 	int n;
 	int rc;
+	int found;          /* how many of them the nodes listed */
+	char where[128];    /* the last node that listed one */
+	char which[80];     /* and its name */
 };
 
 /* One node: which of the triggers it has once it has applied everything
@@ -372,6 +376,9 @@ static int node_drop_triggers(void *arg, const char *addr)
 		}
 		if (!there)
 			continue;
+		d->found++;
+		snprintf(d->where, sizeof d->where, "%s", addr);
+		snprintf(d->which, sizeof d->which, "%s", d->names[i]);
 		sb_add(&q, "DROP TRIGGER IF EXISTS ");
 		sb_qualified(&q, d->schema, d->names[i]);
 		if (db_exec_mdl(&node, DB_CHANGE, "dropping a trigger on another Galera node", sb_str(&q))) {
@@ -391,9 +398,75 @@ int galera_drop_triggers_elsewhere(struct db *db, const char *schema, const char
 {
 	if (!galera_node || db_dry_run || n == 0)
 		return 0;
-	struct drop_args d = { schema, names, n, 0 };
+	struct drop_args d = { .schema = schema, .names = names, .n = n };
 	each_other_node(db, node_drop_triggers, &d, NULL);
 	return d.rc;
+}
+
+/* This node's part of a round of galera_triggers_gone: those of the names
+ * it lists once it has applied everything ordered so far, dropped again. */
+static int own_drop_triggers(struct db *db, struct drop_args *d)
+{
+	if (db_exec(db, 0, "SET @oscar_sw = @@session.wsrep_sync_wait, SESSION wsrep_sync_wait = 1"))
+		return -1;
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = BINARY ");
+	sb_literal(&q, d->schema);
+	sb_add(&q, " AND TRIGGER_NAME IN (");
+	for (int i = 0; i < d->n; i++) {
+		if (i)
+			sb_add(&q, ", ");
+		sb_literal(&q, d->names[i]);
+	}
+	sb_add(&q, ")");
+	char **have = catalog_name_list(db, sb_str(&q));
+	db_exec_keep_error(db, "SET SESSION wsrep_sync_wait = @oscar_sw");
+	int rc = have ? 0 : -1;
+	for (char **h = have; h && *h; h++) {
+		d->found++;
+		snprintf(d->where, sizeof d->where, "%s", "this node");
+		snprintf(d->which, sizeof d->which, "%s", *h);
+		sb_reset(&q);
+		sb_add(&q, "DROP TRIGGER IF EXISTS ");
+		sb_qualified(&q, d->schema, *h);
+		if (db_exec_mdl(db, DB_CHANGE, "dropping a trigger", sb_str(&q)))
+			rc = -1;
+		else
+			log_warn("trigger '%s' was still there after its drop; dropped it again", *h);
+	}
+	strv_free(have);
+	sb_free(&q);
+	return rc;
+}
+
+/* Rounds: this node and every other node oscar can reach list the names
+ * (after wsrep_sync_wait) and drop what they list; done after a round in
+ * which no node listed any. */
+#define GONE_ROUNDS 6
+
+int galera_triggers_gone(struct db *db, const char *schema, const char *const *names, int n)
+{
+	if (!galera_node || db_dry_run || n == 0)
+		return 0;
+	for (int round = 0; round < GONE_ROUNDS; round++) {
+		struct drop_args d = { .schema = schema, .names = names, .n = n };
+		if (own_drop_triggers(db, &d))
+			return -1;
+		each_other_node(db, node_drop_triggers, &d, NULL);
+		if (d.rc)
+			return -1;
+		if (d.found == 0)
+			return 0;
+		if (round == GONE_ROUNDS - 1) {
+			log_error("trigger '%s' is still listed on Galera node %s after %d rounds of DROP TRIGGER (MariaDB's "
+				  "trigger DDL race, see the README's Galera section): check SHOW TRIGGERS there and drop "
+				  "it by hand",
+				  d.which, d.where, GONE_ROUNDS);
+			return -1;
+		}
+		sleep_s(0.1 * (round + 1));
+	}
+	return -1;
 }
 
 struct objects_args {

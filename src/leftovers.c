@@ -107,7 +107,7 @@ int leftovers_remove(struct db *db, const char *schema, const char *table)
 		sb_free(&q);
 	}
 	/* on a Galera node also those another node kept (see galera.h) */
-	if (!rc && galera_drop_triggers_elsewhere(db, schema, mine_names, 6))
+	if (!rc && galera_triggers_gone(db, schema, mine_names, 6))
 		rc = -1;
 	/* With the forward triggers still on the table no swap happened, and
 	 * `_T_old`, if there, is the empty placeholder of a revert swap. */

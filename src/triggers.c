@@ -279,7 +279,7 @@ static int undo_failed_create(struct db *db, const char *schema, const char *nam
 	int rc = db_exec_mdl(db, DB_CHANGE, "dropping a trigger", sb_str(&q));
 	sb_free(&q);
 	const char *names[] = { name };
-	if (galera_drop_triggers_elsewhere(db, schema, names, 1))
+	if (galera_triggers_gone(db, schema, names, 1))
 		rc = -1;
 	return rc;
 }
@@ -426,7 +426,7 @@ int triggers_drop(struct db *db, const char *schema, struct objnames *n, bool re
 	const char *all[TRG_EVENTS];
 	for (int i = 0; i < TRG_EVENTS; i++)
 		all[i] = triggers_name(n, (enum trigger_event)i);
-	if (galera_drop_triggers_elsewhere(db, schema, all, TRG_EVENTS))
+	if (galera_triggers_gone(db, schema, all, TRG_EVENTS))
 		rc = -1;
 	return rc;
 }

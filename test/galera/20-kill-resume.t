@@ -56,6 +56,11 @@ for point in after-shadow between-triggers; do
 	is "$RC" 0 "$point: a fresh run succeeds"
 	if [ "$RC" != 0 ]; then
 		diag "$(grep -v 'copy  ' "$OUT/stderr" | tail -12)"
+		# what each node has of the triggers: listed, and their files (a
+		# trigger listed in t.TRG without its .TRN cannot be dropped by name)
+		for n in "${NODES[@]}"; do
+			diag "node $n lists: $(nsql "$n" -e "SELECT GROUP_CONCAT(TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'"); files: $(cd "$OSCAR_GALERA_DIR/n$n/data/$DB" 2>/dev/null && ls *.TR? 2>/dev/null | tr '\n' ' ')"
+		done
 		# the whole run kept for a look afterwards (OSCAR_GALERA_KEEP=dir)
 		[ -z "${OSCAR_GALERA_KEEP:-}" ] || cp -r "$OUT" "$OSCAR_GALERA_KEEP/$point.$$"
 	fi
