@@ -30,22 +30,18 @@ int galera_trigger_barrier(struct migration *m);
  * report-only mode) on every other node of wsrep_incoming_addresses oscar can
  * reach, read with wsrep_sync_wait; 0, or EXIT_FAILED when a node differs.
  * The caller passes the comparison: the cluster's nodes are below the copy
- * and the verification, which the triggers' drop (galera_drop_triggers_elsewhere)
+ * and the verification, which the triggers' drop (galera_triggers_gone)
  * sits under too. */
 int galera_verify_nodes(struct migration *m, int (*verify)(struct migration *));
 
-/* After oscar dropped (or failed to create) triggers on this node: drops
- * each of NAMES on every other node oscar can reach that still has it. A
- * CREATE TRIGGER in total order that fails on this node after it was ordered
- * (MariaDB opens the table only once in total order, and that can fail) is
- * still done by the other nodes, and a DROP TRIGGER IF EXISTS that finds no
- * trigger on its own node is not replicated at all, so dropping on this node
- * alone leaves them there, writing into a shadow that no longer exists.
- * 0, or -1 when a reachable node could not be cleaned (warned); a node
- * oscar cannot reach is named in a warning. */
-int galera_drop_triggers_elsewhere(struct db *db, const char *schema, const char *const *names, int n);
-/* After oscar dropped triggers NAMES here and elsewhere: that none of them is
- * left on any node oscar can reach, this one included. On a cluster under
+/* After oscar dropped (or failed to create) triggers NAMES on this node:
+ * drops each of them on every node oscar can reach that still lists it,
+ * this one included, until none does. A CREATE TRIGGER in total order that
+ * fails on this node after it was ordered (MariaDB opens the table only
+ * once in total order, and that can fail) is still done by the other nodes,
+ * and a DROP TRIGGER IF EXISTS that finds no trigger on its own node is not
+ * replicated at all, so dropping on this node alone leaves them there,
+ * writing into a shadow that no longer exists. On a cluster under
  * writes MariaDB was seen to keep one: a node's listing left it out while
  * the drops ran, and it was there a moment later (README, Galera). Each
  * round, every node lists them once it has applied everything ordered so

@@ -30,7 +30,7 @@
  * A CREATE TRIGGER can also fail on this node after the others did it, and
  * a DROP TRIGGER IF EXISTS is replicated only from a node that has the
  * trigger: oscar's triggers are dropped on each node that kept them
- * (galera_drop_triggers_elsewhere). */
+ * and checked gone on every node (galera_triggers_gone). */
 #include "galera.h"
 
 #include <stdio.h>
@@ -392,15 +392,6 @@ static int node_drop_triggers(void *arg, const char *addr)
 	}
 	db_close(&node);
 	return 0;
-}
-
-int galera_drop_triggers_elsewhere(struct db *db, const char *schema, const char *const *names, int n)
-{
-	if (!galera_node || db_dry_run || n == 0)
-		return 0;
-	struct drop_args d = { .schema = schema, .names = names, .n = n };
-	each_other_node(db, node_drop_triggers, &d, NULL);
-	return d.rc;
 }
 
 /* This node's part of a round of galera_triggers_gone: those of the names
