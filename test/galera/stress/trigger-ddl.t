@@ -51,8 +51,34 @@ fi
 # trigger-based tool's install and cleanup do; every statement's outcome kept
 ddl_errors=0
 for c in $(seq 1 "$CYCLES"); do
+	# OSCAR_STRESS_SHADOW_DDL=1: before the triggers, the DDL an oscar run
+	# issues just before them: a new table LIKE the table, then an ALTER of it
+	if [ "${OSCAR_STRESS_SHADOW_DDL:-0}" = 1 ]; then
+		nsql 1 $DB -e "DROP TABLE IF EXISTS stress_shadow; CREATE TABLE stress_shadow LIKE t;
+			ALTER TABLE stress_shadow ADD COLUMN added INT NULL DEFAULT 7" >>"$OUT/ddl" 2>&1 ||
+			{ ddl_errors=$((ddl_errors + 1)); echo "cycle $c shadow DDL failed" >>"$OUT/ddl"; }
+		# OSCAR_STRESS_FAILING_DDL=1: and a DDL that fails on every node (an
+		# ALGORITHM=INSTANT the table cannot have), as oscar's probe on the
+		# shadow did: each node's applier logs it and goes on
+		[ "${OSCAR_STRESS_FAILING_DDL:-0}" = 1 ] &&
+			nsql 1 $DB -e "ALTER TABLE stress_shadow ADD INDEX stress_k (n), ALGORITHM=INSTANT" >>"$OUT/ddl.failing" 2>&1
+	fi
 	for trg in oscar_t_del oscar_t_upd oscar_t_ins; do
-		nsql 1 $DB --delimiter=// -e "SET SESSION sql_mode='$mode'// $(cat "$OUT/$trg.sql")" >>"$OUT/ddl" 2>&1 ||
+		# OSCAR_STRESS_TAG=1: with the comment oscar puts at the head of
+		# every statement (db.c), kept by the client (--comments)
+		tag=
+		[ "${OSCAR_STRESS_TAG:-0}" = 1 ] && tag="/* oscar $DB.t triggers */ "
+		# OSCAR_STRESS_VARY=1: every other cycle the bodies are longer (a
+		# DECLARE in front), as the bodies of one table differ between two
+		# oscar runs with different ALTERs
+		body=$(cat "$OUT/$trg.sql")
+		if [ "${OSCAR_STRESS_VARY:-0}" = 1 ] && [ $((c % 2)) = 1 ]; then
+			case $body in
+			*"FOR EACH ROW BEGIN "*) body=${body/FOR EACH ROW BEGIN /FOR EACH ROW BEGIN DECLARE oscar_pad INT DEFAULT 0; } ;;
+			*) body="${body/FOR EACH ROW /FOR EACH ROW BEGIN DECLARE oscar_pad INT DEFAULT 0; }; END" ;;
+			esac
+		fi
+		nsql 1 $DB --comments --delimiter=// -e "SET SESSION sql_mode='$mode'// $tag$body" >>"$OUT/ddl" 2>&1 ||
 			{ ddl_errors=$((ddl_errors + 1)); echo "cycle $c create $trg failed" >>"$OUT/ddl"; }
 	done
 	for trg in oscar_t_ins oscar_t_upd oscar_t_del; do
@@ -69,10 +95,10 @@ diag "readers' errors: $(cat "$OUT"/reader*.err 2>/dev/null | sort | uniq -c | t
 diag "$CYCLES cycles of 3 CREATE + 3 DROP TRIGGER: $ddl_errors DDL errors; writers: $(writer_stat "$OUT" commits) commits"
 diag "writers' errors by kind: $(grep -h '^error' "$OUT"/writer*.stats | sort | uniq -c | tr '\n' ';')"
 for n in "${NODES[@]}"; do
-	diag "node $n error log, trigger lines: $(grep -c -i 'trigger' "$OSCAR_GALERA_DIR/n$n/error.log")"
+	diag "node $n error log: $(grep -c 'ERROR.*has an error in its body' "$OSCAR_GALERA_DIR/n$n/error.log") appliers' errors in a trigger's body"
 done
 [ -z "${OSCAR_GALERA_KEEP:-}" ] || cp -r "$OUT" "$OSCAR_GALERA_KEEP/trigger-ddl.$$"
-nsql 1 $DB -e "DROP TABLE _t_new"
+nsql 1 $DB -e "DROP TABLE _t_new; DROP TABLE IF EXISTS stress_shadow"
 for n in "${NODES[@]}"; do
 	perl "$OSCAR_ROOT/test/lib/check.pl" "$(eval echo "\$GALERA_SOCKET$n")" "$DB" t "$OUT" >"$OUT/check$n" 2>&1
 	ok $? "node $n equals what the writers committed"
