@@ -47,6 +47,8 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED [OSCAR-ARGS...]
 	errors=$(writer_stat "$out" errors)
 	ok "$([ "$commits" -gt 300 ] && echo 0 || echo 1)" "$name: writers committed during the run ($commits transactions)"
 	is "$(writer_other_errors "$out")" "" "$name: while oscar ran, no errors but aborts (1213) and MariaDB's trigger DDL races"
+	[ -z "$(writer_other_errors "$out")" ] || [ -z "${OSCAR_GALERA_KEEP:-}" ] ||
+		cp -r "$out" "$OSCAR_GALERA_KEEP/$name.errors.$$"
 	# with no tool and no DDL, these writers' transactions lose to another
 	# node's now and then (1213: test/galera/stress/writers-alone.t saw 3 in
 	# 43,890 commits over 150 s), so after oscar only those are allowed

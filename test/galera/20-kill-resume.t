@@ -21,6 +21,10 @@ finish() { # name: writers stop, every node checked
 	stop_writers "$OUT"
 	is "$WRC" 0 "$1: writers ran to the end"
 	is "$(writer_other_errors "$OUT")" "" "$1: the writers saw no errors but aborts (1213)"
+	# the writers' statement logs (with times) and oscar's output, to see how
+	# long such a window lasted against what oscar did (OSCAR_GALERA_KEEP=dir)
+	[ -z "$(writer_other_errors "$OUT")" ] || [ -z "${OSCAR_GALERA_KEEP:-}" ] ||
+		cp -r "$OUT" "$OSCAR_GALERA_KEEP/$1.errors.$$"
 	for n in "${NODES[@]}"; do
 		is "$(nsql "$n" -e "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='t' AND COLUMN_NAME='added'")" 1 \
 			"$1: the ALTER took effect on node $n"
