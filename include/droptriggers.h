@@ -7,6 +7,6 @@
 /* Drops the n triggers names on schema.table with the table (and shadow, when
  * not NULL) locked, or one by one when the lock cannot be had; 0 when all are
  * gone. */
-int droptriggers_run(struct db *db, const char *schema, const char *table, const char *shadow, char **names, int n);
+int droptriggers_run(struct db *db, const char *schema, const char *table, const char *shadow, const char *const *names, int n);
 
 #endif

@@ -121,7 +121,7 @@ int cleanup_run(struct db *db)
 		goto out;
 	}
 	/* Triggers first, all together under one table lock. */
-	char *names[16];
+	const char *names[16];
 	int n = 0;
 	int first = -1;
 	for (int i = 0; i < nobjs; i++)

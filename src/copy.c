@@ -1416,7 +1416,7 @@ static int chunk_in_transactions(struct copy_state *s, struct chunk *c)
 		 * in make bench; docs/cost.md, fifth session), so that moment is
 		 * now a pause of its own, which costs the server nothing. */
 		long double lo_num;
-		bool est = fence_mode && fence_others && s->writers && s->int_key && s->have_lower && s->density > 0 &&
+		bool est = fence_mode && s->writers && s->int_key && s->have_lower && s->density > 0 &&
 			   s->density <= 2 && keyval_to_number(&s->lower, &lo_num) &&
 			   keyval_step(lo_num, want, s->density, s->key_max, &sub) == 1;
 		if (est) {

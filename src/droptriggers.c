@@ -13,7 +13,7 @@
 #include "log.h"
 #include "sbuf.h"
 
-int droptriggers_run(struct db *db, const char *schema, const char *table, const char *shadow, char **names, int n)
+int droptriggers_run(struct db *db, const char *schema, const char *table, const char *shadow, const char *const *names, int n)
 {
 	if (n == 0)
 		return 0;
@@ -36,7 +36,7 @@ int droptriggers_run(struct db *db, const char *schema, const char *table, const
 	}
 	if (locked)
 		db_unlock_tables(db);
-	if (galera_triggers_gone(db, schema, (const char *const *)names, n))
+	if (galera_triggers_gone(db, schema, names, n))
 		rc = -1;
 	return rc;
 }

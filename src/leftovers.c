@@ -80,7 +80,7 @@ int leftovers_remove(struct db *db, const char *schema, const char *table)
 			rc = -1;
 			break;
 		}
-		char *mine[6];
+		const char *mine[6];
 		int nmine = 0;
 		for (char **h = have; *h; h++)
 			for (size_t k = 0; k < 6; k++)
@@ -96,18 +96,10 @@ int leftovers_remove(struct db *db, const char *schema, const char *table)
 	}
 	/* On a Galera node information_schema.TRIGGERS was seen to leave out one
 	 * of them (a trigger whose body failed to load there while appliers
-	 * wrote, README "Galera"): every name of this job's is dropped too, if
-	 * it is there at all, in total order, so on every node that has it. */
-	for (size_t k = 0; k < 6 && !rc && galera_node; k++) {
-		struct sbuf q = SBUF_INIT;
-		sb_add(&q, "DROP TRIGGER IF EXISTS ");
-		sb_qualified(&q, schema, mine_names[k]);
-		if (db_exec_mdl(db, DB_CHANGE, "dropping a trigger", sb_str(&q)))
-			rc = -1;
-		sb_free(&q);
-	}
-	/* on a Galera node also those another node kept (see galera.h) */
-	if (!rc && galera_triggers_gone(db, schema, mine_names, 6))
+	 * wrote, README "Galera"): every name of this job's is dropped too, by
+	 * name whatever the listing says, in total order, so on every node
+	 * that has it, and then checked gone on every node (droptriggers.c). */
+	if (!rc && galera_node && droptriggers_run(db, schema, table, NULL, mine_names, 6))
 		rc = -1;
 	/* With the forward triggers still on the table no swap happened, and
 	 * `_T_old`, if there, is the empty placeholder of a revert swap. */
