@@ -15,8 +15,12 @@ int bound_create(struct migration *m);
 /* A resumed run: takes over the bound table the job's triggers read, if
  * there is one. 0 or -1. */
 int bound_attach(struct migration *m);
+/* Whether this run may use a bound; else *why says why not. */
+bool bound_eligible(struct migration *m, const char **why);
 /* Whether the triggers being created read the bound. */
 bool bound_active(void);
+/* Whether the triggers mirror every row (no bound, or the copy is past it). */
+bool bound_all(void);
 /* "IF <image>.<key> <= the bound THEN " for a trigger body (image: "NEW"
  * or "OLD"); the caller closes it with "END IF;". */
 void bound_if(struct sbuf *q, struct migration *m, const char *image);

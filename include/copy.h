@@ -23,9 +23,13 @@ int range_sql_on(struct sbuf *q, struct migration *m, enum range_side side, cons
 void column_list(struct sbuf *q, char **cols, int n);
 /* "INSERT IGNORE INTO shadow (cols)" */
 void insert_head(struct sbuf *q, struct migration *m);
+/* The same with another verb ("REPLACE"). */
+void shadow_insert_head(struct sbuf *q, struct migration *m, const char *verb);
 /* The values for insert_head's columns: the mapped old columns, then the
  * implicit defaults of columns added NOT NULL without a DEFAULT. */
 void select_list(struct sbuf *q, struct migration *m);
+/* Whether others wrote to the table when the copy last looked (true before it has). */
+bool copy_others_wrote(void);
 /* INSERT IGNORE ... SELECT <range><lock>; rows read in *rows. */
 int chunk_server(struct migration *m, const char *range, const char *lock, long *rows);
 /* Whether --pause-file names a file that exists now. */

@@ -23,6 +23,7 @@ struct objnames {
 	char *new_ph;  /* _t_nph: the placeholder that takes the name _t_new at the revert swap */
 	char *heartbeat; /* _t_hb: replica heartbeat */
 	char *bound;   /* _t_bnd: how far the triggers mirror (bound.c) */
+	char *keylog;  /* _t_chg: keys changed while the indexes are built (keylog.c) */
 	char *lock;    /* GET_LOCK name */
 };
 

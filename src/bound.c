@@ -53,7 +53,7 @@ static long double step;
 /* DECIMAL(20,0)'s lowest value: below every integer key */
 #define BOUND_NONE "-99999999999999999999"
 
-static bool eligible(struct migration *m, const char **why)
+bool bound_eligible(struct migration *m, const char **why)
 {
 	if (!strcmp(opt.mirror, "all"))
 		*why = "--mirror=all";
@@ -152,7 +152,7 @@ int bound_create(struct migration *m)
 {
 	active = all = false;
 	const char *why;
-	if (db_dry_run || !eligible(m, &why)) {
+	if (db_dry_run || !bound_eligible(m, &why)) {
 		if (!db_dry_run && why && strcmp(why, "--mirror=all"))
 			log_info("the triggers mirror every row (%s)", why);
 		return db_last_class(m->db) == ERR_LOST ? -1 : 0;
@@ -229,6 +229,11 @@ bool bound_active(void)
 	return active;
 }
 
+bool bound_all(void)
+{
+	return !active || all;
+}
+
 void bound_if(struct sbuf *q, struct migration *m, const char *image)
 {
 	const char *k = m->key.old_cols[0];
@@ -268,8 +273,10 @@ static int publish(struct migration *m, bool to_all, long double to, unsigned wa
 	struct sbuf q = SBUF_INIT;
 	sb_addf(&q, "SET STATEMENT lock_wait_timeout=%u FOR ", wait);
 	if (to_all) {
+		/* row 2, the key log's mode (keylog.c), stays */
 		sb_add(&q, "DELETE FROM ");
 		sb_bound_table(&q, m);
+		sb_add(&q, " WHERE id = 1");
 	} else {
 		sb_add(&q, "UPDATE ");
 		sb_bound_table(&q, m);

@@ -247,7 +247,12 @@ void column_list(struct sbuf *q, char **cols, int n)
 
 void insert_head(struct sbuf *q, struct migration *m)
 {
-	sb_add(q, "INSERT IGNORE INTO ");
+	shadow_insert_head(q, m, "INSERT IGNORE");
+}
+
+void shadow_insert_head(struct sbuf *q, struct migration *m, const char *verb)
+{
+	sb_addf(q, "%s INTO ", verb);
 	sb_qualified(q, m->schema, m->names.shadow);
 	sb_add(q, " (");
 	column_list(q, m->map.to, m->map.n);
@@ -396,6 +401,11 @@ static volatile bool fence_mode;
 #define FENCED_TX_SECONDS 0.02
 static volatile double fence_limit = 0.15, fence_last;
 static volatile bool fence_others = true; /* others write, as last seen */
+
+bool copy_others_wrote(void)
+{
+	return fence_others;
+}
 
 /* The pause between two fenced statements whose ends are estimated: long
  * enough for each held application connection to run a statement or two

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bound.h"
+#include "keylog.h"
 #include "cleanup.h"
 #include "control.h"
 #include "copy.h"
@@ -342,7 +343,7 @@ int cutover_finish(struct migration *m)
 	if (triggers_drop(m->db, m->schema, &m->names, true))
 		rc = EXIT_FAILED;
 	/* what the triggers read goes after them */
-	if (!rc && bound_drop(m))
+	if (!rc && (bound_drop(m) || keylog_drop(m)))
 		rc = EXIT_FAILED;
 	if (!rc && utrig_restore(m))
 		rc = EXIT_FAILED;

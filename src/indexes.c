@@ -25,6 +25,7 @@
  * to --lock-retries times. After that the job stops resumable (exit 7): the
  * copy is kept and the next run builds the indexes. */
 #include "indexes.h"
+#include "keylog.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -138,7 +139,8 @@ int indexes_drop_deferred(struct migration *m)
 {
 	if (!m->deferred_names || !m->deferred_names[0])
 		return 0;
-	if (!strcmp(opt.defer_indexes, "auto") && others_write(m)) {
+	/* with the key log the build's end has nothing to apply (keylog.c) */
+	if (!strcmp(opt.defer_indexes, "auto") && !keylog_possible(m) && others_write(m)) {
 		log_info("other sessions write: the secondary indexes of '%s' stay during the copy (a build after it "
 			 "would hold their writes at its end)", m->names.shadow);
 		strv_free(m->deferred_defs);

@@ -120,9 +120,10 @@ int leftovers_remove(struct db *db, const char *schema, const char *table)
 			}
 		}
 	}
-	const char *tables[] = { n.shadow, n.new_ph, n.old_ph, n.bound };
-	const char *what[] = { "table", "placeholder table", "placeholder table", "mirroring bound table" };
-	for (size_t t = 0; t < 4 && !rc; t++) {
+	const char *tables[] = { n.shadow, n.new_ph, n.old_ph, n.bound, n.keylog };
+	const char *what[] = { "table", "placeholder table", "placeholder table", "mirroring bound table",
+			       "key log table" };
+	for (size_t t = 0; t < sizeof tables / sizeof tables[0] && !rc; t++) {
 		int d = drop_leftover_table(db, schema, tables[t], what[t], t == 0 && table_exists ? table : NULL);
 		if (d < 0)
 			rc = -1;

@@ -40,6 +40,7 @@
 #include "tablelock.h"
 #include "throttle.h"
 #include "verify.h"
+#include "keylog.h"
 #include "clock.h"
 #include "copy.h"
 #include "cutover.h"
@@ -116,8 +117,11 @@ static void print_plan(struct migration *m)
 		printf("  %s -> %s\n", m->map.from[i], m->map.to[i]);
 	print_list("columns dropped", m->dropped_cols);
 	print_list("columns added (defaults)", m->added_cols);
-	print_list(strcmp(opt.defer_indexes, "auto") ? "indexes built after the copy"
-						     : "indexes built after the copy (unless others write at the start)",
+	bool logs = keylog_possible(m);
+	print_list(strcmp(opt.defer_indexes, "auto") || logs
+			   ? (logs ? "indexes built after the copy (the triggers log the keys they change meanwhile)"
+				   : "indexes built after the copy")
+			   : "indexes built after the copy (unless others write at the start)",
 		   m->deferred_names);
 	printf("chunk key: %s (", m->key.old_index);
 	for (int i = 0; i < m->key.n; i++)
@@ -259,8 +263,24 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	bool verified = false;
 	fault_point("before-indexes");
 	phase(m, "verify");
+	/* While others write, the triggers log the keys they change during the
+	 * build instead of mirroring (keylog.c), so that its end has nothing to
+	 * apply; the comparison then waits for the build and the logged rows. */
+	bool logged = keylog_active() && m->deferred_defs && m->deferred_defs[0] && copy_others_wrote();
+	if (logged && keylog_start(m))
+		return fail(m, EXIT_FAILED);
 	if ((rc = indexes_build_start(m)))
 		return fail(m, rc);
+	if (logged) {
+		rc = indexes_build_finish(m, false);
+		fault_point("before-keylog-stop");
+		if (keylog_stop(m) && (!rc || rc == EXIT_INCOMPLETE))
+			rc = EXIT_FAILED;
+		if (rc == EXIT_INCOMPLETE)
+			return stop_resumable(m, "without its secondary indexes");
+		if (rc)
+			return fail(m, rc);
+	}
 	if (opt.verify && !opt.no_swap && !cutover_may_wait()) {
 		rc = verify_shadow(m);
 		if (!rc)
@@ -406,8 +426,8 @@ static int resume(struct migration *m, struct jobstate *js)
 	if ((rc = fk_own_check(m)) || (rc = shadow_map(m)) || (rc = preflight_shadow(m)))
 		return rc;
 	indexes_restore_plan(m, js->deferred);
-	/* before the check: the triggers read the job's bound if it has one */
-	if (bound_attach(m))
+	/* before the check: the triggers read the job's bound and key log if it has them */
+	if (bound_attach(m) || keylog_attach(m))
 		return fail(m, EXIT_FAILED);
 	if (triggers_intact(m)) {
 		log_error("refused: the triggers of the unfinished job on '%s' are missing or changed; start over with "
@@ -418,6 +438,9 @@ static int resume(struct migration *m, struct jobstate *js)
 	cleanup_push_job(m->schema, m->table, &m->names);
 	m->rows_copied = js->rows_copied;
 	if (triggers_mark_session(db))
+		return fail(m, EXIT_FAILED);
+	/* keys the stopped run logged (its triggers may still be logging): their rows first */
+	if (keylog_active() && bound_all() && keylog_stop(m))
 		return fail(m, EXIT_FAILED);
 	return finish_from_copy(m, &js->last_key);
 }

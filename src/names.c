@@ -72,6 +72,7 @@ void objnames_init(struct objnames *n, const char *schema, const char *table)
 	n->new_ph = oscar_name("_", table, "_nph");
 	n->heartbeat = oscar_name("_", table, "_hb");
 	n->bound = oscar_name("_", table, "_bnd");
+	n->keylog = oscar_name("_", table, "_chg");
 	/* GET_LOCK names are limited to 64 characters too; schema and table are
 	 * up to 64 characters of up to 4 bytes each, so no fixed buffer */
 	struct sbuf b = SBUF_INIT;
@@ -84,6 +85,7 @@ void objnames_free(struct objnames *n)
 {
 	free(n->shadow);
 	free(n->bound);
+	free(n->keylog);
 	free(n->old);
 	free(n->trg_ins);
 	free(n->trg_upd);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bound.h"
+#include "keylog.h"
 #include "cleanup.h"
 #include "log.h"
 #include "migration.h"
@@ -213,11 +214,15 @@ char *triggers_sql(struct migration *m, enum trigger_event which)
 	}
 	switch (which) {
 	case TRG_DELETE:
-		if (bounded)
+		if (bounded) {
+			keylog_if(&q, m, "OLD");
 			bound_if(&q, m, "OLD");
+		}
 		remove_old(&q, m);
-		if (bounded)
+		if (bounded) {
 			sb_add(&q, " END IF;");
+			keylog_end(&q);
+		}
 		break;
 	case TRG_UPDATE:
 		if (galera_node)
@@ -234,29 +239,41 @@ char *triggers_sql(struct migration *m, enum trigger_event which)
 			sb_ident(&q, m->key.row_old_cols[i]);
 		}
 		sb_add(&q, ") THEN ");
-		if (bounded)
+		if (bounded) {
+			keylog_if(&q, m, "OLD");
 			bound_if(&q, m, "OLD");
+		}
 		remove_old(&q, m);
-		if (bounded)
+		if (bounded) {
 			sb_add(&q, " END IF;");
+			keylog_end(&q);
+		}
 		sb_add(&q, " END IF; ");
-		if (bounded)
+		if (bounded) {
+			keylog_if(&q, m, "NEW");
 			bound_if(&q, m, "NEW");
+		}
 		replace_new(&q, m);
 		sb_add(&q, ";");
-		if (bounded)
+		if (bounded) {
 			sb_add(&q, " END IF;");
+			keylog_end(&q);
+		}
 		if (galera_node)
 			sb_add(&q, " END IF;");
 		break;
 	default:
-		if (bounded)
+		if (bounded) {
+			keylog_if(&q, m, "NEW");
 			bound_if(&q, m, "NEW");
+		}
 		replace_new(&q, m);
 		if (block)
 			sb_add(&q, ";");
-		if (bounded)
+		if (bounded) {
 			sb_add(&q, " END IF;");
+			keylog_end(&q);
+		}
 		break;
 	}
 	if (self)
@@ -301,7 +318,7 @@ int triggers_install(struct migration *m)
 	sb_free(&mode);
 	if (rc)
 		return EXIT_FAILED;
-	if (bound_create(m))
+	if (bound_create(m) || keylog_create(m))
 		return EXIT_FAILED;
 	/* On Galera without the table lock (see galera.c): each CREATE TRIGGER
 	 * takes the table's exclusive metadata lock on every node, so a statement

@@ -85,7 +85,7 @@ leftovers() { # leftovers DB
 	sql -e "SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$1'
 	        UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES
 	        WHERE TABLE_SCHEMA='$1' AND (TABLE_NAME LIKE '\\_%\\_new' OR TABLE_NAME LIKE '\\_%\\_old'
-	             OR TABLE_NAME LIKE '\\_%\\_bnd')"
+	             OR TABLE_NAME LIKE '\\_%\\_bnd' OR TABLE_NAME LIKE '\\_%\\_chg')"
 }
 
 # Full content of a table in key order, one line per row, for exact comparison.
@@ -133,7 +133,7 @@ leftovers_q() { # leftovers_q DB
 	sql -e "SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA=$(qs "$1")
 	        UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES
 	        WHERE TABLE_SCHEMA=$(qs "$1") AND (TABLE_NAME LIKE '\\_%\\_new' OR TABLE_NAME LIKE '\\_%\\_old'
-	             OR TABLE_NAME LIKE '\\_%\\_bnd')"
+	             OR TABLE_NAME LIKE '\\_%\\_bnd' OR TABLE_NAME LIKE '\\_%\\_chg')"
 }
 
 # Lines of a --json stream whose event is EVENT.

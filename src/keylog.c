@@ -1,0 +1,388 @@
+/* keylog: the keys the application changes while the shadow's secondary
+ * indexes are built.
+ *
+ * Why. Maintaining a secondary index during the copy is most of its work: a
+ * 1,000,000-row sysbench copy took 6.1 s with the index `k` and 3.8 s
+ * without it, and 1.0 s to build the index afterwards (docs/cost.md, seventh
+ * session). While others write, each copy statement holds their writes for
+ * its length (the fence, bound.c), so what the copy does per row is what the
+ * application loses. An online ADD INDEX after the copy is cheaper, but it
+ * applies the changes written meanwhile at its end with the index locked,
+ * which held the application's writes for 280-770 ms in make bench.
+ *
+ * So while the indexes are built the triggers write nothing into the shadow:
+ * they log the changed key into `_t_chg` instead, the build has nothing to
+ * apply at its end, and afterwards the triggers mirror again and every
+ * logged key's row is brought from the table (keylog_stop). The mode is a
+ * second row (id 2) in the bound table, which every statement firing the
+ * triggers reads under the table's read lock from its start to its end, so
+ * a switch waits until no such statement is under way and each statement
+ * sees one mode throughout.
+ *
+ * Why no write is lost. After the switch back, a logged key's row is read
+ * from the table with a shared lock and replaced in the shadow, or deleted
+ * from the shadow when the table no longer has it (a DELETE reads the other
+ * tables of its statement with shared locks in InnoDB). A transaction that
+ * changed the row and has not committed holds it: oscar's session never waits
+ * for a row lock, the statement fails and is tried again. One that changes it
+ * later waits for oscar's lock, then mirrors its change onto the row brought.
+ * A server restart empties the bound table (the triggers mirror every row)
+ * and keeps the key log: the resumed run brings the logged rows first.
+ *
+ * Used where the bound is (one integer key, MariaDB, row-based binary log,
+ * not Galera), when indexes are deferred. */
+#include "keylog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bound.h"
+#include "catalog.h"
+#include "cleanup.h"
+#include "clock.h"
+#include "copy.h"
+#include "db.h"
+#include "log.h"
+#include "migration.h"
+#include "sbuf.h"
+
+static bool active; /* the triggers have the logging branch */
+
+/* keys per statement when the logged rows are brought: a few ms each */
+#define RESYNC_BATCH 1000
+#define RESYNC_ATTEMPTS 200
+
+bool keylog_possible(struct migration *m)
+{
+	const char *why;
+	return bound_eligible(m, &why);
+}
+
+static void sb_log_table(struct sbuf *q, struct migration *m)
+{
+	sb_qualified(q, m->schema, m->names.keylog);
+}
+
+/* Whether the log table exists, and is oscar's (by its comment). */
+static int lookup(struct migration *m, bool *exists, bool *ours)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
+	sb_literal(&q, m->schema);
+	sb_add(&q, " AND TABLE_NAME = ");
+	sb_literal(&q, m->names.keylog);
+	char *comment = db_scalar(m->db, sb_str(&q), exists);
+	sb_free(&q);
+	if (!*exists && m->db->err)
+		return -1;
+	*ours = *exists && comment && !strncmp(comment, "oscar:", 6);
+	free(comment);
+	return 0;
+}
+
+int keylog_create(struct migration *m)
+{
+	active = false;
+	if (db_dry_run || !bound_active() || !m->deferred_names || !m->deferred_names[0])
+		return 0;
+	struct sbuf q = SBUF_INIT;
+	/* A first run: a table of the name is a leftover of an earlier run whose
+	 * triggers are gone (preflight found none), or somebody else's, which is
+	 * never dropped; then the triggers mirror during the build. */
+	bool exists, ours;
+	if (lookup(m, &exists, &ours))
+		return -1;
+	if (exists && !ours) {
+		log_info("the triggers mirror while the indexes are built ('%s' exists and is not oscar's)",
+			 m->names.keylog);
+		return 0;
+	}
+	if (exists) {
+		sb_add(&q, "DROP TABLE ");
+		sb_log_table(&q, m);
+		int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
+		sb_free(&q);
+		if (rc)
+			return -1;
+		log_info("dropped '%s', left by an earlier run", m->names.keylog);
+	}
+	sb_add(&q, "CREATE TABLE ");
+	sb_log_table(&q, m);
+	sb_addf(&q, " (k BIGINT%s NOT NULL PRIMARY KEY) ENGINE=InnoDB "
+		    "COMMENT='oscar: keys changed while the indexes were built; dropped with the triggers'",
+		m->key.kinds[0] == KK_UINT ? " UNSIGNED" : "");
+	int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
+	sb_free(&q);
+	if (rc)
+		return -1;
+	cleanup_push_table(m->schema, m->names.keylog);
+	active = true;
+	return 0;
+}
+
+int keylog_attach(struct migration *m)
+{
+	active = false;
+	bool exists;
+	if (db_dry_run || !bound_active())
+		return 0;
+	if (catalog_table_exists(m->db, m->schema, m->names.keylog, &exists))
+		return -1;
+	if (exists) {
+		cleanup_push_table(m->schema, m->names.keylog);
+		active = true;
+	}
+	return 0;
+}
+
+bool keylog_active(void)
+{
+	return active;
+}
+
+void keylog_if(struct sbuf *q, struct migration *m, const char *image)
+{
+	if (!active)
+		return;
+	sb_add(q, "IF EXISTS (SELECT 1 FROM ");
+	sb_qualified(q, m->schema, m->names.bound);
+	sb_add(q, " WHERE id = 2) THEN INSERT INTO ");
+	sb_log_table(q, m);
+	sb_addf(q, " (k) VALUES (%s.", image);
+	sb_ident(q, m->key.old_cols[0]);
+	/* no warning for a key logged twice, as INSERT IGNORE would give the
+	 * application's statement */
+	sb_add(q, ") ON DUPLICATE KEY UPDATE k = k; ELSE ");
+}
+
+void keylog_end(struct sbuf *q)
+{
+	if (active)
+		sb_add(q, " END IF;");
+}
+
+/* Row 2 of the bound table in or out, never queueing for its lock (a write
+ * lock waiting would hold up every new application statement) except after
+ * seconds of busy tries, then for a second at most. */
+static int set_mode(struct migration *m, bool on)
+{
+	double t0 = now_mono(), backoff = 0.001;
+	for (;;) {
+		unsigned wait = now_mono() - t0 > 5 ? 1 : 0;
+		struct sbuf q = SBUF_INIT;
+		sb_addf(&q, "SET STATEMENT lock_wait_timeout=%u FOR ", wait);
+		sb_add(&q, on ? "INSERT IGNORE INTO " : "DELETE FROM ");
+		sb_qualified(&q, m->schema, m->names.bound);
+		sb_add(&q, on ? " VALUES (2, NULL)" : " WHERE id = 2");
+		int rc = db_exec(m->db, DB_CHANGE | DB_SILENT, sb_str(&q));
+		sb_free(&q);
+		if (!rc)
+			return 0;
+		if (m->db->err != 1205 || oscar_abort) {
+			log_error("cannot %s the key log in '%s': %s", on ? "start" : "stop", m->names.bound,
+				  db_error_text(m->db));
+			return -1;
+		}
+		if (wait)
+			t0 = now_mono();
+		sleep_s(backoff);
+		backoff = backoff * 2 > 0.05 ? 0.05 : backoff * 2;
+	}
+}
+
+int keylog_start(struct migration *m)
+{
+	if (!active)
+		return 0;
+	if (set_mode(m, true))
+		return -1;
+	log_info("while the indexes are built the triggers log the keys they change into '%s'", m->names.keylog);
+	return 0;
+}
+
+/* A key read back from the log, to be written into SQL as a number. */
+static bool integer_text(const char *v)
+{
+	if (!v || !*v)
+		return false;
+	const char *d = *v == '-' ? v + 1 : v;
+	return *d && strspn(d, "0123456789") == strlen(d);
+}
+
+/* "<col> > lo AND <col> <= hi" for the batch (either end may be open). */
+static void batch_range(struct sbuf *q, const char *qualifier_schema, const char *qualifier_table,
+			const char *col, const char *lo, const char *hi)
+{
+	bool any = false;
+	if (lo) {
+		if (qualifier_table) {
+			sb_qualified(q, qualifier_schema, qualifier_table);
+			sb_add(q, ".");
+		}
+		sb_ident(q, col);
+		sb_addf(q, " > %s", lo);
+		any = true;
+	}
+	if (hi) {
+		sb_add(q, any ? " AND " : "");
+		if (qualifier_table) {
+			sb_qualified(q, qualifier_schema, qualifier_table);
+			sb_add(q, ".");
+		}
+		sb_ident(q, col);
+		sb_addf(q, " <= %s", hi);
+		any = true;
+	}
+	if (!any)
+		sb_add(q, "1");
+}
+
+/* The logged keys of a batch as a subquery: "(SELECT k FROM log WHERE ...)". */
+static void batch_keys(struct sbuf *q, struct migration *m, const char *lo, const char *hi)
+{
+	sb_add(q, "(SELECT k FROM ");
+	sb_log_table(q, m);
+	sb_add(q, " WHERE ");
+	batch_range(q, NULL, NULL, "k", lo, hi);
+	sb_add(q, ")");
+}
+
+/* One batch of logged keys: their rows replaced from the table (behind the
+ * fence: REPLACE ... SELECT takes the shadow's AUTO-INC lock like the copy),
+ * then the shadow's rows of those keys the table no longer has deleted.
+ * 0, 1 to try again (a lock of the application's), -1. */
+static int resync_batch(struct migration *m, const char *lo, const char *hi, long long *rows)
+{
+	const char *ok = m->key.old_cols[0], *nk = m->key.new_cols[0];
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SET STATEMENT max_statement_time=0.5 FOR ");
+	shadow_insert_head(&q, m, "REPLACE");
+	sb_add(&q, " SELECT ");
+	select_list(&q, m);
+	sb_add(&q, " FROM ");
+	sb_qualified(&q, m->schema, m->table);
+	sb_add(&q, " WHERE ");
+	sb_ident(&q, ok);
+	sb_add(&q, " IN ");
+	batch_keys(&q, m, lo, hi);
+	sb_add(&q, " AND ");
+	batch_range(&q, NULL, NULL, ok, lo, hi);
+	bound_fence(&q, m);
+	sb_add(&q, " LOCK IN SHARE MODE");
+	int rc = db_exec(m->db, DB_SILENT, sb_str(&q));
+	sb_free(&q);
+	if (!rc) {
+		*rows += (long long)mysql_affected_rows(m->db->my);
+		sb_add(&q, "DELETE FROM ");
+		sb_qualified(&q, m->schema, m->names.shadow);
+		sb_add(&q, " WHERE ");
+		batch_range(&q, NULL, NULL, nk, lo, hi);
+		sb_add(&q, " AND ");
+		sb_ident(&q, nk);
+		sb_add(&q, " IN ");
+		batch_keys(&q, m, lo, hi);
+		sb_add(&q, " AND NOT EXISTS (SELECT 1 FROM ");
+		sb_qualified(&q, m->schema, m->table);
+		sb_add(&q, " WHERE ");
+		sb_qualified(&q, m->schema, m->table);
+		sb_add(&q, ".");
+		sb_ident(&q, ok);
+		sb_add(&q, " = ");
+		sb_qualified(&q, m->schema, m->names.shadow);
+		sb_add(&q, ".");
+		sb_ident(&q, nk);
+		sb_add(&q, ")");
+		rc = db_exec(m->db, DB_SILENT, sb_str(&q));
+		sb_free(&q);
+		if (!rc)
+			*rows += (long long)mysql_affected_rows(m->db->my);
+	}
+	if (!rc)
+		return 0;
+	unsigned e = m->db->err;
+	return e == 1205 || e == 1213 || e == 1969 ? 1 : -1;
+}
+
+static int resync(struct migration *m)
+{
+	char *lo = NULL;
+	long long rows = 0, batches = 0;
+	double t0 = now_mono();
+	for (;;) {
+		struct sbuf q = SBUF_INIT;
+		sb_add(&q, "SELECT k FROM ");
+		sb_log_table(&q, m);
+		if (lo)
+			sb_addf(&q, " WHERE k > %s", lo);
+		sb_addf(&q, " ORDER BY k LIMIT 1 OFFSET %d", RESYNC_BATCH - 1);
+		bool found;
+		char *hi = db_scalar(m->db, sb_str(&q), &found);
+		sb_free(&q);
+		if ((!found && m->db->err) || (hi && !integer_text(hi))) {
+			log_error("cannot read the key log '%s': %s", m->names.keylog,
+				  m->db->err ? db_error_text(m->db) : "a key that is not an integer");
+			free(lo);
+			free(hi);
+			return -1;
+		}
+		int rc = 1;
+		double backoff = 0.002;
+		for (int attempt = 1; rc == 1 && attempt <= RESYNC_ATTEMPTS && !oscar_abort; attempt++) {
+			rc = resync_batch(m, lo, hi, &rows);
+			if (rc == 1) {
+				sleep_s(backoff);
+				backoff = backoff * 2 > 0.1 ? 0.1 : backoff * 2;
+			}
+		}
+		if (rc) {
+			log_error("cannot bring the rows changed while the indexes were built into '%s': %s",
+				  m->names.shadow, db_error_text(m->db));
+			free(lo);
+			free(hi);
+			return -1;
+		}
+		batches++;
+		free(lo);
+		lo = hi;
+		if (!hi)
+			break;
+	}
+	log_info("brought the rows of the keys logged while the indexes were built: %lld rows written in %lld "
+		 "statements, %.2f s", rows, batches * 2, now_mono() - t0);
+	return 0;
+}
+
+int keylog_stop(struct migration *m)
+{
+	if (!active)
+		return 0;
+	if (!bound_all()) {
+		/* the log is filled only after the copy's last chunk */
+		log_error("refused: the key log '%s' is in use while the copy has not finished", m->names.keylog);
+		return -1;
+	}
+	if (set_mode(m, false))
+		return -1;
+	return resync(m);
+}
+
+int keylog_drop(struct migration *m)
+{
+	bool exists = active, ours = active;
+	/* also when this run did not attach it: a run resumed after the swap
+	 * finishes the job of one that had a log */
+	if (!active && !db_dry_run && lookup(m, &exists, &ours))
+		return -1;
+	if (!exists || !ours)
+		return 0;
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "DROP TABLE IF EXISTS ");
+	sb_log_table(&q, m);
+	int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
+	sb_free(&q);
+	if (!rc) {
+		cleanup_forget(m->names.keylog);
+		active = false;
+	}
+	return rc;
+}

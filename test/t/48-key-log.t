@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# While the deferred secondary indexes are built, the triggers log the keys
+# they change instead of mirroring (src/keylog.c), so that the build has
+# nothing to apply at its end; afterwards every logged key's row is brought
+# from the table. Checked: under concurrent writers whose every committed
+# write is checked afterwards, the indexes are deferred and the table equals
+# what they committed; killed while the triggers log, the changes made then
+# are in the key log and not in the shadow, and the same command brings them
+# (also after a server restart, which empties the mode); a leftover log is
+# replaced, somebody else's table of the name is not used; --cleanup removes
+# a leftover; --mirror=all keeps the indexes during the copy while others write.
+source "$(dirname "$0")/../lib/common.sh"
+
+DB=oscar_t48
+ROWS=20000
+fresh_db $DB
+mk() { # mk TABLE: the writers' shape with plain secondary keys
+	sql $DB -e "DROP TABLE IF EXISTS \`$1\`;
+	CREATE TABLE \`$1\` (id BIGINT NOT NULL PRIMARY KEY, u VARCHAR(40) NULL,
+	  txt VARCHAR(100) CHARACTER SET utf8mb4 NULL, dt DATETIME(6) NULL, \`dec\` DECIMAL(12,4) NULL,
+	  n INT NULL, extra VARCHAR(20) DEFAULT 'e', UNIQUE KEY uk_u (u), KEY k_n (n), KEY k_dt (dt, n)) ENGINE=InnoDB;
+	INSERT INTO \`$1\` (id, u, txt, dt, \`dec\`, n)
+	  SELECT seq, IF(seq % 7 = 0, NULL, CONCAT('init-', seq)), IF(seq % 11 = 0, NULL, CONCAT('r', seq)),
+	         IF(seq % 13 = 0, NULL, TIMESTAMPADD(MICROSECOND, seq * 1000003, '2020-01-01')),
+	         IF(seq % 17 = 0, NULL, seq / 7), IF(seq % 19 = 0, NULL, seq * 3) FROM seq_1_to_$ROWS"
+}
+ALTER="ADD COLUMN added INT NULL DEFAULT 7, ADD KEY k_added (added, id)"
+A=(--database=$DB --table=t --alter="$ALTER" --execute)
+mk native
+sql $DB -e "ALTER TABLE native $ALTER, ALGORITHM=COPY"
+want_ddl=$(table_ddl $DB native | sed 's/`native`/`t`/')
+chg_rows() { sql $DB -e "SELECT COUNT(*) FROM _t_chg WHERE k IN ($1)"; }
+
+# 1. writers from before the start to after the end: the indexes are
+#    deferred while they write, the triggers log during the build, and the
+#    table equals what the writers committed
+mk t
+out=$TMP/w1
+mkdir -p "$out"
+seed=${OSCAR_SEED:-$RANDOM}
+diag "writers' random seed $seed (replay with OSCAR_SEED=$seed)"
+perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t 4 "$TMP/stop1" "$out" $seed &
+wpid=$!
+wait_for 30 test -e "$out/writer3.ready" -a -e "$out/writer2.ready" -a -e "$out/writer1.ready" -a -e "$out/writer0.ready"
+ok $? "writers: ready"
+oscar "${A[@]}" --json --chunk-size=500 >"$out/events" 2>"$out/stderr"
+rc=$?
+# some more writes after the swap, into the new table
+base=$(sql $DB -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'")
+wait_sql 30 1 "SELECT SUM(VARIABLE_VALUE) > $base + 200 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
+touch "$TMP/stop1"
+wait_exit $wpid
+is "$rc" 0 "writers: oscar exit 0"
+[ "$rc" = 0 ] || diag "$(tail -5 "$out/stderr")"
+is "$WAIT_RC" 0 "writers: ran to the end"
+like "$(cat "$out/stderr")" "3 secondary indexes of '_t_new' will be built after the copy" "writers: the indexes deferred while others write"
+like "$(cat "$out/stderr")" "while the indexes are built the triggers log the keys they change into '_t_chg'" "writers: the triggers logged during the build"
+like "$(cat "$out/stderr")" "brought the rows of the keys logged while the indexes were built" "writers: the logged rows brought"
+like "$(json_events "$out/events" indexes)" '"indexes_built":3' "writers: 3 indexes built"
+is "$(table_ddl $DB t)" "$want_ddl" "writers: table definition equals the native ALTER's"
+diffs=$(perl "$OSCAR_ROOT/test/lib/check.pl" "$OSCAR_SOCKET" $DB t "$out")
+ok $? "writers: table equals what the writers committed"
+diag "$diffs" | tail -40
+errors=$(cat "$out"/writer*.stats | sed -n 's/.*errors=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
+commits=$(cat "$out"/writer*.stats | sed -n 's/.*commits=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
+ok "$([ "$commits" -gt 200 ] && echo 0 || echo 1)" "writers: committed during the run ($commits transactions)"
+is "$errors" 0 "writers: saw no errors"
+is "$(sql $DB -e "CHECK TABLE t" | cut -f4 | tail -1)" "OK" "writers: CHECK TABLE is OK"
+is "$(leftovers $DB)" "" "writers: nothing left behind"
+
+# 2. killed while the triggers log (the build done, the switch back not):
+#    writes then go to the key log only; the same command brings them
+changes() { # the same changes on t and ref: update, key change, delete, insert
+	for tb in t ref; do
+		sql $DB -e "UPDATE $tb SET n = -1, txt = 'logged' WHERE id IN (10, 20, 30);
+		            UPDATE $tb SET id = 50001 WHERE id = 40; DELETE FROM $tb WHERE id IN (50, 60);
+		            INSERT INTO $tb (id, u, n) VALUES (50002, 'new-50002', 5)"
+	done
+}
+# others write to another table meanwhile: the copy sees writes (it reads the
+# server's counters), and the log is used while others write
+sql $DB -e "CREATE TABLE noise (id INT PRIMARY KEY, v INT) ENGINE=InnoDB; INSERT INTO noise VALUES (1, 0)"
+noise() { # noise STOPFILE READYFILE
+	perl -MDBI -e 'my ($s, $db, $stop, $ready) = @ARGV;
+		my $h = DBI->connect("DBI:mysql:database=$db;mysql_socket=$s", "root", "", { RaiseError => 1 });
+		open(my $f, ">", $ready); close($f);
+		until (-e $stop) { $h->do("UPDATE noise SET v = v + 1 WHERE id = 1"); }' "$OSCAR_SOCKET" $DB "$1" "$2" &
+	NOISE=$!
+	wait_for 30 test -e "$2"
+}
+for restart in no yes; do
+	mk t
+	sql $DB -e "DROP TABLE IF EXISTS ref; CREATE TABLE ref LIKE t; INSERT INTO ref SELECT * FROM t"
+	rm -f "$TMP/nstop" "$TMP/nready"
+	noise "$TMP/nstop" "$TMP/nready"
+	OSCAR_FAULT=before-keylog-stop oscar_run "${A[@]}"
+	touch "$TMP/nstop"
+	wait_exit $NOISE
+	is "$RC" 137 "killed while logging (restart $restart): killed"
+	[ "$RC" = 137 ] || diag "$ERR"
+	if [ $restart = yes ]; then
+		if [ -z "${OSCAR_TEST_DIR:-}" ]; then
+			ok 0 "# SKIP server restart needs OSCAR_TEST_DIR (run through scripts/run-tests.sh)"
+			continue
+		fi
+		"$OSCAR_ROOT/scripts/testserver.sh" stop "$OSCAR_TEST_DIR"
+		"$OSCAR_ROOT/scripts/testserver.sh" start "$OSCAR_TEST_DIR"
+		is "$(sql $DB -e "SELECT COUNT(*) FROM _t_bnd")" 0 "restarted: the mode is gone (the triggers mirror every row)"
+	else
+		is "$(sql $DB -e "SELECT id FROM _t_bnd ORDER BY id")" 2 "killed while logging: the bound table says log"
+	fi
+	changes
+	if [ $restart = no ]; then
+		is "$(chg_rows "10, 20, 30, 40, 50001, 50, 60, 50002")" 8 "killed while logging: every changed key logged"
+		is "$(sql $DB -e "SELECT COUNT(*) FROM _t_new WHERE txt = 'logged' OR id IN (50001, 50002)")" 0 \
+			"killed while logging: nothing mirrored into the shadow"
+	else
+		is "$(chg_rows "10, 20, 30, 40, 50001, 50, 60, 50002")" 0 "restarted: the changes mirrored, not logged"
+	fi
+	oscar_run "${A[@]}"
+	is "$RC" 0 "killed while logging (restart $restart): the same command finishes"
+	[ "$RC" = 0 ] || diag "$ERR"
+	like "$ERR" "brought the rows of the keys logged" "killed while logging (restart $restart): the logged rows brought"
+	is "$(dump_cols $DB t "id, u, txt, dt, \`dec\`, n, extra" id)" "$(dump_cols $DB ref "id, u, txt, dt, \`dec\`, n, extra" id)" \
+		"killed while logging (restart $restart): the table holds every write"
+	is "$(table_ddl $DB t)" "$want_ddl" "killed while logging (restart $restart): definition equals the native ALTER's"
+	is "$(leftovers $DB)" "" "killed while logging (restart $restart): nothing left behind"
+done
+
+# 3. a leftover key log of an earlier run is replaced; somebody else's table
+#    of the name is kept and not used
+mk t
+sql $DB -e "CREATE TABLE _t_chg (k BIGINT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='oscar: left'; INSERT INTO _t_chg VALUES (1)"
+oscar_run "${A[@]}"
+is "$RC" 0 "leftover key log: exit 0"
+like "$ERR" "dropped '_t_chg', left by an earlier run" "leftover key log: replaced"
+is "$(leftovers $DB)" "" "leftover key log: nothing left behind"
+mk t
+sql $DB -e "CREATE TABLE _t_chg (k INT PRIMARY KEY) ENGINE=InnoDB COMMENT='mine'; INSERT INTO _t_chg VALUES (42)"
+oscar_run "${A[@]}"
+is "$RC" 0 "someone's _t_chg: exit 0"
+like "$ERR" "the triggers mirror while the indexes are built \('_t_chg' exists and is not oscar's\)" "someone's _t_chg: not used, and why"
+is "$(sql $DB -e "SELECT k FROM _t_chg")" 42 "someone's _t_chg: kept as it was"
+is "$(table_ddl $DB t)" "$want_ddl" "someone's _t_chg: definition equals the native ALTER's"
+sql $DB -e "DROP TABLE _t_chg"
+
+# 4. --cleanup removes a leftover key log
+mk t
+sql $DB -e "CREATE TABLE _t_chg (k BIGINT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='oscar: left'"
+oscar_run --database=$DB --table=t --cleanup --execute
+is "$RC" 0 "--cleanup: exit 0"
+like "$ERR" "removed key log table '_t_chg'" "--cleanup: names the key log"
+is "$(leftovers $DB)" "" "--cleanup: key log removed"
+
+# 5. --mirror=all (no bound, so no key log) while others write: the indexes
+#    stay during the copy, as the build's end would hold the writers
+mk t
+perl -MDBI -e 'my ($s, $db, $stop, $ready) = @ARGV;
+	my $h = DBI->connect("DBI:mysql:database=$db;mysql_socket=$s", "root", "", { RaiseError => 1 });
+	open(my $f, ">", $ready); close($f);
+	until (-e $stop) { $h->do("UPDATE t SET n = n + 1 WHERE id = ?", undef, 1 + int(rand(20000))); }' \
+	"$OSCAR_SOCKET" $DB "$TMP/stop5" "$TMP/ready5" &
+wpid=$!
+wait_for 30 test -e "$TMP/ready5"
+oscar_run "${A[@]}" --mirror=all
+touch "$TMP/stop5"
+wait_exit $wpid
+is "$RC" 0 "--mirror=all with a writer: exit 0"
+like "$ERR" "other sessions write: the secondary indexes of '_t_new' stay during the copy" "--mirror=all with a writer: the indexes stay, and why"
+is "$(table_ddl $DB t)" "$want_ddl" "--mirror=all with a writer: definition equals the native ALTER's"
+is "$(leftovers $DB)" "" "--mirror=all with a writer: nothing left behind"
+
