@@ -26,7 +26,8 @@ void keylog_end(struct sbuf *q);
 /* From now on the triggers log keys and write nothing into the shadow. 0 or -1. */
 int keylog_start(struct migration *m);
 /* The triggers mirror again, and every logged key's row is brought from
- * the table into the shadow. 0 or -1. */
+ * the table into the shadow. 0; 1 when the application's locks kept some
+ * rows from it for long (the job stays resumable); -1. */
 int keylog_stop(struct migration *m);
 /* After the triggers are gone. 0 or -1. */
 int keylog_drop(struct migration *m);

@@ -209,28 +209,22 @@ static bool integer_text(const char *v)
 	return *d && strspn(d, "0123456789") == strlen(d);
 }
 
-/* "<col> > lo AND <col> <= hi" for the batch (either end may be open). */
-static void batch_range(struct sbuf *q, const char *qualifier_schema, const char *qualifier_table,
-			const char *col, const char *lo, const char *hi)
+/* "[alias.]<col> > lo AND [alias.]<col> <= hi" for the batch (either end may
+ * be open). */
+static void batch_range(struct sbuf *q, const char *alias, const char *col, const char *lo, const char *hi)
 {
+	const char *ends[2] = { lo, hi }, *ops[2] = { " > ", " <= " };
 	bool any = false;
-	if (lo) {
-		if (qualifier_table) {
-			sb_qualified(q, qualifier_schema, qualifier_table);
-			sb_add(q, ".");
-		}
+	for (int i = 0; i < 2; i++) {
+		if (!ends[i])
+			continue;
+		if (any)
+			sb_add(q, " AND ");
+		if (alias)
+			sb_addf(q, "%s.", alias);
 		sb_ident(q, col);
-		sb_addf(q, " > %s", lo);
-		any = true;
-	}
-	if (hi) {
-		sb_add(q, any ? " AND " : "");
-		if (qualifier_table) {
-			sb_qualified(q, qualifier_schema, qualifier_table);
-			sb_add(q, ".");
-		}
-		sb_ident(q, col);
-		sb_addf(q, " <= %s", hi);
+		sb_add(q, ops[i]);
+		sb_add(q, ends[i]);
 		any = true;
 	}
 	if (!any)
@@ -243,7 +237,7 @@ static void batch_keys(struct sbuf *q, struct migration *m, const char *lo, cons
 	sb_add(q, "(SELECT k FROM ");
 	sb_log_table(q, m);
 	sb_add(q, " WHERE ");
-	batch_range(q, NULL, NULL, "k", lo, hi);
+	batch_range(q, NULL, "k", lo, hi);
 	sb_add(q, ")");
 }
 
@@ -255,7 +249,10 @@ static int resync_batch(struct migration *m, const char *lo, const char *hi, lon
 {
 	const char *ok = m->key.old_cols[0], *nk = m->key.new_cols[0];
 	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SET STATEMENT max_statement_time=0.5 FOR ");
+	/* Never in a row lock queue: an application transaction holding a row
+	 * of the batch may be waiting for the fence with its next statement,
+	 * which a wait here would turn into a stall until the time limit. */
+	sb_add(&q, "SET STATEMENT max_statement_time=0.2, innodb_lock_wait_timeout=0 FOR ");
 	shadow_insert_head(&q, m, "REPLACE");
 	sb_add(&q, " SELECT ");
 	select_list(&q, m);
@@ -266,32 +263,36 @@ static int resync_batch(struct migration *m, const char *lo, const char *hi, lon
 	sb_add(&q, " IN ");
 	batch_keys(&q, m, lo, hi);
 	sb_add(&q, " AND ");
-	batch_range(&q, NULL, NULL, ok, lo, hi);
+	batch_range(&q, NULL, ok, lo, hi);
 	bound_fence(&q, m);
 	sb_add(&q, " LOCK IN SHARE MODE");
 	int rc = db_exec(m->db, DB_SILENT, sb_str(&q));
 	sb_free(&q);
 	if (!rc) {
 		*rows += (long long)mysql_affected_rows(m->db->my);
-		sb_add(&q, "DELETE FROM ");
+		/* by a join from the batch's keys: a single-table DELETE would read
+		 * (and lock) every shadow row of the batch's key range */
+		/* the target by its qualified name: MariaDB resolves a target alias
+		 * in the session's default database (1046 without one) */
+		sb_add(&q, "SET STATEMENT innodb_lock_wait_timeout=0 FOR DELETE ");
 		sb_qualified(&q, m->schema, m->names.shadow);
-		sb_add(&q, " WHERE ");
-		batch_range(&q, NULL, NULL, nk, lo, hi);
-		sb_add(&q, " AND ");
-		sb_ident(&q, nk);
-		sb_add(&q, " IN ");
-		batch_keys(&q, m, lo, hi);
-		sb_add(&q, " AND NOT EXISTS (SELECT 1 FROM ");
-		sb_qualified(&q, m->schema, m->table);
-		sb_add(&q, " WHERE ");
-		sb_qualified(&q, m->schema, m->table);
+		sb_add(&q, " FROM ");
+		sb_log_table(&q, m);
+		sb_add(&q, " AS c JOIN ");
+		sb_qualified(&q, m->schema, m->names.shadow);
+		sb_add(&q, " ON ");
+		sb_qualified(&q, m->schema, m->names.shadow);
 		sb_add(&q, ".");
+		sb_ident(&q, nk);
+		sb_add(&q, " = c.k LEFT JOIN ");
+		sb_qualified(&q, m->schema, m->table);
+		sb_add(&q, " AS o ON o.");
 		sb_ident(&q, ok);
-		sb_add(&q, " = ");
-		sb_qualified(&q, m->schema, m->names.shadow);
-		sb_add(&q, ".");
-		sb_ident(&q, nk);
-		sb_add(&q, ")");
+		sb_add(&q, " = c.k WHERE ");
+		batch_range(&q, "c", "k", lo, hi);
+		sb_add(&q, " AND o.");
+		sb_ident(&q, ok);
+		sb_add(&q, " IS NULL");
 		rc = db_exec(m->db, DB_SILENT, sb_str(&q));
 		sb_free(&q);
 		if (!rc)
@@ -335,11 +336,15 @@ static int resync(struct migration *m)
 			}
 		}
 		if (rc) {
-			log_error("cannot bring the rows changed while the indexes were built into '%s': %s",
-				  m->names.shadow, db_error_text(m->db));
+			if (rc > 0)
+				log_warn("the application's locks kept the rows changed while the indexes were built from "
+					 "'%s' (%d attempts): %s", m->names.shadow, RESYNC_ATTEMPTS, db_error_text(m->db));
+			else
+				log_error("cannot bring the rows changed while the indexes were built into '%s': %s",
+					  m->names.shadow, db_error_text(m->db));
 			free(lo);
 			free(hi);
-			return -1;
+			return oscar_abort ? -1 : rc;
 		}
 		batches++;
 		free(lo);

@@ -274,8 +274,11 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	if (logged) {
 		rc = indexes_build_finish(m, false);
 		fault_point("before-keylog-stop");
-		if (keylog_stop(m) && (!rc || rc == EXIT_INCOMPLETE))
+		int k = keylog_stop(m);
+		if (k < 0 && (!rc || rc == EXIT_INCOMPLETE))
 			rc = EXIT_FAILED;
+		else if (k > 0 && !rc)
+			rc = EXIT_INCOMPLETE;
 		if (rc == EXIT_INCOMPLETE)
 			return stop_resumable(m, "without its secondary indexes");
 		if (rc)
@@ -440,8 +443,11 @@ static int resume(struct migration *m, struct jobstate *js)
 	if (triggers_mark_session(db))
 		return fail(m, EXIT_FAILED);
 	/* keys the stopped run logged (its triggers may still be logging): their rows first */
-	if (keylog_active() && bound_all() && keylog_stop(m))
+	int k = keylog_active() && bound_all() ? keylog_stop(m) : 0;
+	if (k < 0)
 		return fail(m, EXIT_FAILED);
+	if (k > 0)
+		return stop_resumable(m, "with rows of the key log still to bring");
 	return finish_from_copy(m, &js->last_key);
 }
 

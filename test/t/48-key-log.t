@@ -70,9 +70,10 @@ is "$(leftovers $DB)" "" "writers: nothing left behind"
 
 # 2. killed while the triggers log (the build done, the switch back not):
 #    writes then go to the key log only; the same command brings them
-changes() { # the same changes on t and ref: update, key change, delete, insert
+changes() { # the same changes on t and ref: update, key change, delete, insert; logged keys in several batches of 1,000
 	for tb in t ref; do
 		sql $DB -e "UPDATE $tb SET n = -1, txt = 'logged' WHERE id IN (10, 20, 30);
+		            UPDATE $tb SET \`dec\` = 1 WHERE id BETWEEN 5000 AND 7499; DELETE FROM $tb WHERE id BETWEEN 8000 AND 8099;
 		            UPDATE $tb SET id = 50001 WHERE id = 40; DELETE FROM $tb WHERE id IN (50, 60);
 		            INSERT INTO $tb (id, u, n) VALUES (50002, 'new-50002', 5)"
 	done
@@ -112,6 +113,7 @@ for restart in no yes; do
 	changes
 	if [ $restart = no ]; then
 		is "$(chg_rows "10, 20, 30, 40, 50001, 50, 60, 50002")" 8 "killed while logging: every changed key logged"
+		is "$(sql $DB -e "SELECT COUNT(*) FROM _t_chg")" 2608 "killed while logging: each key logged once"
 		is "$(sql $DB -e "SELECT COUNT(*) FROM _t_new WHERE txt = 'logged' OR id IN (50001, 50002)")" 0 \
 			"killed while logging: nothing mirrored into the shadow"
 	else
