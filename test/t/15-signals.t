@@ -59,6 +59,8 @@ wait_for 10 has_event pause
 ok $? "SIGUSR1: pause event"
 like "$(json_events "$OUTF" pause)" '"reason":"signal"' "SIGUSR1: pause reason is the signal"
 c1=$(chunks) cp1=$(last_copied)
+# a duration, not a wait for state: that nothing is copied is seen only over
+# time, and the resume event below must report a pause of at least 1.4 s
 sleep 1.5
 is "$(chunks):$(last_copied)" "$c1:$cp1" "SIGUSR1: no chunk copied for 1.5 s while paused"
 ok "$(running $PID && echo 0 || echo 1)" "SIGUSR1: oscar still running while paused"
@@ -81,6 +83,7 @@ wait_for 10 has_event pause
 ok $? "--pause-file: pause event once the file exists"
 like "$(json_events "$OUTF" pause)" '"reason":"pause-file"' "--pause-file: pause reason is the file"
 c1=$(chunks) cp1=$(last_copied)
+# a duration, not a wait for state: that nothing is copied is seen only over time
 sleep 1.5
 is "$(chunks):$(last_copied)" "$c1:$cp1" "--pause-file: no chunk copied for 1.5 s while the file exists"
 rm -f "$PF"
@@ -117,7 +120,11 @@ ok $? "cutover: a transaction holds the table"
 wait_for 180 log_has "swap: metadata lock not granted"
 ok $? "cutover: the swap waits for the lock"
 kill -INT $PID
-sleep 0.5
+# the lock is let go only once the swap has given up (its error event comes
+# after the last RENAME attempt, before the rollback, which then waits for the
+# lock too): released earlier, the RENAME could go through
+wait_event "$OUTF" error 30
+ok $? "SIGINT during the cutover wait: the swap gave up while the lock was held"
 sql -e "KILL $(holder_id)"
 wait_exit $holder 2>/dev/null
 wait_exit $PID 180

@@ -17,15 +17,17 @@ source "$(dirname "$0")/../lib/common.sh"
 DB=live_writers
 ROWS=${OSCAR_LIVE_ROWS:-20000}
 WRITERS=4
-AFTER=1.5
+AFTER=200 # COMMITs the writers make on the new table after the swap
 CHUNK=(--chunk-size=150)
 if [ -n "${OSCAR_STRESS:-}" ]; then
 	ROWS=300000
 	WRITERS=8
-	AFTER=5
+	AFTER=1000
 	CHUNK=(--chunk-time=0.05)
 fi
 fresh_db $DB
+commits() { sql -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"; }
+writers_ready() { [ "$(ls "$1"/writer*.ready 2>/dev/null | wc -l)" -ge "$WRITERS" ]; }
 
 # every other case copies in one connection, the others in the default number
 # at once (--copy-threads=0: twice the server's cores)
@@ -55,12 +57,17 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	diag "$name: writers' random seed $seed (replay with OSCAR_SEED=$seed)"
 	perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t $WRITERS "$TMP/stop" "$out" $seed &
 	local wpid=$!
-	sleep 0.5
+	wait_for 30 writers_ready "$out"
+	ok $? "$name: the writers are connected"
 	oscar --database=$DB --table=t --alter="$alter" --execute --json "${CHUNK[@]}" --copy-threads=$threads --mirror=$mirror \
 		--verify-at=$verify_at \
 		>"$out/events" 2>"$out/stderr"
 	local rc=$?
-	sleep $AFTER
+	# the writers go on against the new table for a while before they stop
+	local base
+	base=$(commits)
+	wait_sql 60 1 "SELECT SUM(VARIABLE_VALUE) > $base + $AFTER FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
+	ok $? "$name: the writers made more than $AFTER COMMITs after the swap"
 	touch "$TMP/stop"
 	wait_exit $wpid
 	local wrc=$?

@@ -23,11 +23,16 @@ hold_table() {
 	HOLDER=$!
 	wait_sql 10 1 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP($1)%'"
 }
+# start_probe: the probe in the background; returns once its writes reach
+# the table (the n it increments has grown)
 start_probe() {
 	rm -f "$TMP/probe.stop"
+	local n0
+	n0=$(sql $DB -e "SELECT n FROM t WHERE id = 1")
 	perl "$OSCAR_ROOT/test/lib/probe.pl" "$OSCAR_SOCKET" $DB t "$TMP/probe.stop" >"$TMP/probe.out" &
 	PROBE=$!
-	sleep 0.3
+	wait_sql 10 1 "SELECT n > $n0 FROM $DB.t WHERE id = 1"
+	ok $? "the probe is writing"
 }
 stop_probe() {
 	touch "$TMP/probe.stop"
