@@ -21,6 +21,9 @@ enum binlog_why {
 	BINLOG_EXPRESSION_DEFAULT,
 };
 enum binlog_why binlog_statement_copy_check(struct migration *m);
+/* Whether every unique key of the new table but the chunk key was enforced
+ * the same way, on the same copied columns, by the old table. */
+bool unique_keys_as_before(struct migration *m);
 /* The reason in words, for the log and the dry run. */
 const char *binlog_why_text(enum binlog_why why);
 /* Switches the session to statement logging for the copy when that is safe and

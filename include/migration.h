@@ -65,6 +65,7 @@ struct migration {
 	bool report_only;    /* verify: report differences, repair nothing */
 	double run_started;
 	long long writes_at_start; /* the server's row writes when the run started; -1: unknown */
+	bool log_during_copy; /* the triggers log keys from their creation to after the build (keylog.c) */
 	bool state_started; /* the job has a row in the state table */
 	long long rows_copied;
 	long long chunks;
@@ -72,6 +73,9 @@ struct migration {
 };
 
 void migration_free(struct migration *m);
+/* Whether other sessions changed rows since the run started (more than a few
+ * per second, from the server's counters). */
+bool migration_others_write(struct migration *m);
 /* The "done" event of every way a run can succeed: begin adds rows_copied and
  * elapsed_s, the caller its mode's fields, end the run's statistics. */
 void migration_done_begin(struct sbuf *ev, const struct migration *m);

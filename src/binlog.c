@@ -96,6 +96,16 @@ static bool unique_as_before(struct migration *m, const struct index *ix)
 	return false;
 }
 
+bool unique_keys_as_before(struct migration *m)
+{
+	for (int i = 0; i < m->shadow.nidx; i++) {
+		const struct index *ix = &m->shadow.idx[i];
+		if (ix->unique && strcmp(ix->name, m->key.new_index) && !unique_as_before(m, ix))
+			return false;
+	}
+	return true;
+}
+
 const char *binlog_why_text(enum binlog_why why)
 {
 	static const char *const text[] = {
@@ -128,11 +138,8 @@ enum binlog_why binlog_statement_copy_check(struct migration *m)
 		return BINLOG_GALERA;
 	if (m->user_triggers)
 		return BINLOG_USER_TRIGGERS;
-	for (int i = 0; i < m->shadow.nidx; i++) {
-		const struct index *ix = &m->shadow.idx[i];
-		if (ix->unique && strcmp(ix->name, m->key.new_index) && !unique_as_before(m, ix))
-			return BINLOG_NEW_UNIQUE;
-	}
+	if (!unique_keys_as_before(m))
+		return BINLOG_NEW_UNIQUE;
 	for (int i = 0; i < m->shadow.ncols; i++) {
 		const struct column *c = &m->shadow.cols[i];
 		bool copied = false;

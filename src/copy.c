@@ -284,12 +284,18 @@ char *copy_sql_example(struct migration *m)
 }
 
 /* Warnings after a chunk: a duplicate on the chunk key is a row the triggers
- * already wrote (expected); any other warning means data was changed or lost. */
+ * already wrote (expected); any other warning means data was changed or lost.
+ * While the triggers log keys (keylog.c) the shadow holds stale rows too: a
+ * duplicate on another unique key the old table enforced the same way is a
+ * row whose value a stale row still holds, and both rows' keys are logged
+ * (the old table never held the value twice, so one of them changed since
+ * its image was taken, in log mode): the logged rows bring both. */
 int check_warnings(struct migration *m)
 {
 	unsigned total = mysql_warning_count(m->db->my);
 	if (total == 0)
 		return 0;
+	bool stale_dups = m->log_during_copy && unique_keys_as_before(m);
 	MYSQL_RES *r = db_query_f(m->db, DB_SILENT, "SHOW WARNINGS");
 	if (!r)
 		return -1;
@@ -307,6 +313,8 @@ int check_warnings(struct migration *m)
 		if (row[0] && !strcasecmp(row[0], "Note"))
 			continue;
 		if (code == 1287 || code == 1681) /* deprecation notices */
+			continue;
+		if (code == 1062 && stale_dups)
 			continue;
 		if (code == 1062 && row[2]) {
 			size_t l = strlen(row[2]);
@@ -1039,10 +1047,13 @@ static void *copy_job_run(void *arg)
  * 29-36 s and three 19 s, the worst p99 latency 19-23 ms either way). */
 static int auto_threads = 1;
 
+static volatile bool single_stream;
+
 static int copy_threads(void)
 {
-	/* fenced statements would only queue behind one another */
-	if (db_galera || fence_mode)
+	/* fenced statements would only queue behind one another, and so would
+	 * unfenced INSERT ... SELECT statements on the AUTO-INC lock */
+	if (db_galera || fence_mode || single_stream)
 		return 1;
 	return opt.copy_threads > 0 ? opt.copy_threads : auto_threads;
 }
@@ -1245,9 +1256,14 @@ static void copy_method_choose(struct copy_state *s)
 	 * as safe as the client's simple inserts. Fenced always, even while
 	 * nobody seems to write: the lock is free then, and writes that begin
 	 * between two looks find every copy statement fenced. */
-	fence_mode = copy_fenced(s->m);
-	bool table_lock = !fence_mode && opt.copy_method != COPY_CLIENT && autoinc_table_lock(s->m);
-	s->adaptive = opt.copy_method == COPY_AUTO && table_lock;
+	/* While the triggers log keys (keylog.c) nothing but the copy writes
+	 * into the shadow: no fence, and one connection where INSERT ... SELECT
+	 * takes the AUTO-INC lock (several would only queue on it). */
+	bool logging = s->m->log_during_copy, ai = autoinc_table_lock(s->m);
+	fence_mode = !logging && copy_fenced(s->m);
+	single_stream = logging && ai && opt.copy_threads == 0;
+	bool table_lock = !fence_mode && opt.copy_method != COPY_CLIENT && ai;
+	s->adaptive = opt.copy_method == COPY_AUTO && table_lock && !logging;
 	s->client = opt.copy_method == COPY_CLIENT || s->adaptive;
 	/* Several copy connections at once would queue on that lock one behind
 	 * the other (and, never waiting, fail): the parallel rounds copy
@@ -1320,8 +1336,9 @@ static int copy_state_init(struct copy_state *s, struct migration *m, const stru
 	log_info("copying rows of '%s' (about %lld) by key '%s', %s", m->table, s->estimate, m->key.old_index,
 		 s->adaptive ? "with INSERT ... SELECT, or through the client while others write"
 		 : s->client ? "through the client"
-		 : fence_mode ? "with INSERT ... SELECT, each statement behind the bound table's lock"
-			      : "with INSERT ... SELECT");
+		 : fence_mode	  ? "with INSERT ... SELECT, each statement behind the bound table's lock"
+		 : m->log_during_copy ? "with INSERT ... SELECT beside the application's writes (the triggers log keys)"
+				      : "with INSERT ... SELECT");
 	return 0;
 }
 
@@ -1426,11 +1443,12 @@ static int chunk_in_transactions(struct copy_state *s, struct chunk *c)
 		 * in make bench; docs/cost.md, fifth session), so that moment is
 		 * now a pause of its own, which costs the server nothing. */
 		long double lo_num;
-		bool est = fence_mode && s->writers && s->int_key && s->have_lower && s->density > 0 &&
+		bool est = (fence_mode || m->log_during_copy) && s->writers && s->int_key && s->have_lower && s->density > 0 &&
 			   s->density <= 2 && keyval_to_number(&s->lower, &lo_num) &&
 			   keyval_step(lo_num, want, s->density, s->key_max, &sub) == 1;
 		if (est) {
-			sleep_s(fence_gap());
+			if (fence_mode)
+				sleep_s(fence_gap());
 			s->estimated_txs++;
 		}
 		if (fence_mode && s->writers)

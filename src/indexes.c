@@ -120,27 +120,12 @@ void indexes_restore_plan(struct migration *m, const char *defs)
 	free(copy);
 }
 
-/* Whether other sessions changed rows since the run started (more than a few
- * per second): then the build's last phase, which applies their changes to the
- * new index under an exclusive metadata lock, would stall their writes for a
- * moment just before the swap, so the indexes stay during the copy. */
-static bool others_write(struct migration *m)
-{
-	long long ins, chg;
-	if (m->writes_at_start < 0 || db_row_writes(m->db, &ins, &chg))
-		return true;
-	/* the window is the run so far (tens of milliseconds): a load that
-	 * matters shows in it, a trickle leaves the build little to apply */
-	double secs = now_mono() - m->run_started;
-	return (double)(chg - m->writes_at_start) > 5 + 20 * secs;
-}
-
 int indexes_drop_deferred(struct migration *m)
 {
 	if (!m->deferred_names || !m->deferred_names[0])
 		return 0;
 	/* with the key log the build's end has nothing to apply (keylog.c) */
-	if (!strcmp(opt.defer_indexes, "auto") && !keylog_possible(m) && others_write(m)) {
+	if (!strcmp(opt.defer_indexes, "auto") && !keylog_possible(m) && migration_others_write(m)) {
 		log_info("other sessions write: the secondary indexes of '%s' stay during the copy (a build after it "
 			 "would hold their writes at its end)", m->names.shadow);
 		strv_free(m->deferred_defs);

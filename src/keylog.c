@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binlog.h"
 #include "bound.h"
 #include "catalog.h"
 #include "cleanup.h"
@@ -44,9 +45,12 @@
 #include "db.h"
 #include "log.h"
 #include "migration.h"
+#include "options.h"
 #include "sbuf.h"
 
 static bool active; /* the triggers have the logging branch */
+
+static int set_mode(struct migration *m, bool on);
 
 /* keys per statement when the logged rows are brought: a few ms each */
 #define RESYNC_BATCH 1000
@@ -83,7 +87,17 @@ static int lookup(struct migration *m, bool *exists, bool *ours)
 int keylog_create(struct migration *m)
 {
 	active = false;
-	if (db_dry_run || !bound_active() || !m->deferred_names || !m->deferred_names[0])
+	m->log_during_copy = false;
+	if (db_dry_run || !bound_active() || !strcmp(opt.key_log, "never"))
+		return 0;
+	bool deferred = m->deferred_names && m->deferred_names[0];
+	/* while others write from the start: from the triggers' creation on */
+	/* (with a unique key the old table did not enforce, a duplicate met by
+	 * the copy could not be told from a stale row's; --verify-at=copy
+	 * compares each chunk right after its copy, while the triggers mirror) */
+	bool whole = !strcmp(opt.key_log, "auto") && unique_keys_as_before(m) && strcmp(opt.verify_at, "copy") &&
+		     migration_others_write(m);
+	if (!deferred && !whole)
 		return 0;
 	struct sbuf q = SBUF_INIT;
 	/* A first run: a table of the name is a leftover of an earlier run whose
@@ -117,6 +131,14 @@ int keylog_create(struct migration *m)
 		return -1;
 	cleanup_push_table(m->schema, m->names.keylog);
 	active = true;
+	if (!whole)
+		return 0;
+	/* before the triggers exist: nothing waits for these */
+	if (bound_cover(m, NULL) || set_mode(m, true))
+		return -1;
+	m->log_during_copy = true;
+	log_info("others write: the triggers log the keys they change into '%s' instead of mirroring, until the "
+		 "copy and the index build are done; the copy runs beside the application's writes", m->names.keylog);
 	return 0;
 }
 
@@ -128,10 +150,23 @@ int keylog_attach(struct migration *m)
 		return 0;
 	if (catalog_table_exists(m->db, m->schema, m->names.keylog, &exists))
 		return -1;
-	if (exists) {
-		cleanup_push_table(m->schema, m->names.keylog);
-		active = true;
-	}
+	if (!exists)
+		return 0;
+	cleanup_push_table(m->schema, m->names.keylog);
+	active = true;
+	/* The stopped run's triggers may be logging, or mirroring (after a
+	 * server restart, or after the build); whatever they changed since is
+	 * in the shadow or in the log: from here on they log, and the rows of
+	 * every logged key are brought after the copy and the build. With a
+	 * unique key the old table did not enforce they mirror instead (see
+	 * check_warnings in copy.c), and the logged rows come then too. */
+	bool log = unique_keys_as_before(m);
+	if (set_mode(m, log))
+		return -1;
+	m->log_during_copy = log;
+	if (log)
+		log_info("the triggers log the keys they change into '%s' until the copy and the index build are done",
+			 m->names.keylog);
 	return 0;
 }
 

@@ -266,7 +266,8 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	/* While others write, the triggers log the keys they change during the
 	 * build instead of mirroring (keylog.c), so that its end has nothing to
 	 * apply; the comparison then waits for the build and the logged rows. */
-	bool logged = keylog_active() && m->deferred_defs && m->deferred_defs[0] && copy_others_wrote();
+	bool logged = keylog_active() &&
+		      (m->log_during_copy || (m->deferred_defs && m->deferred_defs[0] && copy_others_wrote()));
 	if (logged && keylog_start(m))
 		return fail(m, EXIT_FAILED);
 	if ((rc = indexes_build_start(m)))
@@ -442,12 +443,6 @@ static int resume(struct migration *m, struct jobstate *js)
 	m->rows_copied = js->rows_copied;
 	if (triggers_mark_session(db))
 		return fail(m, EXIT_FAILED);
-	/* keys the stopped run logged (its triggers may still be logging): their rows first */
-	int k = keylog_active() && bound_all() ? keylog_stop(m) : 0;
-	if (k < 0)
-		return fail(m, EXIT_FAILED);
-	if (k > 0)
-		return stop_resumable(m, "with rows of the key log still to bring");
 	return finish_from_copy(m, &js->last_key);
 }
 

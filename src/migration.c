@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "db.h"
 #include "log.h"
 #include "stats.h"
 #include "clock.h"
@@ -73,4 +74,16 @@ void migration_done_end(struct sbuf *ev, const struct migration *m)
 {
 	stats_event(ev, m->rows_copied);
 	ev_end(ev);
+}
+
+bool migration_others_write(struct migration *m)
+{
+	long long ins, chg;
+	if (m->writes_at_start < 0 || db_row_writes(m->db, &ins, &chg))
+		return true;
+	/* the window is the run so far (tens of milliseconds): a load that
+	 * matters shows in it, a trickle leaves a build after the copy little
+	 * to apply */
+	double secs = now_mono() - m->run_started;
+	return (double)(chg - m->writes_at_start) > 5 + 20 * secs;
 }

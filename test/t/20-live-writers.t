@@ -27,7 +27,10 @@ if [ -n "${OSCAR_STRESS:-}" ]; then
 fi
 fresh_db $DB
 commits() { sql -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"; }
-writers_ready() { [ "$(ls "$1"/writer*.ready 2>/dev/null | wc -l)" -ge "$WRITERS" ]; }
+writers_ready() { # writers_ready DIR: every writer has connected
+	local w
+	for ((w = 0; w < WRITERS; w++)); do [ -e "$1/writer$w.ready" ] || return 1; done
+}
 
 # every other case copies in one connection, the others in the default number
 # at once (--copy-threads=0: twice the server's cores)
@@ -55,16 +58,19 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	# the writers' random seed, printed so a failure can be replayed: OSCAR_SEED=N
 	local seed=${OSCAR_SEED:-$RANDOM}
 	diag "$name: writers' random seed $seed (replay with OSCAR_SEED=$seed)"
+	local base
+	base=$(commits)
 	perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t $WRITERS "$TMP/stop" "$out" $seed &
 	local wpid=$!
 	wait_for 30 writers_ready "$out"
 	ok $? "$name: the writers are connected"
+	wait_sql 30 1 "SELECT SUM(VARIABLE_VALUE) > $base + 20 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
+	ok $? "$name: the writers are committing"
 	oscar --database=$DB --table=t --alter="$alter" --execute --json "${CHUNK[@]}" --copy-threads=$threads --mirror=$mirror \
 		--verify-at=$verify_at \
 		>"$out/events" 2>"$out/stderr"
 	local rc=$?
 	# the writers go on against the new table for a while before they stop
-	local base
 	base=$(commits)
 	wait_sql 60 1 "SELECT SUM(VARIABLE_VALUE) > $base + $AFTER FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
 	ok $? "$name: the writers made more than $AFTER COMMITs after the swap"

@@ -44,6 +44,9 @@ ok $? "postpone file: oscar postpones the cutover"
 like "$(json_events "$OUTF" postpone)" '"reason":"postpone-file"' "postpone event names the file as reason"
 like "$(cat "$ERRF")" "cutover postponed: the postpone file exists" "the log says why it waits"
 sql $DB -e "INSERT INTO t (id, v) VALUES (100001, 'during')"
+# a duration, not a wait for state: that the swap does not happen is seen only
+# over time (1 s is four of oscar's checks of what holds it, 0.25 s apart); a
+# slower machine can only make the checks below easier to pass, never harder
 sleep 1
 running $PID
 ok $? "postpone file: still waiting while the file exists"
@@ -69,6 +72,7 @@ wait_for 60 has_event postpone
 ok $? "window $W excludes now: oscar postpones the cutover"
 like "$(json_events "$OUTF" postpone)" '"reason":"cutover-window"' "postpone event names the window as reason"
 like "$(cat "$ERRF")" "cutover postponed: outside the cutover window" "the log says why it waits"
+# a duration: the swap must not happen over several of oscar's checks (above)
 sleep 1
 running $PID
 ok $? "outside the window: still waiting"
@@ -148,6 +152,7 @@ wait_for 60 has_event postpone
 ok $? "failing before-cutover hook: oscar postpones the cutover"
 like "$(json_events "$OUTF" postpone)" '"reason":"hook"' "postpone event names the hook as reason"
 like "$(json_events "$OUTF" hook | head -1)" '"hook_event":"before-cutover",.*"hook_exit_status":1' "hook event with hook_exit_status 1"
+# a duration: the swap must not happen over several of oscar's checks (above)
 sleep 1
 running $PID
 ok $? "failing before-cutover hook: still waiting"

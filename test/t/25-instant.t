@@ -36,7 +36,9 @@ is "$(leftovers $DB)" "" "nothing left behind"
 # The instant statement waits briefly for its metadata lock like any other.
 sql $DB -e "START TRANSACTION; SELECT COUNT(*) FROM t WHERE id < 3; SELECT SLEEP(20); COMMIT" >/dev/null 2>&1 &
 holder=$!
-sleep 0.5
+# it holds the table's metadata lock once its SLEEP runs
+wait_sql 10 1 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'"
+ok $? "a transaction holds the table"
 oscar --database=$DB --table=t --alter="ADD COLUMN extra2 INT NULL" --execute --prefer-instant \
 	--lock-wait-timeout=0.2 --lock-retries=3 >/dev/null 2>"$TMP/err3"
 is "$?" 1 "instant ALTER blocked by a transaction: gives up with exit 1"

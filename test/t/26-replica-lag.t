@@ -31,7 +31,13 @@ oscar --database=$DB --table=t --alter="ADD COLUMN c INT NOT NULL DEFAULT 7" --e
 pid=$!
 wait_for 20 grep -q '"reason":"replica-stopped"' "$TMP/ev1"
 ok $? "a stopped SQL thread throttles the copy"
-sleep 1
+# each check of the stopped replica prints a progress line with the reason:
+# two more checks (0.5 s apart), and the copy must still be waiting
+stopped_lines() { grep -c 'throttled: replica .* stopped' "$TMP/err1"; }
+stopped_lines_at_least() { [ "$(stopped_lines)" -ge "$1" ]; }
+n0=$(stopped_lines)
+wait_for 20 stopped_lines_at_least $((n0 + 2))
+ok $? "the stopped replica is checked again and again"
 grep -q '"event":"done"' "$TMP/ev1"
 ok $((! $?)) "the copy still waits while the replica is stopped"
 rsql -e "START SLAVE SQL_THREAD"
@@ -74,8 +80,16 @@ wait_for 20 grep -q '"reason":"max-lag"' "$TMP/ev2"
 ok $? "a lagging replica throttles the copy"
 # MASTER_DELAY=2 applies each event 1 to 2 s after the primary wrote it (its
 # timestamps are whole seconds): once the heartbeat arrives the measured lag
-# settles there instead of growing.
-sleep 4
+# settles there instead of growing. The replica shows this run's heartbeat
+# (its table is new); two checks later the lag measured is the settled one.
+heartbeat_arrived() { [ "$(rsql -e "SELECT COUNT(*) FROM $DB._t_hb" 2>/dev/null)" = 1 ]; }
+lag_lines() { grep -c 'throttled: replica [^ ]* lag [0-9.]*s' "$TMP/err2"; }
+lag_lines_at_least() { [ "$(lag_lines)" -ge "$1" ]; }
+wait_for 30 heartbeat_arrived
+ok $? "the delayed replica shows the heartbeat"
+n0=$(lag_lines)
+wait_for 20 lag_lines_at_least $((n0 + 2))
+ok $? "the lag is measured again after the heartbeat arrived"
 lag=$(grep -o 'throttled: replica [^ ]* lag [0-9.]*s' "$TMP/err2" | tail -1 | sed 's/.* lag \([0-9.]*\)s/\1/')
 ok "$(awk -v l="${lag:-0}" 'BEGIN { exit !(l > 0.9 && l < 3.5) }'; echo $?)" \
 	"the lag of a replica delayed by 2 s is measured as ${lag:-?} s"
@@ -130,11 +144,15 @@ wait_replica_sync 30
 mkdir -p "$TMP/w"
 perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB w 3 "$TMP/wstop" "$TMP/w" $RANDOM &
 wpid=$!
-sleep 0.3
+wait_for 30 test -e "$TMP/w/writer0.ready" -a -e "$TMP/w/writer1.ready" -a -e "$TMP/w/writer2.ready"
+ok $? "writers and a replica: the writers are connected"
 oscar --database=$DB --table=w --alter="ADD COLUMN added INT NULL DEFAULT 7" --execute --chunk-size=1500 \
 	--defer-indexes=always 2>"$TMP/err7"
 is "$?" 0 "writers and a replica: the migration succeeds"
-sleep 0.5
+# some more writes, into the new table, before they stop
+base=$(sql -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'")
+wait_sql 30 1 "SELECT SUM(VARIABLE_VALUE) > $base + 100 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
+ok $? "writers and a replica: the writers committed more after the swap"
 touch "$TMP/wstop"
 wait_exit $wpid
 like "$(cat "$TMP/err7")" "chunks are logged as statements in the binary log" "writers and a replica: chunks logged as statements"

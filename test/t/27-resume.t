@@ -24,10 +24,17 @@ start_writers() {
 	rm -f "$TMP/stop"
 	perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t 3 "$TMP/stop" "$OUT" $RANDOM &
 	WPID=$!
-	sleep 0.3
+	wait_for 30 writers_ready
+	ok $? "$1: the writers are connected"
 }
+writers_ready() { [ -e "$OUT/writer0.ready" ] && [ -e "$OUT/writer1.ready" ] && [ -e "$OUT/writer2.ready" ]; }
+commits() { sql -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"; }
+# stop_writers: once they have committed some more on the migrated table
 stop_writers() {
-	sleep 0.5
+	local base
+	base=$(commits)
+	wait_sql 30 1 "SELECT SUM(VARIABLE_VALUE) > $base + 100 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
+	ok $? "$(basename "$OUT"): the writers committed more after the run"
 	touch "$TMP/stop"
 	wait_exit $WPID
 }

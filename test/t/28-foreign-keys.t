@@ -38,10 +38,17 @@ rm -f "$TMP/stop"
 	            DELETE FROM parent WHERE id = 20000 - $i" 2>>"$TMP/writer.err"
 done ) &
 wpid=$!
+# each round of the writer inserts a parent above 30000 first
+written() { sql $DB -e "SELECT COUNT(*) FROM parent WHERE id > 30000"; }
+wait_sql 30 1 "SELECT COUNT(*) >= 3 FROM $DB.parent WHERE id > 30000"
+ok $? "the writer is at work"
 oscar --database=$DB --table=parent --alter="ADD COLUMN extra INT" --execute --chunk-size=1000 \
 	--alter-foreign-keys-method=rebuild_constraints >"$TMP/out1" 2>"$TMP/err1"
 rc=$?
-sleep 0.5
+# a few more rounds, on the new parent, before it stops
+n0=$(written)
+wait_sql 30 1 "SELECT COUNT(*) >= $n0 + 3 FROM $DB.parent WHERE id > 30000"
+ok $? "the writer wrote on after the swap"
 touch "$TMP/stop"
 wait_exit $wpid
 is "$rc" 0 "rebuild_constraints under writes: exit 0"

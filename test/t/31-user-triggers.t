@@ -47,10 +47,16 @@ rm -f "$TMP/stop"
   done
   echo "$ins $upd $del" >"$TMP/counts" ) 2>/dev/null &
 wpid=$!
-sleep 0.5
+# each round of the writer inserts a row above 100000 first: some rounds
+# before the migration, some after the swap
+inserted() { sql $DB -e "SELECT COUNT(*) FROM t WHERE id > 100000"; }
+wait_sql 30 1 "SELECT COUNT(*) >= 3 FROM $DB.t WHERE id > 100000"
+ok $? "the writer is at work"
 oscar --database=$DB --table=t --alter="ADD COLUMN y INT" --execute --chunk-size=500 >/dev/null 2>"$TMP/err"
 rc=$?
-sleep 0.5
+n0=$(inserted)
+wait_sql 30 1 "SELECT COUNT(*) >= $n0 + 3 FROM $DB.t WHERE id > 100000"
+ok $? "the writer wrote on after the swap"
 touch "$TMP/stop"
 wait_exit $wpid
 is "$rc" 0 "migration under writes: exit 0"

@@ -71,7 +71,9 @@ like "$(cat "$TMP/err5")" "key \\(5\\) differs" "and names the key"
 # the window ends: --revert is refused, --finish closes it
 oscar --database=$DB --table=t --finish --execute >/dev/null 2>&1
 oscar --database=$DB --table=t --alter="ADD COLUMN w INT" --execute --revert-window=1s >/dev/null 2>&1
-sleep 1.5
+# until the window is over by the server's clock, as oscar tells it
+wait_sql 10 1 "SELECT COUNT(*) FROM $DB._oscar_state WHERE table_name = 't' AND revert_until < NOW(6)"
+ok $? "the 1 s revert window ran out"
 oscar --database=$DB --table=t --revert --execute 2>"$TMP/err6"
 is "$?" 3 "--revert after the window: refused"
 like "$(cat "$TMP/err6")" "the revert window for 't' ended" "the message says the window ended"
@@ -93,13 +95,25 @@ mkdir -p "$TMP/wr"
 rm -f "$TMP/stop"
 perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB w 3 "$TMP/stop" "$TMP/wr" $RANDOM &
 wpid=$!
-sleep 0.3
+writers_ready() { [ -e "$TMP/wr/writer0.ready" ] && [ -e "$TMP/wr/writer1.ready" ] && [ -e "$TMP/wr/writer2.ready" ]; }
+commits() { sql -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"; }
+# wait_commits N: until the writers have committed N more transactions
+wait_commits() {
+	local base
+	base=$(commits)
+	wait_sql 30 1 "SELECT SUM(VARIABLE_VALUE) > $base + $1 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
+}
+wait_for 30 writers_ready
+ok $? "writers: connected"
 oscar --database=$DB --table=w --alter="ADD COLUMN added INT NULL" --execute --revert-window=1h --chunk-size=1000 >/dev/null 2>"$TMP/errw1"
 is "$?" 0 "writers: migration with a window"
-sleep 1
+# writes on the new table, which the reverse triggers keep in the old one
+wait_commits 200
+ok $? "writers: they committed during the window"
 oscar --database=$DB --table=w --revert --execute >/dev/null 2>"$TMP/errw2"
 is "$?" 0 "writers: revert while they write"
-sleep 0.5
+wait_commits 100
+ok $? "writers: they committed after the revert"
 touch "$TMP/stop"
 wait_exit $wpid
 is "$?" 0 "writers ran to the end"

@@ -89,12 +89,18 @@ done
 # after --lock-retries the run stops resumable (exit 7)
 mk t
 # the copy-done hook starts the blocking transaction, after the copy and
-# before the build: it updates a row already copied, then sleeps
+# before the build: it updates a row already copied, then sleeps; the hook
+# returns once the UPDATE is done (its SLEEP runs), or fails after 10 s
 cat >"$TMP/blocker.sh" <<EOF
 #!/bin/sh
 mariadb --no-defaults -uroot --socket='$OSCAR_SOCKET' $DB -e "BEGIN; UPDATE t SET a = a + 1 WHERE id = 1; SELECT SLEEP(6); COMMIT" >/dev/null 2>&1 &
 echo \$! >'$TMP/blocker.pid'
-sleep 0.3
+i=0
+until [ "\$(mariadb --no-defaults -uroot --socket='$OSCAR_SOCKET' -N -B -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(6)%'")" = 1 ]; do
+	i=\$((i + 1))
+	[ \$i -le 200 ] || exit 1
+	sleep 0.05
+done
 EOF
 chmod +x "$TMP/blocker.sh"
 oscar --database=$DB --table=t --alter="$ALTER" --execute --json --hook="copy-done:$TMP/blocker.sh" \
@@ -115,7 +121,9 @@ is "$(grep -c '"what":"building the indexes"' "$TMP/ev5")" 4 "blocked build: a l
 like "$(cat "$TMP/err5")" "open transaction may hold the lock: thread" "blocked build: the blocker is named"
 is "$(sql -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME IN ('_t_new','_oscar_state')")" 2 \
 	"blocked build: shadow and job state kept"
-while kill -0 "$(cat "$TMP/blocker.pid")" 2>/dev/null; do sleep 0.2; done
+blocker_gone() { ! kill -0 "$(cat "$TMP/blocker.pid")" 2>/dev/null; }
+wait_for 30 blocker_gone
+ok $? "blocked build: the blocking transaction ended"
 oscar_run --database=$DB --table=t --alter="$ALTER" --execute
 is "$RC" 0 "blocked build: the same command then finishes"
 is "$(table_ddl $DB t)" "$want_ddl" "blocked build: table definition equals the native ALTER's"

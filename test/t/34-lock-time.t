@@ -28,13 +28,23 @@ chunk_field() { # chunk_field FILE FIELD: the field of every chunk event, one pe
 mk 150000
 OUT=$TMP/w
 mkdir -p "$OUT"
+commits() { sql -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"; }
+base=$(commits)
 perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t 3 "$TMP/stop" "$OUT" $RANDOM &
 wpid=$!
-sleep 0.5
+writers_ready() { [ -e "$OUT/writer0.ready" ] && [ -e "$OUT/writer1.ready" ] && [ -e "$OUT/writer2.ready" ]; }
+wait_for 30 writers_ready
+ok $? "with writers: the writers are connected"
+# and writing: the copy must see other sessions' writes from its start
+wait_sql 30 1 "SELECT SUM(VARIABLE_VALUE) > $base + 20 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
+ok $? "with writers: they are committing"
 oscar --database=$DB --table=t --alter="ADD COLUMN added INT NULL DEFAULT 7" --execute --json \
 	--chunk-time=0.5 --max-lock-time=0.005 >"$TMP/ev1" 2>"$TMP/err1"
 rc=$?
-sleep 0.5
+# some more writes, on the new table, before they stop
+base=$(commits)
+wait_sql 30 1 "SELECT SUM(VARIABLE_VALUE) > $base + 100 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
+ok $? "with writers: they committed more after the swap"
 touch "$TMP/stop"
 wait_exit $wpid
 is "$rc" 0 "with writers: exit 0"
@@ -61,8 +71,9 @@ is "$(chunk_field "$TMP/ev2" transactions | tail -n +2 | sort -u)" "1" "idle: ev
 like "$(cat "$TMP/err2")" "no other writes: one transaction per chunk" "idle: the log says so"
 
 # 3. an AUTO_INCREMENT table others insert into, by default (INSERT ...
-# SELECT fenced behind the bound table's lock), with --copy-method=client
-# and in two connections: the inserter (RaiseError: any failed insert ends it
+# SELECT beside the writes, the triggers logging keys), with --key-log=build
+# (INSERT ... SELECT fenced behind the bound table's lock), with
+# --copy-method=client and in two connections: the inserter (RaiseError: any failed insert ends it
 # without a count) keeps inserting, and every row it inserted is there
 cat >"$TMP/ins.pl" <<'EOF'
 use strict; use DBI;
@@ -73,7 +84,7 @@ until (-e $stop) { $h->do("INSERT INTO a (v) VALUES (?)", undef, "ins-$n"); $n++
 open(my $f, '>', $out) or die; print $f "$n\n"; close $f;
 EOF
 inserted() { [ "$(sql $DB -e 'SELECT COUNT(*) FROM a')" -gt 60000 ]; }
-for method in default client threads; do
+for method in default build client threads; do
 	sql $DB -e "DROP TABLE IF EXISTS a; CREATE TABLE a (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, v CHAR(100) NOT NULL) ENGINE=InnoDB;
 		INSERT INTO a (v) SELECT CONCAT('v', seq) FROM seq_1_to_60000"
 	rm -f "$TMP/stop3" "$TMP/ins.count"
@@ -83,6 +94,7 @@ for method in default client threads; do
 	extra=()
 	[ $method = client ] && extra=(--copy-method=client)
 	[ $method = threads ] && extra=(--copy-threads=2)
+	[ $method = build ] && extra=(--key-log=build)
 	oscar --database=$DB --table=a --alter="ADD COLUMN w INT NOT NULL DEFAULT 1" --execute --json \
 		--chunk-time=0.2 "${extra[@]}" >"$TMP/ev3" 2>"$TMP/err3"
 	rc=$?
@@ -95,11 +107,14 @@ for method in default client threads; do
 	elif [ $method = threads ]; then
 		like "$(cat "$TMP/err3")" "copying in 2 connections at once, through the client" \
 			"AUTO_INCREMENT with inserts: several connections copy through the client"
-	else
-		# by default INSERT ... SELECT behind the bound table's lock
-		# (test/t/47-autoinc-fence.t)
+	elif [ $method = build ]; then
+		# INSERT ... SELECT behind the bound table's lock (test/t/47-autoinc-fence.t)
 		like "$(cat "$TMP/err3")" "with INSERT \\.\\.\\. SELECT, each statement behind the bound table's lock" \
-			"AUTO_INCREMENT with inserts: copied with fenced INSERT ... SELECT by default"
+			"AUTO_INCREMENT with inserts: copied with fenced INSERT ... SELECT with --key-log=build"
+	else
+		# by default beside the writes, the triggers logging keys (test/t/48-key-log.t)
+		like "$(cat "$TMP/err3")" "with INSERT \\.\\.\\. SELECT beside the application's writes" \
+			"AUTO_INCREMENT with inserts: copied with INSERT ... SELECT beside the writes by default"
 	fi
 	n=$(cat "$TMP/ins.count" 2>/dev/null)
 	ok $([ "${n:-0}" -gt 0 ]; echo $?) "AUTO_INCREMENT with inserts ($method): the inserter never failed (${n:-no count} rows)"

@@ -44,15 +44,26 @@ fknames() { # fknames TABLE: its constraints, in name order
 
 # with_writers NAME SCRIPT OSCAR-ARGS...: two writers (SCRIPT) run from
 # before oscar starts until after it ends; checks the exit status and that
-# they committed work
+# they committed work. SCRIPT creates OUT.ready once connected.
+commits() { sql -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"; }
+# wait_commits BASE N: until the server has seen N COMMITs since BASE
+wait_commits() {
+	wait_sql 30 1 "SELECT SUM(VARIABLE_VALUE) > $1 + $2 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
+}
 with_writers() {
 	local name=$1 script=$2; shift 2
 	rm -f "$TMP/stop.$name"
-	local wpids=()
+	local wpids=() base
+	base=$(commits)
 	for s in 1 2; do perl "$script" "$OSCAR_SOCKET" $DB "$TMP/stop.$name" "$TMP/w.$name.$s" $s & wpids+=($!); done
-	sleep 0.5
+	wait_for 30 test -e "$TMP/w.$name.1.ready" -a -e "$TMP/w.$name.2.ready"
+	ok $? "$name: the writers are connected"
+	wait_commits "$base" 20
+	ok $? "$name: the writers are committing"
 	oscar_run "$@"
-	sleep 0.5
+	# and some more on the new table before they stop
+	wait_commits "$(commits)" 50
+	ok $? "$name: the writers committed more after the swap"
 	touch "$TMP/stop.$name"
 	for p in "${wpids[@]}"; do wait_exit "$p" 120; done
 	is "$RC" 0 "$name: exit 0"
@@ -163,7 +174,8 @@ cat >"$TMP/w.pl" <<'EOF'
 use strict; use DBI;
 my ($sock, $db, $stop, $out, $seed) = @ARGV;
 srand($seed);
-my $h = DBI->connect("DBI:mysql:database=$db;mysql_socket=$sock", 'root', '', { RaiseError => 0, PrintError => 0, AutoCommit => 1 });
+my $h = DBI->connect("DBI:mysql:database=$db;mysql_socket=$sock", 'root', '', { RaiseError => 0, PrintError => 0, AutoCommit => 1 }) or die $DBI::errstr;
+open(my $rf, '>', "$out.ready") or die; close $rf;
 my ($ok, $failed, $next) = (0, 0, 1000000 + $seed * 100000);
 until (-e $stop) {
 	my $r = rand();
@@ -224,7 +236,8 @@ cat >"$TMP/tw.pl" <<'EOF'
 use strict; use DBI;
 my ($sock, $db, $stop, $out, $seed) = @ARGV;
 srand($seed);
-my $h = DBI->connect("DBI:mysql:database=$db;mysql_socket=$sock", 'root', '', { RaiseError => 0, PrintError => 0, AutoCommit => 1 });
+my $h = DBI->connect("DBI:mysql:database=$db;mysql_socket=$sock", 'root', '', { RaiseError => 0, PrintError => 0, AutoCommit => 1 }) or die $DBI::errstr;
+open(my $rf, '>', "$out.ready") or die; close $rf;
 my ($ok, $failed, $next) = (0, 0, 100000 + $seed * 100000);
 until (-e $stop) {
 	my $r = rand();
@@ -270,7 +283,8 @@ touch "$TMP/pause10"
 oscar --database=$DB --table=tree4 --alter="ADD COLUMN note INT" --execute --json --chunk-size=600 \
 	--pause-file="$TMP/pause10" >"$TMP/ev10" 2>"$TMP/err10" &
 opid=$!
-for _ in $(seq 1 100); do grep -q '"event":"pause"' "$TMP/ev10" && break; sleep 0.1; done
+wait_event "$TMP/ev10" pause 10
+ok $? "tree, a chunk repaired: the copy waits on the pause file"
 sql $DB -e "SET foreign_key_checks=0; INSERT INTO _tree4_new (id, up, v) VALUES (2600, NULL, -1)"
 rm -f "$TMP/pause10"
 wait_exit $opid

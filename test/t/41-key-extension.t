@@ -39,6 +39,11 @@ oscar_run --database=$DB --table=t --alter="DROP PRIMARY KEY, ADD PRIMARY KEY (n
 is "$RC" 3 "a key that only contains the old key: refused (it cannot be ranged by it)"
 like "$ERR" "NOT NULL UNIQUE key that the ALTER keeps, or extends" "the refusal says what would be accepted"
 
+commits() { sql -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"; }
+# wait_commits BASE N: until the server has seen N COMMITs since BASE
+wait_commits() {
+	wait_sql 30 1 "SELECT SUM(VARIABLE_VALUE) > $1 + $2 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
+}
 run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	local name=$1 alter=$2 check=$3 expected=$4
 	make_table
@@ -47,28 +52,21 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED
 	rm -f "$TMP/stop"
 	local seed=$RANDOM
 	diag "$name: writers' seed $seed"
+	local base
+	base=$(commits)
 	perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t $WRITERS "$TMP/stop" "$out" $seed &
 	local wpid=$!
-	# the writers are at work once their first rows have changed
-	local before i
-	before=$(sql $DB -e "SELECT COUNT(*) FROM t")
-	for i in $(seq 100); do
-		[ "$(sql $DB -e "SELECT COUNT(*) FROM t")" != "$before" ] && break
-		sleep 0.05
-	done
+	# the writers are at work once they have committed some transactions
+	wait_commits "$base" 20
+	ok $? "$name: the writers are at work"
 	oscar --database=$DB --table=t --alter="$alter" --execute --json --chunk-size=150 >"$out/events" 2>"$out/stderr"
 	local rc=$?
 	# let the writers go on against the new table before they stop
-	local after
-	after=$(sql $DB -e "SELECT COUNT(*) FROM t")
-	for i in $(seq 100); do
-		[ "$(sql $DB -e "SELECT COUNT(*) FROM t")" != "$after" ] && break
-		sleep 0.05
-	done
+	wait_commits "$(commits)" 50
+	ok $? "$name: the writers committed on the new table"
 	touch "$TMP/stop"
 	local wrc=0
-	for i in $(seq 600); do kill -0 $wpid 2>/dev/null || break; sleep 0.1; done
-	if kill -0 $wpid 2>/dev/null; then kill $wpid; wrc=124; else wait $wpid || wrc=$?; fi
+	wait_exit $wpid 60 || wrc=$?
 	is "$rc" 0 "$name: oscar exit 0 under writers"
 	[ "$rc" = 0 ] || diag "$(tail -5 "$out/stderr")"
 	is "$wrc" 0 "$name: writers ran to the end"

@@ -25,10 +25,9 @@ start_paused() {
 	PID=$!
 	wait_for 30 grep -sq '"event":"pause"' "$TMP/ev"
 }
-finish() { # waits for the run; sets RC
-	local i
-	for i in $(seq 1200); do kill -0 $PID 2>/dev/null || break; sleep 0.05; done
-	if kill -0 $PID 2>/dev/null; then kill -9 $PID; RC=124; else wait $PID; RC=$?; fi
+finish() { # waits for the run (60 s at most, then kills it: RC 124); sets RC
+	wait_exit $PID 60
+	RC=$?
 }
 
 mk

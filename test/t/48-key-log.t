@@ -54,7 +54,11 @@ is "$rc" 0 "writers: oscar exit 0"
 [ "$rc" = 0 ] || diag "$(tail -5 "$out/stderr")"
 is "$WAIT_RC" 0 "writers: ran to the end"
 like "$(cat "$out/stderr")" "3 secondary indexes of '_t_new' will be built after the copy" "writers: the indexes deferred while others write"
-like "$(cat "$out/stderr")" "while the indexes are built the triggers log the keys they change into '_t_chg'" "writers: the triggers logged during the build"
+like "$(cat "$out/stderr")" "others write: the triggers log the keys they change into '_t_chg' instead of mirroring" \
+	"writers: the triggers logged keys from their creation"
+like "$(cat "$out/stderr")" "with INSERT \\.\\.\\. SELECT beside the application's writes" "writers: the copy ran unfenced beside them"
+like "$(cat "$out/stderr")" "verifying before the swap: the triggers log the keys" "writers: compared after the logged rows were brought"
+like "$(json_events "$out/events" verify)" '"ok":true' "writers: the comparison found the tables equal"
 like "$(cat "$out/stderr")" "brought the rows of the keys logged while the indexes were built" "writers: the logged rows brought"
 like "$(json_events "$out/events" indexes)" '"indexes_built":3' "writers: 3 indexes built"
 is "$(table_ddl $DB t)" "$want_ddl" "writers: table definition equals the native ALTER's"
@@ -154,21 +158,36 @@ is "$RC" 0 "--cleanup: exit 0"
 like "$ERR" "removed key log table '_t_chg'" "--cleanup: names the key log"
 is "$(leftovers $DB)" "" "--cleanup: key log removed"
 
-# 5. --mirror=all (no bound, so no key log) while others write: the indexes
-#    stay during the copy, as the build's end would hold the writers
-mk t
-perl -MDBI -e 'my ($s, $db, $stop, $ready) = @ARGV;
-	my $h = DBI->connect("DBI:mysql:database=$db;mysql_socket=$s", "root", "", { RaiseError => 1 });
-	open(my $f, ">", $ready); close($f);
-	until (-e $stop) { $h->do("UPDATE t SET n = n + 1 WHERE id = ?", undef, 1 + int(rand(20000))); }' \
-	"$OSCAR_SOCKET" $DB "$TMP/stop5" "$TMP/ready5" &
-wpid=$!
-wait_for 30 test -e "$TMP/ready5"
-oscar_run "${A[@]}" --mirror=all
-touch "$TMP/stop5"
-wait_exit $wpid
-is "$RC" 0 "--mirror=all with a writer: exit 0"
-like "$ERR" "other sessions write: the secondary indexes of '_t_new' stay during the copy" "--mirror=all with a writer: the indexes stay, and why"
-is "$(table_ddl $DB t)" "$want_ddl" "--mirror=all with a writer: definition equals the native ALTER's"
-is "$(leftovers $DB)" "" "--mirror=all with a writer: nothing left behind"
+# 5. with a writer from the start: --key-log=build logs during the build only
+#    (the copy fenced); --key-log=never and --mirror=all (no bound, so no
+#    key log) keep the indexes during the copy, as the build's end would hold
+#    the writer. The writer's increments all arrive.
+for how in --key-log=build --key-log=never --mirror=all; do
+	mk t
+	rm -f "$TMP/stop5" "$TMP/ready5" "$TMP/count5"
+	perl -MDBI -e 'my ($s, $db, $stop, $ready, $count) = @ARGV;
+		my $h = DBI->connect("DBI:mysql:database=$db;mysql_socket=$s", "root", "", { RaiseError => 1 });
+		open(my $f, ">", $ready); close($f);
+		my $n = 0;
+		until (-e $stop) { $h->do("UPDATE t SET n = 0 WHERE id = ?", undef, 1 + int(rand(20000))); $h->do("UPDATE t SET `dec` = `dec` + 1 WHERE id = 19"); $n++; }
+		open($f, ">", $count); print $f "$n\n"; close($f);' \
+		"$OSCAR_SOCKET" $DB "$TMP/stop5" "$TMP/ready5" "$TMP/count5" &
+	wpid=$!
+	wait_for 30 test -e "$TMP/ready5"
+	oscar_run "${A[@]}" $how
+	touch "$TMP/stop5"
+	wait_exit $wpid
+	is "$RC" 0 "$how with a writer: exit 0"
+	if [ $how = --key-log=build ]; then
+		like "$ERR" "each statement behind the bound table's lock" "$how with a writer: the copy fenced"
+		like "$ERR" "while the indexes are built the triggers log the keys they change" "$how with a writer: logged during the build"
+	else
+		like "$ERR" "other sessions write: the secondary indexes of '_t_new' stay during the copy" "$how with a writer: the indexes stay, and why"
+		unlike "$ERR" "_t_chg" "$how with a writer: no key log"
+	fi
+	is "$(sql $DB -e "SELECT \`dec\` FROM t WHERE id = 19")" "$(awk -v n="$(cat "$TMP/count5")" 'BEGIN { printf "%.4f", 19 / 7 + n }')" \
+		"$how with a writer: every increment arrived"
+	is "$(table_ddl $DB t)" "$want_ddl" "$how with a writer: definition equals the native ALTER's"
+	is "$(leftovers $DB)" "" "$how with a writer: nothing left behind"
+done
 
