@@ -18,6 +18,9 @@ int keylog_create(struct migration *m);
 int keylog_attach(struct migration *m);
 /* Whether the triggers being created have the logging branch. */
 bool keylog_active(void);
+/* Whether keys may be in the log already (logged since the triggers' creation,
+ * or by the stopped run of a resumed job): they are brought after the build. */
+bool keylog_pending(void);
 /* "IF <logging> THEN <log image's key>; ELSE " for a trigger body, before
  * the mirror (image: "NEW" or "OLD"); keylog_end closes it. Nothing when
  * the key log is not active. */

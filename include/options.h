@@ -60,7 +60,7 @@ struct options {
 	int chunk_retries;
 	int copy_threads; /* connections copying at once while others write */
 	const char *mirror; /* auto, all: what the triggers mirror (bound.c) */
-	const char *key_log; /* auto, build, never: when the triggers log keys instead (keylog.c) */
+	const char *key_log; /* build, copy, never: when the triggers log keys instead (keylog.c) */
 	double progress_interval;
 	enum copy_method copy_method;
 	const char *copy_binlog_format; /* auto, row */

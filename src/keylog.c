@@ -49,6 +49,7 @@
 #include "sbuf.h"
 
 static bool active; /* the triggers have the logging branch */
+static bool pending; /* keys may be logged already: a resumed job's, or logged from the start */
 
 static int set_mode(struct migration *m, bool on);
 
@@ -86,17 +87,19 @@ static int lookup(struct migration *m, bool *exists, bool *ours)
 
 int keylog_create(struct migration *m)
 {
-	active = false;
+	active = pending = false;
 	m->log_during_copy = false;
 	if (db_dry_run || !bound_active() || !strcmp(opt.key_log, "never"))
 		return 0;
 	bool deferred = m->deferred_names && m->deferred_names[0];
-	/* while others write from the start: from the triggers' creation on */
-	/* (with a unique key the old table did not enforce, a duplicate met by
-	 * the copy could not be told from a stale row's; --verify-at=copy
-	 * compares each chunk right after its copy, while the triggers mirror) */
-	bool whole = !strcmp(opt.key_log, "auto") && unique_keys_as_before(m) && strcmp(opt.verify_at, "copy") &&
-		     migration_others_write(m);
+	/* --key-log=copy: from the triggers' creation on. Not with a unique key
+	 * the old table did not enforce (a duplicate met by the copy could not
+	 * be told from a stale row's), nor with --verify-at=copy (each chunk is
+	 * compared right after its copy, while the triggers mirror). */
+	bool whole = !strcmp(opt.key_log, "copy") && unique_keys_as_before(m) && strcmp(opt.verify_at, "copy");
+	if (!strcmp(opt.key_log, "copy") && !whole)
+		log_info("--key-log=copy: the triggers mirror during the copy (%s)",
+			 unique_keys_as_before(m) ? "--verify-at=copy" : "the new table has a unique key the old one did not enforce");
 	if (!deferred && !whole)
 		return 0;
 	struct sbuf q = SBUF_INIT;
@@ -136,15 +139,15 @@ int keylog_create(struct migration *m)
 	/* before the triggers exist: nothing waits for these */
 	if (bound_cover(m, NULL) || set_mode(m, true))
 		return -1;
-	m->log_during_copy = true;
-	log_info("others write: the triggers log the keys they change into '%s' instead of mirroring, until the "
-		 "copy and the index build are done; the copy runs beside the application's writes", m->names.keylog);
+	m->log_during_copy = pending = true;
+	log_info("the triggers log the keys they change into '%s' instead of mirroring, until the copy and the "
+		 "index build are done; the copy runs beside the application's writes", m->names.keylog);
 	return 0;
 }
 
 int keylog_attach(struct migration *m)
 {
-	active = false;
+	active = pending = false;
 	bool exists;
 	if (db_dry_run || !bound_active())
 		return 0;
@@ -156,14 +159,14 @@ int keylog_attach(struct migration *m)
 	active = true;
 	/* The stopped run's triggers may be logging, or mirroring (after a
 	 * server restart, or after the build); whatever they changed since is
-	 * in the shadow or in the log: from here on they log, and the rows of
-	 * every logged key are brought after the copy and the build. With a
-	 * unique key the old table did not enforce they mirror instead (see
-	 * check_warnings in copy.c), and the logged rows come then too. */
-	bool log = unique_keys_as_before(m);
+	 * in the shadow or in the log. From here on they log during the copy
+	 * as this run's --key-log says (else they mirror), and the rows of every
+	 * logged key are brought after the copy and the build. */
+	bool log = !strcmp(opt.key_log, "copy") && unique_keys_as_before(m) && strcmp(opt.verify_at, "copy");
 	if (set_mode(m, log))
 		return -1;
 	m->log_during_copy = log;
+	pending = true;
 	if (log)
 		log_info("the triggers log the keys they change into '%s' until the copy and the index build are done",
 			 m->names.keylog);
@@ -173,6 +176,11 @@ int keylog_attach(struct migration *m)
 bool keylog_active(void)
 {
 	return active;
+}
+
+bool keylog_pending(void)
+{
+	return active && pending;
 }
 
 void keylog_if(struct sbuf *q, struct migration *m, const char *image)

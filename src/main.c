@@ -266,8 +266,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	/* While others write, the triggers log the keys they change during the
 	 * build instead of mirroring (keylog.c), so that its end has nothing to
 	 * apply; the comparison then waits for the build and the logged rows. */
-	bool logged = keylog_active() &&
-		      (m->log_during_copy || (m->deferred_defs && m->deferred_defs[0] && copy_others_wrote()));
+	bool logged = keylog_pending() || (keylog_active() && m->deferred_defs && m->deferred_defs[0] && copy_others_wrote());
 	if (logged && keylog_start(m))
 		return fail(m, EXIT_FAILED);
 	if ((rc = indexes_build_start(m)))

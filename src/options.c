@@ -31,7 +31,7 @@ struct options opt = {
 	.chunk_retries = 20,
 	.copy_threads = 0,
 	.mirror = "auto",
-	.key_log = "auto",
+	.key_log = "build",
 	.progress_interval = 5.0,
 	.copy_method = COPY_AUTO,
 	.copy_binlog_format = "auto",
@@ -110,7 +110,7 @@ static const char *const copy_method_names[] = { [COPY_AUTO] = "auto", [COPY_SER
 						 [COPY_CLIENT] = "client", NULL };
 static const char *const binlog_format_names[] = { "auto", "row", NULL };
 static const char *const defer_names[] = { "auto", "always", "never", NULL };
-static const char *const key_log_names[] = { "auto", "build", "never", NULL };
+static const char *const key_log_names[] = { "build", "copy", "never", NULL };
 static const char *const verify_at_names[] = { "auto", "copy", "swap", NULL };
 static const char *const recursion_names[] = { "auto", "hosts", "processlist", "none", NULL };
 static const char *const fk_method_names[] = { [FK_NONE] = "none", [FK_REBUILD_CONSTRAINTS] = "rebuild_constraints",
@@ -173,8 +173,8 @@ static const struct optdef optdefs[] = {
 	  "build plain secondary indexes after the copy: auto (when nobody writes at the start), always or never",
 	  .names = defer_names },
 	{ "key-log", OPT_WORD, WORD(key_log), "WHEN",
-	  "when the triggers log changed keys instead of mirroring: auto (during the copy and the index build while others "
-	  "write at the start, else during the build), build or never", .names = key_log_names },
+	  "when the triggers log changed keys instead of mirroring: build (while the deferred indexes are built and others "
+	  "write; the default), copy (from their creation until the build is done) or never", .names = key_log_names },
 	{ "max-load", OPT_CALL, WORD(max_load), "VAR=N",
 	  "pause the copy while a status variable is over N (default Threads_running=25)", .apply = apply_load },
 	{ "critical-load", OPT_CALL, WORD(critical_load), "VAR=N",

@@ -71,8 +71,8 @@ is "$(chunk_field "$TMP/ev2" transactions | tail -n +2 | sort -u)" "1" "idle: ev
 like "$(cat "$TMP/err2")" "no other writes: one transaction per chunk" "idle: the log says so"
 
 # 3. an AUTO_INCREMENT table others insert into, by default (INSERT ...
-# SELECT beside the writes, the triggers logging keys), with --key-log=build
-# (INSERT ... SELECT fenced behind the bound table's lock), with
+# SELECT fenced behind the bound table's lock), with --key-log=copy (INSERT
+# ... SELECT beside the writes, the triggers logging keys), with
 # --copy-method=client and in two connections: the inserter (RaiseError: any failed insert ends it
 # without a count) keeps inserting, and every row it inserted is there
 cat >"$TMP/ins.pl" <<'EOF'
@@ -84,7 +84,7 @@ until (-e $stop) { $h->do("INSERT INTO a (v) VALUES (?)", undef, "ins-$n"); $n++
 open(my $f, '>', $out) or die; print $f "$n\n"; close $f;
 EOF
 inserted() { [ "$(sql $DB -e 'SELECT COUNT(*) FROM a')" -gt 60000 ]; }
-for method in default build client threads; do
+for method in default keylog client threads; do
 	sql $DB -e "DROP TABLE IF EXISTS a; CREATE TABLE a (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, v CHAR(100) NOT NULL) ENGINE=InnoDB;
 		INSERT INTO a (v) SELECT CONCAT('v', seq) FROM seq_1_to_60000"
 	rm -f "$TMP/stop3" "$TMP/ins.count"
@@ -94,7 +94,7 @@ for method in default build client threads; do
 	extra=()
 	[ $method = client ] && extra=(--copy-method=client)
 	[ $method = threads ] && extra=(--copy-threads=2)
-	[ $method = build ] && extra=(--key-log=build)
+	[ $method = keylog ] && extra=(--key-log=copy)
 	oscar --database=$DB --table=a --alter="ADD COLUMN w INT NOT NULL DEFAULT 1" --execute --json \
 		--chunk-time=0.2 "${extra[@]}" >"$TMP/ev3" 2>"$TMP/err3"
 	rc=$?
@@ -107,14 +107,15 @@ for method in default build client threads; do
 	elif [ $method = threads ]; then
 		like "$(cat "$TMP/err3")" "copying in 2 connections at once, through the client" \
 			"AUTO_INCREMENT with inserts: several connections copy through the client"
-	elif [ $method = build ]; then
-		# INSERT ... SELECT behind the bound table's lock (test/t/47-autoinc-fence.t)
-		like "$(cat "$TMP/err3")" "with INSERT \\.\\.\\. SELECT, each statement behind the bound table's lock" \
-			"AUTO_INCREMENT with inserts: copied with fenced INSERT ... SELECT with --key-log=build"
-	else
-		# by default beside the writes, the triggers logging keys (test/t/48-key-log.t)
+	elif [ $method = keylog ]; then
+		# beside the writes, the triggers logging keys (test/t/48-key-log.t)
 		like "$(cat "$TMP/err3")" "with INSERT \\.\\.\\. SELECT beside the application's writes" \
-			"AUTO_INCREMENT with inserts: copied with INSERT ... SELECT beside the writes by default"
+			"AUTO_INCREMENT with inserts: copied with INSERT ... SELECT beside the writes with --key-log=copy"
+	else
+		# by default INSERT ... SELECT behind the bound table's lock
+		# (test/t/47-autoinc-fence.t)
+		like "$(cat "$TMP/err3")" "with INSERT \\.\\.\\. SELECT, each statement behind the bound table's lock" \
+			"AUTO_INCREMENT with inserts: copied with fenced INSERT ... SELECT by default"
 	fi
 	n=$(cat "$TMP/ins.count" 2>/dev/null)
 	ok $([ "${n:-0}" -gt 0 ]; echo $?) "AUTO_INCREMENT with inserts ($method): the inserter never failed (${n:-no count} rows)"

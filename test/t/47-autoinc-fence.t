@@ -89,9 +89,9 @@ run_case() { # run_case NAME OSCAR-OPTIONS...
 	CASE_ERR=$(cat "$out/stderr")
 }
 
-# 1. --key-log=build (the triggers mirror during the copy): INSERT ... SELECT
+# 1. the defaults (the triggers mirror during the copy): INSERT ... SELECT
 # behind the bound table's lock
-run_case fenced --key-log=build
+run_case fenced
 if [ "$autoinc_mode" = 1 ]; then
 	like "$CASE_ERR" "with INSERT \\.\\.\\. SELECT, each statement behind the bound table's lock" \
 		"fenced: the copy statements were fenced"
@@ -105,13 +105,13 @@ if [ "$autoinc_mode" = 1 ]; then
 else
 	ok 0 "fenced: innodb_autoinc_lock_mode=$autoinc_mode, no AUTO-INC table lock to fence (skipped)"
 fi
-# 1b. the defaults (writers from the start): the triggers log keys instead of
-# mirroring during the copy (src/keylog.c), nothing but the copy writes into
-# the shadow, and the copy runs beside the writers without the fence
-run_case defaults
-like "$CASE_ERR" "with INSERT \\.\\.\\. SELECT beside the application's writes" "defaults: the copy ran beside the writers, the triggers logging keys"
-is "$AUTOINC_WAITS" 0 "defaults: no writer waited for the shadow's AUTO-INC lock ($SAMPLES samples)"
-like "$CASE_ERR" "brought the rows of the keys logged" "defaults: the logged rows were brought"
+# 1b. --key-log=copy: the triggers log keys instead of mirroring during the
+# copy (src/keylog.c), nothing but the copy writes into the shadow, and the
+# copy runs beside the writers without the fence
+run_case key-log-copy --key-log=copy
+like "$CASE_ERR" "with INSERT \\.\\.\\. SELECT beside the application's writes" "--key-log=copy: the copy ran beside the writers, the triggers logging keys"
+is "$AUTOINC_WAITS" 0 "--key-log=copy: no writer waited for the shadow's AUTO-INC lock ($SAMPLES samples)"
+like "$CASE_ERR" "brought the rows of the keys logged" "--key-log=copy: the logged rows were brought"
 # 2. the control: INSERT ... SELECT without the bound (--mirror=all), so
 # without the fence. The writers' mirrored writes then wait for the AUTO-INC
 # lock in the middle of their statements, which is what the sampling above

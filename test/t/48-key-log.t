@@ -32,45 +32,57 @@ want_ddl=$(table_ddl $DB native | sed 's/`native`/`t`/')
 chg_rows() { sql $DB -e "SELECT COUNT(*) FROM _t_chg WHERE k IN ($1)"; }
 
 # 1. writers from before the start to after the end: the indexes are
-#    deferred while they write, the triggers log during the build, and the
-#    table equals what the writers committed
-mk t
-out=$TMP/w1
-mkdir -p "$out"
-seed=${OSCAR_SEED:-$RANDOM}
-diag "writers' random seed $seed (replay with OSCAR_SEED=$seed)"
-perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t 4 "$TMP/stop1" "$out" $seed &
-wpid=$!
-wait_for 30 test -e "$out/writer3.ready" -a -e "$out/writer2.ready" -a -e "$out/writer1.ready" -a -e "$out/writer0.ready"
-ok $? "writers: ready"
-oscar "${A[@]}" --json --chunk-size=500 >"$out/events" 2>"$out/stderr"
-rc=$?
-# some more writes after the swap, into the new table
-base=$(sql $DB -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'")
-wait_sql 30 1 "SELECT SUM(VARIABLE_VALUE) > $base + 200 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
-touch "$TMP/stop1"
-wait_exit $wpid
-is "$rc" 0 "writers: oscar exit 0"
-[ "$rc" = 0 ] || diag "$(tail -5 "$out/stderr")"
-is "$WAIT_RC" 0 "writers: ran to the end"
-like "$(cat "$out/stderr")" "3 secondary indexes of '_t_new' will be built after the copy" "writers: the indexes deferred while others write"
-like "$(cat "$out/stderr")" "others write: the triggers log the keys they change into '_t_chg' instead of mirroring" \
-	"writers: the triggers logged keys from their creation"
-like "$(cat "$out/stderr")" "with INSERT \\.\\.\\. SELECT beside the application's writes" "writers: the copy ran unfenced beside them"
-like "$(cat "$out/stderr")" "verifying before the swap: the triggers log the keys" "writers: compared after the logged rows were brought"
-like "$(json_events "$out/events" verify)" '"ok":true' "writers: the comparison found the tables equal"
-like "$(cat "$out/stderr")" "brought the rows of the keys logged while the indexes were built" "writers: the logged rows brought"
-like "$(json_events "$out/events" indexes)" '"indexes_built":3' "writers: 3 indexes built"
-is "$(table_ddl $DB t)" "$want_ddl" "writers: table definition equals the native ALTER's"
-diffs=$(perl "$OSCAR_ROOT/test/lib/check.pl" "$OSCAR_SOCKET" $DB t "$out")
-ok $? "writers: table equals what the writers committed"
-diag "$diffs" | tail -40
-errors=$(cat "$out"/writer*.stats | sed -n 's/.*errors=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
-commits=$(cat "$out"/writer*.stats | sed -n 's/.*commits=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
-ok "$([ "$commits" -gt 200 ] && echo 0 || echo 1)" "writers: committed during the run ($commits transactions)"
-is "$errors" 0 "writers: saw no errors"
-is "$(sql $DB -e "CHECK TABLE t" | cut -f4 | tail -1)" "OK" "writers: CHECK TABLE is OK"
-is "$(leftovers $DB)" "" "writers: nothing left behind"
+#    deferred while they write, the triggers log during the build (and with
+#    --key-log=copy from their creation, the copy running beside the
+#    writers), and the table equals what the writers committed
+writers_case() { # writers_case NAME OSCAR-OPTIONS...
+	local name=$1; shift
+	mk t
+	local out=$TMP/$name
+	mkdir -p "$out"
+	local seed=${OSCAR_SEED:-$RANDOM}
+	diag "$name: writers' random seed $seed (replay with OSCAR_SEED=$seed)"
+	perl "$OSCAR_ROOT/test/lib/writers.pl" "$OSCAR_SOCKET" $DB t 4 "$out/stop" "$out" $seed &
+	local wpid=$!
+	wait_for 30 test -e "$out/writer3.ready" -a -e "$out/writer2.ready" -a -e "$out/writer1.ready" -a -e "$out/writer0.ready"
+	ok $? "$name: writers ready"
+	oscar "${A[@]}" --json --chunk-size=500 "$@" >"$out/events" 2>"$out/stderr"
+	local rc=$?
+	# some more writes after the swap, into the new table
+	local base
+	base=$(sql $DB -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'")
+	wait_sql 30 1 "SELECT SUM(VARIABLE_VALUE) > $base + 200 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'"
+	touch "$out/stop"
+	wait_exit $wpid
+	is "$rc" 0 "$name: oscar exit 0"
+	[ "$rc" = 0 ] || diag "$(tail -5 "$out/stderr")"
+	is "$WAIT_RC" 0 "$name: writers ran to the end"
+	CASE_ERR=$(cat "$out/stderr")
+	like "$CASE_ERR" "3 secondary indexes of '_t_new' will be built after the copy" "$name: the indexes deferred while others write"
+	like "$CASE_ERR" "brought the rows of the keys logged while the indexes were built" "$name: the logged rows brought"
+	like "$(json_events "$out/events" indexes)" '"indexes_built":3' "$name: 3 indexes built"
+	like "$(json_events "$out/events" verify)" '"ok":true' "$name: the comparison found the tables equal"
+	is "$(table_ddl $DB t)" "$want_ddl" "$name: table definition equals the native ALTER's"
+	local diffs
+	diffs=$(perl "$OSCAR_ROOT/test/lib/check.pl" "$OSCAR_SOCKET" $DB t "$out")
+	ok $? "$name: table equals what the writers committed"
+	diag "$diffs" | tail -40
+	local errors commits
+	errors=$(cat "$out"/writer*.stats | sed -n 's/.*errors=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
+	commits=$(cat "$out"/writer*.stats | sed -n 's/.*commits=\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
+	ok "$([ "$commits" -gt 200 ] && echo 0 || echo 1)" "$name: committed during the run ($commits transactions)"
+	is "$errors" 0 "$name: saw no errors"
+	is "$(sql $DB -e "CHECK TABLE t" | cut -f4 | tail -1)" "OK" "$name: CHECK TABLE is OK"
+	is "$(leftovers $DB)" "" "$name: nothing left behind"
+}
+writers_case writers
+like "$CASE_ERR" "while the indexes are built the triggers log the keys they change into '_t_chg'" "writers: the triggers logged during the build"
+unlike "$CASE_ERR" "beside the application's writes" "writers: the triggers mirrored during the copy"
+writers_case writers-copy --key-log=copy
+like "$CASE_ERR" "the triggers log the keys they change into '_t_chg' instead of mirroring, until the copy" \
+	"writers-copy: the triggers logged keys from their creation"
+like "$CASE_ERR" "with INSERT \\.\\.\\. SELECT beside the application's writes" "writers-copy: the copy ran beside them"
+like "$CASE_ERR" "verifying before the swap: the triggers log the keys" "writers-copy: compared after the logged rows were brought"
 
 # 2. killed while the triggers log (the build done, the switch back not):
 #    writes then go to the key log only; the same command brings them
@@ -93,12 +105,17 @@ noise() { # noise STOPFILE READYFILE
 	NOISE=$!
 	wait_for 30 test -e "$2"
 }
-for restart in no yes; do
+for restart in no yes copy; do
 	mk t
 	sql $DB -e "DROP TABLE IF EXISTS ref; CREATE TABLE ref LIKE t; INSERT INTO ref SELECT * FROM t"
 	rm -f "$TMP/nstop" "$TMP/nready"
 	noise "$TMP/nstop" "$TMP/nready"
-	OSCAR_FAULT=before-keylog-stop oscar_run "${A[@]}"
+	if [ $restart = copy ]; then
+		# killed in the copy's middle while the triggers log from the start
+		OSCAR_FAULT=mid-copy oscar_run "${A[@]}" --key-log=copy --chunk-size=2000
+	else
+		OSCAR_FAULT=before-keylog-stop oscar_run "${A[@]}"
+	fi
 	touch "$TMP/nstop"
 	wait_exit $NOISE
 	is "$RC" 137 "killed while logging (restart $restart): killed"
@@ -112,14 +129,14 @@ for restart in no yes; do
 		"$OSCAR_ROOT/scripts/testserver.sh" start "$OSCAR_TEST_DIR"
 		is "$(sql $DB -e "SELECT COUNT(*) FROM _t_bnd")" 0 "restarted: the mode is gone (the triggers mirror every row)"
 	else
-		is "$(sql $DB -e "SELECT id FROM _t_bnd ORDER BY id")" 2 "killed while logging: the bound table says log"
+		is "$(sql $DB -e "SELECT id FROM _t_bnd ORDER BY id")" 2 "killed while logging ($restart): the bound table says log"
 	fi
 	changes
-	if [ $restart = no ]; then
-		is "$(chg_rows "10, 20, 30, 40, 50001, 50, 60, 50002")" 8 "killed while logging: every changed key logged"
-		is "$(sql $DB -e "SELECT COUNT(*) FROM _t_chg")" 2608 "killed while logging: each key logged once"
+	if [ $restart != yes ]; then
+		is "$(chg_rows "10, 20, 30, 40, 50001, 50, 60, 50002")" 8 "killed while logging ($restart): every changed key logged"
+		is "$(sql $DB -e "SELECT COUNT(*) FROM _t_chg")" 2608 "killed while logging ($restart): each key logged once"
 		is "$(sql $DB -e "SELECT COUNT(*) FROM _t_new WHERE txt = 'logged' OR id IN (50001, 50002)")" 0 \
-			"killed while logging: nothing mirrored into the shadow"
+			"killed while logging ($restart): nothing mirrored into the shadow"
 	else
 		is "$(chg_rows "10, 20, 30, 40, 50001, 50, 60, 50002")" 0 "restarted: the changes mirrored, not logged"
 	fi
