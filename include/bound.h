@@ -30,6 +30,10 @@ int bound_cover(struct migration *m, const struct keyval *upper);
 /* " AND <the bound table locked for writing>", for a copy statement's
  * WHERE clause: it then runs while no statement firing the triggers does. */
 void bound_fence(struct sbuf *q, struct migration *m);
+/* Holds every statement that fires the triggers at its start for secs (the
+ * fence with nothing inside): they then leave the server to oscar's work. 0
+ * or -1 (also when it gave up waiting for the statements under way). */
+int bound_hold(struct migration *m, double secs);
 /* After the triggers are gone. 0 or -1. */
 int bound_drop(struct migration *m);
 

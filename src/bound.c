@@ -266,6 +266,20 @@ void bound_fence(struct sbuf *q, struct migration *m)
 	sb_add(q, " FOR UPDATE) >= 0");
 }
 
+int bound_hold(struct migration *m, double secs)
+{
+	if (!active)
+		return -1;
+	struct sbuf q = SBUF_INIT;
+	/* the wait for statements under way is bounded as a fenced copy
+	 * statement's is (see bound_fence) */
+	sb_addf(&q, "SET STATEMENT max_statement_time=%.3f FOR SELECT SLEEP(%.3f) FROM DUAL WHERE 1", secs + 0.1, secs);
+	bound_fence(&q, m);
+	int rc = db_exec(m->db, DB_SILENT, sb_str(&q));
+	sb_free(&q);
+	return rc;
+}
+
 /* One attempt at moving the bound (to every row when to_all), never waiting
  * for the table's lock: 0, 1 when it is busy, -1 on another error. */
 static int publish(struct migration *m, bool to_all, long double to, unsigned wait)

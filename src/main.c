@@ -272,7 +272,9 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	if ((rc = indexes_build_start(m)))
 		return fail(m, rc);
 	if (logged) {
-		rc = indexes_build_finish(m, false);
+		/* while the triggers log, the build's pacing holds nothing but the
+		 * application's statements: no mirrored write waits in the shadow */
+		rc = indexes_build_finish(m, false, copy_others_wrote());
 		fault_point("before-keylog-stop");
 		int k = keylog_stop(m);
 		if (k < 0 && (!rc || rc == EXIT_INCOMPLETE))
@@ -288,13 +290,13 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 		rc = verify_shadow(m);
 		if (!rc)
 			rc = galera_verify_nodes(m, verify_shadow);
-		int brc = indexes_build_finish(m, rc != 0);
+		int brc = indexes_build_finish(m, rc != 0, false);
 		if (rc)
 			return fail(m, rc);
 		rc = brc;
 		verified = true;
 	} else {
-		rc = indexes_build_finish(m, false);
+		rc = indexes_build_finish(m, false, false);
 	}
 	if (rc == EXIT_INCOMPLETE)
 		return stop_resumable(m, "without its secondary indexes");
