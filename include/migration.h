@@ -66,6 +66,7 @@ struct migration {
 	double run_started;
 	long long writes_at_start; /* the server's row writes when the run started; -1: unknown */
 	bool log_during_copy; /* the triggers log keys from their creation to after the build (keylog.c) */
+	bool stale_rows;      /* the shadow may hold rows whose changes are in the key log, not yet brought */
 	bool state_started; /* the job has a row in the state table */
 	long long rows_copied;
 	long long chunks;

@@ -285,7 +285,7 @@ char *copy_sql_example(struct migration *m)
 
 /* Warnings after a chunk: a duplicate on the chunk key is a row the triggers
  * already wrote (expected); any other warning means data was changed or lost.
- * While the triggers log keys (keylog.c) the shadow holds stale rows too: a
+ * While keys are in the log (keylog.c) the shadow holds stale rows too: a
  * duplicate on another unique key the old table enforced the same way is a
  * row whose value a stale row still holds, and both rows' keys are logged
  * (the old table never held the value twice, so one of them changed since
@@ -295,7 +295,7 @@ int check_warnings(struct migration *m)
 	unsigned total = mysql_warning_count(m->db->my);
 	if (total == 0)
 		return 0;
-	bool stale_dups = m->log_during_copy && unique_keys_as_before(m);
+	bool stale_dups = m->stale_rows && unique_keys_as_before(m);
 	MYSQL_RES *r = db_query_f(m->db, DB_SILENT, "SHOW WARNINGS");
 	if (!r)
 		return -1;

@@ -63,7 +63,7 @@ static int set_mode(struct migration *m, bool on);
 bool keylog_possible(struct migration *m)
 {
 	const char *why;
-	return bound_eligible(m, &why);
+	return strcmp(opt.key_log, "never") && bound_eligible(m, &why);
 }
 
 static void sb_log_table(struct sbuf *q, struct migration *m)
@@ -142,7 +142,7 @@ int keylog_create(struct migration *m)
 	/* before the triggers exist: nothing waits for these */
 	if (bound_cover(m, NULL) || set_mode(m, true))
 		return -1;
-	m->log_during_copy = pending = true;
+	m->log_during_copy = m->stale_rows = pending = true;
 	log_info("the triggers log the keys they change into '%s' instead of mirroring, until the copy and the "
 		 "index build are done; the copy runs beside the application's writes", m->names.keylog);
 	return 0;
@@ -169,7 +169,7 @@ int keylog_attach(struct migration *m)
 	if (set_mode(m, log))
 		return -1;
 	m->log_during_copy = log;
-	pending = true;
+	m->stale_rows = pending = true;
 	if (log)
 		log_info("the triggers log the keys they change into '%s' until the copy and the index build are done",
 			 m->names.keylog);
