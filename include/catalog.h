@@ -62,6 +62,8 @@ char **catalog_triggers(struct db *db, const char *schema, const char *table);
 /* "child_schema.child_table (constraint)" for foreign keys pointing at the table. */
 char **catalog_fk_children(struct db *db, const char *schema, const char *table);
 int catalog_table_exists(struct db *db, const char *schema, const char *table, bool *exists);
+/* Whether a table exists, and is one of oscar's (its comment begins "oscar:"). 0 or -1. */
+int catalog_table_ours(struct db *db, const char *schema, const char *table, bool *exists, bool *ours);
 
 /* Records filled from the rows of an information_schema query (foreign keys,
  * user triggers): structs of `size` bytes whose field i, at fields[i].offset,

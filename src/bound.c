@@ -39,6 +39,7 @@
 
 #include "clock.h"
 #include "keyval.h"
+#include "catalog.h"
 #include "cleanup.h"
 #include "db.h"
 #include "log.h"
@@ -131,21 +132,9 @@ static int read_bound(struct migration *m)
 	return 0;
 }
 
-/* Whether the bound table exists, and is oscar's (by its comment). */
 static int lookup(struct migration *m, bool *exists, bool *ours)
 {
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
-	sb_literal(&q, m->schema);
-	sb_add(&q, " AND TABLE_NAME = ");
-	sb_literal(&q, m->names.bound);
-	char *comment = db_scalar(m->db, sb_str(&q), exists);
-	sb_free(&q);
-	if (!*exists && m->db->err)
-		return -1;
-	*ours = *exists && comment && !strncmp(comment, "oscar:", 6);
-	free(comment);
-	return 0;
+	return catalog_table_ours(m->db, m->schema, m->names.bound, exists, ours);
 }
 
 int bound_create(struct migration *m)

@@ -33,6 +33,22 @@ static MYSQL_RES *query_2(struct db *db, const char *fmt_head, const char *schem
 	return r;
 }
 
+int catalog_table_ours(struct db *db, const char *schema, const char *table, bool *exists, bool *ours)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
+	sb_literal(&q, schema);
+	sb_add(&q, " AND TABLE_NAME = ");
+	sb_literal(&q, table);
+	char *comment = db_scalar(db, sb_str(&q), exists);
+	sb_free(&q);
+	if (!*exists && db->err)
+		return -1;
+	*ours = *exists && comment && !strncmp(comment, "oscar:", 6);
+	free(comment);
+	return 0;
+}
+
 int catalog_table_exists(struct db *db, const char *schema, const char *table, bool *exists)
 {
 	/* Only the name columns: the server then answers from the directory

@@ -81,21 +81,9 @@ static void sb_log_table(struct sbuf *q, struct migration *m)
 	sb_qualified(q, m->schema, m->names.keylog);
 }
 
-/* Whether the log table exists, and is oscar's (by its comment). */
 static int lookup(struct migration *m, bool *exists, bool *ours)
 {
-	struct sbuf q = SBUF_INIT;
-	sb_add(&q, "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
-	sb_literal(&q, m->schema);
-	sb_add(&q, " AND TABLE_NAME = ");
-	sb_literal(&q, m->names.keylog);
-	char *comment = db_scalar(m->db, sb_str(&q), exists);
-	sb_free(&q);
-	if (!*exists && m->db->err)
-		return -1;
-	*ours = *exists && comment && !strncmp(comment, "oscar:", 6);
-	free(comment);
-	return 0;
+	return catalog_table_ours(m->db, m->schema, m->names.keylog, exists, ours);
 }
 
 int keylog_create(struct migration *m)
