@@ -151,10 +151,12 @@ int indexes_drop_deferred(struct migration *m)
 	return 0;
 }
 
-/* The build runs on a connection of its own in a thread, so that the
- * verification can read both tables meanwhile. */
+/* The pacing's slices (indexes_build_finish), as long as a fenced copy
+ * statement's (FENCED_TX_SECONDS in copy.c). */
 #define FENCED_HOLD_SECONDS 0.02
 
+/* The build runs on a connection of its own in a thread, so that the
+ * verification can read both tables meanwhile. */
 static struct builder {
 	bool running;
 	pthread_t thread;
@@ -166,6 +168,7 @@ static struct builder {
 	double started;
 	volatile int cancel;
 	atomic_int finished; /* the thread is at its end: join without waiting */
+	atomic_int working;  /* the ALTER runs and waits for no metadata lock: worth pacing for */
 	int rc;
 } b;
 
@@ -214,6 +217,7 @@ static int attempt_build(int attempt, double *waited)
 			continue;
 		}
 		int w = waiting_for_mdl();
+		atomic_store(&b.working, w == 0);
 		double now = now_mono();
 		if (w != 1) {
 			wait_since = -1;
@@ -229,6 +233,7 @@ static int attempt_build(int attempt, double *waited)
 			killed = gave_way = true;
 		}
 	}
+	atomic_store(&b.working, 0);
 	if (mysql_read_query_result(b.conn.my) == 0)
 		return 0;
 	db_set_error(&b.conn, mysql_errno(b.conn.my), mysql_sqlstate(b.conn.my), mysql_error(b.conn.my), b.sql);
@@ -395,19 +400,27 @@ int indexes_build_finish(struct migration *m, bool cancel, bool pace)
 	 * application keeps busy the build then runs at its idle speed instead
 	 * of two to three times slower, and the triggers' work on every write
 	 * is paid for that much less time (docs/cost.md, seventh session). */
-	double shown = 0;
+	double shown = 0, held = 0;
+	long holds = 0;
 	while (!cancel && !atomic_load(&b.finished)) {
 		if (now_mono() - shown >= 0.1) {
 			progress_phase("building the secondary indexes", 0, 0, b.started);
 			shown = now_mono();
 		}
-		if (pace && bound_hold(m, FENCED_HOLD_SECONDS) == 0) {
+		/* not while the build waits for a metadata lock (or between
+		 * attempts): the application would be held for nothing */
+		double h0 = now_mono();
+		if (pace && atomic_load(&b.working) && bound_hold(m, FENCED_HOLD_SECONDS) == 0) {
+			holds++;
+			held += now_mono() - h0;
 			sleep_s(FENCED_HOLD_SECONDS / 10);
 			continue;
 		}
-		sleep_s(0.1);
+		sleep_s(pace ? 0.02 : 0.1);
 	}
 	progress_stopped();
+	if (holds)
+		log_info("the build was paced: the application's statements held %ld times, %.2f s in all", holds, held);
 	pthread_join(b.thread, NULL);
 	b.running = false;
 	db_close(&b.conn);

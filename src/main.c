@@ -266,7 +266,10 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	/* While others write, the triggers log the keys they change during the
 	 * build instead of mirroring (keylog.c), so that its end has nothing to
 	 * apply; the comparison then waits for the build and the logged rows. */
-	bool logged = keylog_pending() || (keylog_active() && m->deferred_defs && m->deferred_defs[0] && copy_others_wrote());
+	/* others wrote when the copy last looked, or since the run began (a
+	 * short copy may look only once, between two of their writes) */
+	bool others = copy_others_wrote() || migration_others_write(m);
+	bool logged = keylog_pending() || (keylog_active() && m->deferred_defs && m->deferred_defs[0] && others);
 	if (logged && keylog_start(m))
 		return fail(m, EXIT_FAILED);
 	if ((rc = indexes_build_start(m)))
@@ -274,7 +277,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	if (logged) {
 		/* while the triggers log, the build's pacing holds nothing but the
 		 * application's statements: no mirrored write waits in the shadow */
-		rc = indexes_build_finish(m, false, copy_others_wrote());
+		rc = indexes_build_finish(m, false, others);
 		fault_point("before-keylog-stop");
 		int k = keylog_stop(m);
 		if (k < 0 && (!rc || rc == EXIT_INCOMPLETE))
