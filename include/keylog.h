@@ -20,7 +20,7 @@ int keylog_attach(struct migration *m);
 bool keylog_active(void);
 /* Whether keys may be in the log already (logged since the triggers' creation,
  * or by the stopped run of a resumed job): they are brought after the build. */
-bool keylog_pending(void);
+bool keylog_pending(const struct migration *m);
 /* "IF <logging> THEN <log image's key>; ELSE " for a trigger body, before
  * the mirror (image: "NEW" or "OLD"); keylog_end closes it. Nothing when
  * the key log is not active. */

@@ -59,7 +59,6 @@
 #include "sbuf.h"
 
 static bool active; /* the triggers have the logging branch */
-static bool pending; /* keys may be logged already: a resumed job's, or logged from the start */
 
 static int set_mode(struct migration *m, bool on);
 
@@ -88,8 +87,8 @@ static int lookup(struct migration *m, bool *exists, bool *ours)
 
 int keylog_create(struct migration *m)
 {
-	active = pending = false;
-	m->log_during_copy = false;
+	active = false;
+	m->log_during_copy = m->stale_rows = false;
 	if (db_dry_run || !bound_active() || !strcmp(opt.key_log, "never"))
 		return 0;
 	bool deferred = m->deferred_names && m->deferred_names[0];
@@ -140,7 +139,7 @@ int keylog_create(struct migration *m)
 	/* before the triggers exist: nothing waits for these */
 	if (bound_cover(m, NULL) || set_mode(m, true))
 		return -1;
-	m->log_during_copy = m->stale_rows = pending = true;
+	m->log_during_copy = m->stale_rows = true;
 	log_info("the triggers log the keys they change into '%s' instead of mirroring, until the copy and the "
 		 "index build are done; the copy runs beside the application's writes", m->names.keylog);
 	return 0;
@@ -148,7 +147,8 @@ int keylog_create(struct migration *m)
 
 int keylog_attach(struct migration *m)
 {
-	active = pending = false;
+	active = false;
+	m->stale_rows = false;
 	bool exists;
 	if (db_dry_run || !bound_active())
 		return 0;
@@ -167,7 +167,7 @@ int keylog_attach(struct migration *m)
 	if (set_mode(m, log))
 		return -1;
 	m->log_during_copy = log;
-	m->stale_rows = pending = true;
+	m->stale_rows = true;
 	if (log)
 		log_info("the triggers log the keys they change into '%s' until the copy and the index build are done",
 			 m->names.keylog);
@@ -179,9 +179,9 @@ bool keylog_active(void)
 	return active;
 }
 
-bool keylog_pending(void)
+bool keylog_pending(const struct migration *m)
 {
-	return active && pending;
+	return active && m->stale_rows;
 }
 
 void keylog_if(struct sbuf *q, struct migration *m, const char *image)

@@ -269,7 +269,7 @@ static int finish_from_copy(struct migration *m, const struct keyval *start)
 	/* others wrote when the copy last looked, or since the run began (a
 	 * short copy may look only once, between two of their writes) */
 	bool others = copy_others_wrote() || migration_others_write(m);
-	bool logged = keylog_pending() || (keylog_active() && m->deferred_defs && m->deferred_defs[0] && others);
+	bool logged = keylog_pending(m) || (keylog_active() && m->deferred_defs && m->deferred_defs[0] && others);
 	if (logged && keylog_start(m))
 		return fail(m, EXIT_FAILED);
 	if ((rc = indexes_build_start(m)))
