@@ -64,6 +64,9 @@ char **catalog_fk_children(struct db *db, const char *schema, const char *table)
 int catalog_table_exists(struct db *db, const char *schema, const char *table, bool *exists);
 /* Whether a table exists, and is one of oscar's (its comment begins "oscar:"). 0 or -1. */
 int catalog_table_ours(struct db *db, const char *schema, const char *table, bool *exists, bool *ours);
+/* Drops one of oscar's tables an earlier run left (checked by the caller with
+ * catalog_table_ours), saying so. 0 or -1. */
+int catalog_drop_leftover(struct db *db, const char *schema, const char *table);
 
 /* Records filled from the rows of an information_schema query (foreign keys,
  * user triggers): structs of `size` bytes whose field i, at fields[i].offset,

@@ -159,13 +159,8 @@ int bound_create(struct migration *m)
 				  m->names.bound);
 			return -1;
 		}
-		sb_add(&q, "DROP TABLE ");
-		sb_bound_table(&q, m);
-		int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
-		sb_free(&q);
-		if (rc)
+		if (catalog_drop_leftover(m->db, m->schema, m->names.bound))
 			return -1;
-		log_info("dropped '%s', left by an earlier run", m->names.bound);
 	}
 	sb_add(&q, "CREATE TABLE ");
 	sb_bound_table(&q, m);

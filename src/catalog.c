@@ -49,6 +49,18 @@ int catalog_table_ours(struct db *db, const char *schema, const char *table, boo
 	return 0;
 }
 
+int catalog_drop_leftover(struct db *db, const char *schema, const char *table)
+{
+	struct sbuf q = SBUF_INIT;
+	sb_add(&q, "DROP TABLE ");
+	sb_qualified(&q, schema, table);
+	int rc = db_exec(db, DB_CHANGE, sb_str(&q));
+	sb_free(&q);
+	if (!rc)
+		log_info("dropped '%s', left by an earlier run", table);
+	return rc ? -1 : 0;
+}
+
 int catalog_table_exists(struct db *db, const char *schema, const char *table, bool *exists)
 {
 	/* Only the name columns: the server then answers from the directory

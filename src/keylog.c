@@ -114,15 +114,8 @@ int keylog_create(struct migration *m)
 			 m->names.keylog);
 		return 0;
 	}
-	if (exists) {
-		sb_add(&q, "DROP TABLE ");
-		sb_log_table(&q, m);
-		int rc = db_exec(m->db, DB_CHANGE, sb_str(&q));
-		sb_free(&q);
-		if (rc)
-			return -1;
-		log_info("dropped '%s', left by an earlier run", m->names.keylog);
-	}
+	if (exists && catalog_drop_leftover(m->db, m->schema, m->names.keylog))
+		return -1;
 	sb_add(&q, "CREATE TABLE ");
 	sb_log_table(&q, m);
 	sb_addf(&q, " (k BIGINT%s NOT NULL PRIMARY KEY) ENGINE=InnoDB "
