@@ -57,8 +57,8 @@ run_case() { # run_case NAME ALTER CHECK-SQL EXPECTED [OSCAR-ARGS...]
 	local retries smaller
 	retries=$(grep -c '"event":"chunk_retry"' "$out/events")
 	smaller=$(grep -c '"smaller":true' "$out/events")
-	diag "$name: $commits commits, $(writer_errors "$out" '\(commit \)\?1213') aborts (1213), $(writer_errors "$out" 1146) MDEV-26048 (1146), $retries copy retries ($smaller smaller), $(grep -c '"event":"throttle","active":true' "$out/events") throttles"
-	echo "$name rc=$rc commits=$commits app_errors=$errors aborts=$(writer_errors "$out" '\(commit \)\?1213') mdev26048=$(writer_errors "$out" 1146) retries=$retries" >>"${OSCAR_GALERA_LOG:-/dev/null}"
+	diag "$name: $commits commits, $(writer_errors "$out" '\(commit \)\?1213') aborts (1213), $(writer_errors "$out" 1146) MDEV-26048 (1146), $(trigger_race_errors "$out") trigger-load races (1064), $retries copy retries ($smaller smaller), $(grep -c '"event":"throttle","active":true' "$out/events") throttles"
+	echo "$name rc=$rc commits=$commits app_errors=$errors aborts=$(writer_errors "$out" '\(commit \)\?1213') mdev26048=$(writer_errors "$out" 1146) trigger_race=$(trigger_race_errors "$out") retries=$retries" >>"${OSCAR_GALERA_LOG:-/dev/null}"
 }
 
 shape() { echo "SELECT GROUP_CONCAT(CONCAT(INDEX_NAME, ':', COLUMN_NAME) ORDER BY INDEX_NAME, SEQ_IN_INDEX) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME='t'"; }
