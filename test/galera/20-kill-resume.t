@@ -32,6 +32,19 @@ finish() { # name: writers stop, every node checked
 	check_nodes "$1" "$OUT"
 }
 
+# cleanup_leaves_nothing NAME: --cleanup on node 1 succeeds (its output in
+# $TMP/NAME.out) and no node has anything of oscar's left
+cleanup_leaves_nothing() {
+	local n
+	timeout 120 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --cleanup --execute >"$TMP/$1.out" 2>&1
+	is "$?" 0 "$1: --cleanup on node 1 succeeds"
+	for n in "${NODES[@]}"; do
+		is "$(nsql "$n" -e "SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'
+			UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME <> 't'")" "" \
+			"$1: nothing left on node $n"
+	done
+}
+
 for point in mid-copy before-swap after-swap during-cleanup; do
 	OUT=$TMP/$point
 	make_table "$ROWS"
@@ -81,14 +94,8 @@ nsql 1 $DB -e "CREATE TABLE _t_new LIKE t"
 nsql 2 $DB -e "SET SESSION wsrep_on=0; CREATE TRIGGER oscar_t_ins AFTER INSERT ON t FOR EACH ROW REPLACE INTO _t_new (id) VALUES (NEW.id)"
 is "$(nsql 2 -e "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'"):$(nsql 1 -e "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'")" "1:0" \
 	"elsewhere: the trigger is on node 2 only"
-timeout 120 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --cleanup --execute >"$TMP/cleanup.out" 2>&1
-is "$?" 0 "elsewhere: --cleanup on node 1 succeeds"
-like "$(cat "$TMP/cleanup.out")" "removed trigger 'oscar_t_ins' from Galera node" "elsewhere: it says where it removed the trigger"
-for n in "${NODES[@]}"; do
-	is "$(nsql "$n" -e "SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'
-		UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME <> 't'")" "" \
-		"elsewhere: nothing left on node $n"
-done
+cleanup_leaves_nothing elsewhere
+like "$(cat "$TMP/elsewhere.out")" "removed trigger 'oscar_t_ins' from Galera node" "elsewhere: it says where it removed the trigger"
 nsql 2 $DB -e "INSERT INTO t (id) VALUES (1000001)"
 is "$?" 0 "elsewhere: an insert on node 2 works"
 
@@ -107,14 +114,8 @@ nsql 2 $DB -e "SET SESSION wsrep_on=0; FLUSH TABLES t"
 nsql 2 $DB -e "SET SESSION wsrep_on=0; DROP TRIGGER IF EXISTS oscar_t_del"
 is "$(nsql 2 -e "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'")" 1 \
 	"orphan: a trigger without its .TRN file survives a DROP TRIGGER on node 2"
-timeout 120 "$OSCAR_BIN" --socket="$GALERA_SOCKET1" --user=root --database=$DB --table=t --cleanup --execute >"$TMP/orphan.out" 2>&1
-is "$?" 0 "orphan: --cleanup on node 1 succeeds"
+cleanup_leaves_nothing orphan
 like "$(cat "$TMP/orphan.out")" "its \.TRN file is missing" "orphan: it says what it repaired"
-for n in "${NODES[@]}"; do
-	is "$(nsql "$n" -e "SELECT CONCAT('trigger ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='$DB'
-		UNION ALL SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB' AND TABLE_NAME <> 't'")" "" \
-		"orphan: nothing left on node $n"
-done
 nsql 2 $DB -e "DELETE FROM t WHERE id = 1"
 is "$?" 0 "orphan: a delete on node 2 works"
 
