@@ -14,7 +14,8 @@ const char *triggers_name(const struct objnames *n, enum trigger_event ev);
 /* The CREATE TRIGGER statement of one of the three triggers. */
 char *triggers_sql(struct migration *m, enum trigger_event which);
 int triggers_install(struct migration *m);
-/* 0 when the table's triggers are exactly those this job installs. */
+/* 0 when the table's triggers are exactly those this job installs, on every
+ * Galera node oscar can reach as well. */
 int triggers_intact(struct migration *m);
 /* Marks the session's writes into the shadow as oscar's own (@oscar_mirroring):
  * the guarded copies of the table's triggers skip them (usertriggers.c). */

@@ -470,6 +470,12 @@ int triggers_intact(struct migration *m)
 		if (!same)
 			return -1;
 	}
+	/* A job killed before its check of the other nodes (or a node whose
+	 * applier failed on a trigger since) may have a node without one of
+	 * them: that node's writes were not mirrored, so the copy so far cannot
+	 * be trusted (warnings name the node) */
+	if (db_galera && !db_dry_run && everywhere(m) != 0)
+		return -1;
 	return 0;
 }
 
