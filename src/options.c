@@ -182,7 +182,7 @@ static const struct optdef optdefs[] = {
 	{ "max-lag", OPT_DURATION, NUMBER(max_lag), "TIME",
 	  "pause the copy while a replica lags more than this (500ms, 2s; default 1s)", .parse = replica_parse_lag,
 	  .examples = "500ms, 2s" },
-	{ "galera", OPT_TRUE, FLAG(galera), NULL, "run on a node of a Galera cluster (experimental: see GALERA in the man page)" },
+	{ "galera", OPT_TRUE, FLAG(galera), NULL, "accepted for old scripts: a Galera node is detected by itself (see GALERA in the man page)" },
 	{ "max-flow-ctl", OPT_DOUBLE, NUMBER(max_flow_ctl), "PCT",
 	  "on a Galera node: pause the copy while flow control paused the cluster more than PCT% of the time (default 25; 0 off)",
 	  .lo = 0, .hi = 100 },
