@@ -79,7 +79,7 @@ struct options {
 	char *cutover_window;  /* "HH:MM-HH:MM" */
 	bool verify;           /* compare shadow and table before the swap */
 	bool prefer_instant;
-	bool galera;          /* run on a Galera node (experimental) */
+	bool galera;          /* accepted and ignored: a Galera node is detected (galera.c) */
 	double max_runtime; /* seconds; 0: none */
 	bool resume;        /* insist on continuing an unfinished job */
 	double revert_window; /* seconds the old table is kept in sync after the swap */
