@@ -23,10 +23,10 @@
  * A node that is not Synced in a Primary component, or desynced, is refused:
  * its reads are not current and its DDL would not be ordered with the
  * cluster's. No --galera is needed any more (it is accepted and ignored):
- * the trigger DDL is replicated in total order without table locks, and the
- * stall once seen (a CREATE TRIGGER in total order held behind an applier of
- * the next writeset, an "MDL BF-BF conflict" in the error log, MariaDB's) is
- * bounded by the lock-wait abort; 20 of 20 three-node runs with writers on
+ * the trigger DDL runs in total order without table locks; the stall once
+ * seen (a CREATE TRIGGER held behind an applier, "MDL BF-BF conflict") came
+ * from a no-op UPDATE whose writeset had no key of the table, and the UPDATE
+ * trigger now writes nothing then; 20 of 20 three-node runs with writers on
  * every node passed after the resume check of every node (README).
  * A CREATE TRIGGER can also fail on this node after the others did it, and
  * a DROP TRIGGER IF EXISTS is replicated only from a node that has the
